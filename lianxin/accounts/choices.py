@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    CITY_ADMIN = "city_admin", "市级管理员"
+    TOWNSHIP_STAFF = "township_staff", "乡镇（街道）工作人员"
+    VILLAGE_STAFF = "village_staff", "村（社区）工作人员"
+    CADRE = "cadre", "干部职工"
+    HANDLER = "handler", "部门办理人员"
+    INFO_GROUP = "info_group", "信息处理组"
+    LEADER = "leader", "领导（只读）"
+    SYSTEM_ADMIN = "system_admin", "系统管理员"
+    SECURITY_ADMIN = "security_admin", "安全管理员"
+    AUDIT_ADMIN = "audit_admin", "审计管理员"
+
+
+# The three separated administrators (三员分立): each manages the system, not people's data.
+SEPARATED_ADMINS = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+# Roles that see the whole county (narrowed to a region when the account has one).
+COUNTY_WIDE = frozenset({Role.CITY_ADMIN, Role.LEADER, Role.INFO_GROUP})
+# Roles whose scope is a region subtree, which they must have.
+REGION_SCOPED = frozenset({Role.TOWNSHIP_STAFF, Role.VILLAGE_STAFF})
+# Roles whose scope is their unit, which they must have.
+UNIT_SCOPED = frozenset({Role.CADRE, Role.HANDLER})
+# Roles that may change the registry (households, residents, enterprises, units, cadres).
+REGISTRY_WRITERS = frozenset({Role.CITY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_STAFF})

@@ -1,0 +1,22 @@
+"""Log-ins and failed log-ins reach the audit trail too."""
+
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db import transaction
+from django.dispatch import receiver
+
+from lianxin.audit.services import record
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request, user, **kwargs):
+    with transaction.atomic():
+        record(actor=user, action="登录", target=user)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs):
+    if user is not None and user.is_authenticated:
+        with transaction.atomic():
+            record(actor=user, action="退出登录", target=user)

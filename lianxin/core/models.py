@@ -1,0 +1,59 @@
+"""Abstract bases shared by every Lianxin table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+def today() -> dt.date:
+    """Today in the configured time zone (Asia/Shanghai), not the server's UTC date."""
+    return timezone.localdate()
+
+
+class CountyOwned(models.Model):
+    """A row that belongs to exactly one county: the tenant and future distribution key."""
+
+    county = models.ForeignKey(
+        "geo.County", on_delete=models.PROTECT, related_name="+", verbose_name="县（市、区）"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Timestamped(models.Model):
+    """Creation and last-change times."""
+
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class DatedQuerySet(models.QuerySet):
+    def current(self, on: dt.date | None = None):
+        """Rows valid on the given day (today by default)."""
+        on = on or today()
+        return self.filter(Q(valid_from__lte=on), Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+
+
+class Dated(models.Model):
+    """A fact that holds from valid_from to valid_to (inclusive; open-ended when empty).
+
+    Ending a fact sets valid_to; nothing is overwritten, so "who was it on 1 March" has an answer.
+    """
+
+    valid_from = models.DateField("起始日期", default=today)
+    valid_to = models.DateField("终止日期", null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def is_current(self, on: dt.date | None = None) -> bool:
+        on = on or today()
+        return self.valid_from <= on and (self.valid_to is None or self.valid_to >= on)

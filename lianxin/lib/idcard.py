@@ -1,0 +1,109 @@
+"""Citizen ID numbers (GB 11643-1999, 18 characters)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from lianxin.lib.errors import InvalidValue
+
+# Full-width ASCII block (U+FF01–U+FF5E) maps onto U+0021–U+007E at a fixed offset.
+_HALFWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+# Invisible characters that survive copy-paste from Word/Excel but are not str.isspace().
+_INVISIBLE = str.maketrans({"\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None})
+
+_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+_CHECK_CHARS = "10X98765432"
+_MIN_BIRTH = date(1900, 1, 1)
+_DIGITS17 = re.compile(r"[0-9]{17}")
+
+
+def to_halfwidth(value: str) -> str:
+    """Convert full-width ASCII characters (digits, letters, punctuation) to half-width."""
+    return value.translate(_HALFWIDTH)
+
+
+def strip_spaces(value: str) -> str:
+    """Remove all whitespace (including the full-width space) and zero-width characters."""
+    return "".join(value.translate(_INVISIBLE).split())
+
+
+def normalize(value: str) -> str:
+    """Strip whitespace, convert full-width characters and upper-case a trailing x."""
+    value = to_halfwidth(strip_spaces(value))
+    if value.endswith("x"):
+        value = value[:-1] + "X"
+    return value
+
+
+def check_char(first17: str) -> str:
+    """ISO 7064 MOD 11-2 check character for the first 17 digits."""
+    if not _DIGITS17.fullmatch(first17):
+        raise InvalidValue("身份证号前17位应为17位数字")
+    total = sum(int(ch) * w for ch, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+@dataclass(frozen=True)
+class IdCard:
+    """A validated citizen ID number and what it encodes."""
+
+    number: str
+    region_code: str
+    birth_date: date
+    sex: str  # 'M' or 'F'
+
+
+def parse(value: str, *, today: date | None = None) -> IdCard:
+    """Normalize and validate an ID number; raise InvalidValue with a Chinese reason."""
+    number = normalize(value)
+    if not number:
+        raise InvalidValue("身份证号不能为空")
+    if len(number) == 15 and number.isdigit():
+        raise InvalidValue("15位旧身份证号请换成18位")
+    if len(number) != 18:
+        raise InvalidValue(f"身份证号应为18位，现为{len(number)}位")
+    for pos, ch in enumerate(number[:17], start=1):
+        if not ("0" <= ch <= "9"):
+            raise InvalidValue(f"身份证号第{pos}位应为数字，现为“{ch}”")
+    last = number[17]
+    if not ("0" <= last <= "9" or last == "X"):
+        raise InvalidValue(f"身份证号最后一位应为数字或X，现为“{last}”")
+
+    region_code = number[:6]
+    if region_code[0] == "0":
+        raise InvalidValue(f"身份证号地区码无效：{region_code}")
+
+    y, m, d = number[6:10], number[10:12], number[12:14]
+    shown = f"{y}-{m}-{d}"
+    try:
+        birth = date(int(y), int(m), int(d))
+    except ValueError:
+        raise InvalidValue(f"出生日期不存在：{shown}") from None
+    if birth < _MIN_BIRTH:
+        raise InvalidValue(f"出生日期早于1900年：{shown}")
+    if birth > (today or date.today()):
+        raise InvalidValue(f"出生日期在未来：{shown}")
+
+    expected = check_char(number[:17])
+    if last != expected:
+        raise InvalidValue(f"校验位错误，应为 {expected}")
+
+    sex = "M" if int(number[16]) % 2 == 1 else "F"
+    return IdCard(number=number, region_code=region_code, birth_date=birth, sex=sex)
+
+
+def is_valid(value: str, *, today: date | None = None) -> bool:
+    """True if ``value`` parses as a valid ID number."""
+    try:
+        parse(value, today=today)
+    except InvalidValue:
+        return False
+    return True
+
+
+def compose(region_code: str, birth_date: date, sequence: int) -> str:
+    """Build a valid number from its parts (sequence 0–999; odd = male), for demo and test data."""
+    first17 = f"{region_code}{birth_date:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + check_char(first17)

@@ -1,0 +1,329 @@
+"""State changes of units and cadres; transfers end one assignment and open the next."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from lianxin.audit.services import diff, record, snapshot
+from lianxin.core.errors import Refused
+from lianxin.core.models import today
+from lianxin.core.sensitive import seal_phone
+from lianxin.geo.choices import Level
+from lianxin.geo.models import County, Region
+from lianxin.lib.errors import InvalidValue
+from lianxin.lib.pinyin import initials
+
+from .choices import UnitKind
+from .models import Cadre, CadreAssignment, LeaderLiaison, ResponsibilityZone, Unit
+
+UNIT_FIELDS = ("name", "short_name", "kind", "handles_demands", "township_id", "phone")
+
+
+def do_create_unit(
+    *,
+    county: County,
+    name: str,
+    kind: str,
+    acting_user: Any,
+    short_name: str = "",
+    handles_demands: bool = False,
+    township: Region | None = None,
+    phone: str = "",
+) -> Unit:
+    name = name.strip()
+    if not name:
+        raise Refused("单位名称不能为空", field="name")
+    if kind not in UnitKind.values:
+        raise Refused(f"无法识别的单位类型“{kind}”", field="kind")
+    if township is not None and (
+        township.level != Level.TOWNSHIP or township.county_id != county.pk
+    ):
+        raise Refused("所在乡镇必须是本县的乡镇（街道）", field="township")
+    with transaction.atomic():
+        if Unit.objects.filter(county=county, name=name).exists():
+            raise Refused(f"同名单位“{name}”已存在", field="name", status=409)
+        unit = Unit.objects.create(
+            county=county,
+            name=name,
+            short_name=short_name,
+            kind=kind,
+            handles_demands=handles_demands,
+            township=township,
+            phone=phone,
+        )
+        record(
+            actor=acting_user,
+            action="新建单位",
+            target=unit,
+            changes=diff({}, snapshot(unit, UNIT_FIELDS)),
+        )
+        return unit
+
+
+def do_update_unit(unit: Unit, *, acting_user: Any, **fields: Any) -> Unit:
+    unknown = set(fields) - set(UNIT_FIELDS) - {"township"}
+    if unknown:
+        raise Refused("不能修改的字段：" + "、".join(sorted(unknown)))
+    with transaction.atomic():
+        unit = Unit.objects.select_for_update().get(pk=unit.pk)
+        before = snapshot(unit, UNIT_FIELDS)
+        for key, value in fields.items():
+            setattr(unit, key, value)
+        after = snapshot(unit, UNIT_FIELDS)
+        changes = diff(before, after)
+        if not changes:
+            return unit
+        try:
+            with transaction.atomic():
+                unit.save(update_fields=[f.removesuffix("_id") for f in changes])
+        except IntegrityError:
+            raise Refused(f"同名单位“{unit.name}”已存在", field="name", status=409) from None
+        record(actor=acting_user, action="修改单位", target=unit, changes=changes)
+        return unit
+
+
+def do_create_cadre(
+    *,
+    unit: Unit,
+    staff_no: str,
+    name: str,
+    acting_user: Any,
+    post: str = "",
+    phone: str = "",
+    is_city_leader: bool = False,
+    joined_on: dt.date | None = None,
+    user: Any = None,
+) -> Cadre:
+    name, staff_no = name.strip(), staff_no.strip()
+    if not name:
+        raise Refused("姓名不能为空", field="name")
+    if not staff_no:
+        raise Refused("人员编号不能为空", field="staff_no")
+    try:
+        sealed = seal_phone(phone)
+    except InvalidValue as exc:
+        raise Refused(str(exc), field="phone") from None
+    joined_on = joined_on or today()
+    with transaction.atomic():
+        if Cadre.objects.filter(county_id=unit.county_id, staff_no=staff_no).exists():
+            raise Refused(f"人员编号“{staff_no}”已存在", field="staff_no", status=409)
+        cadre = Cadre.objects.create(
+            county_id=unit.county_id,
+            staff_no=staff_no,
+            name=name,
+            name_initials=initials(name),
+            unit=unit,
+            post=post,
+            phone_enc=sealed.enc,
+            phone_hash=sealed.hash,
+            phone_masked=sealed.masked,
+            is_city_leader=is_city_leader,
+            joined_on=joined_on,
+            user=user,
+        )
+        CadreAssignment.objects.create(
+            county_id=unit.county_id, cadre=cadre, unit=unit, post=post, valid_from=joined_on
+        )
+        record(
+            actor=acting_user,
+            action="新建干部",
+            target=cadre,
+            changes={
+                "unit": [None, str(unit)],
+                "post": [None, post],
+                "phone": [None, sealed.masked],
+            },
+        )
+        return cadre
+
+
+def do_transfer_cadre(
+    cadre: Cadre,
+    *,
+    unit: Unit,
+    acting_user: Any,
+    post: str | None = None,
+    effective_on: dt.date | None = None,
+) -> Cadre:
+    """Move a cadre to another unit (or post); the old assignment is ended, not overwritten."""
+    effective_on = effective_on or today()
+    if unit.county_id != cadre.county_id:
+        raise Refused("不能调往其他县的单位", field="unit")
+    with transaction.atomic():
+        # Two administrators may transfer the same cadre at once: lock the row.
+        cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
+        if cadre.left_on is not None:
+            raise Refused(f"{cadre.name}已于{cadre.left_on}退出，不能调动", field="cadre")
+        new_post = cadre.post if post is None else post
+        if cadre.unit_id == unit.pk and cadre.post == new_post:
+            return cadre
+        current = CadreAssignment.objects.filter(cadre=cadre, valid_to__isnull=True).first()
+        if current is not None:
+            if effective_on <= current.valid_from:
+                raise Refused(
+                    f"调动日期须晚于本次任职开始日期{current.valid_from}", field="effective_on"
+                )
+            current.valid_to = effective_on - dt.timedelta(days=1)
+            current.save(update_fields=["valid_to"])
+        CadreAssignment.objects.create(
+            county_id=cadre.county_id,
+            cadre=cadre,
+            unit=unit,
+            post=new_post,
+            valid_from=effective_on,
+        )
+        changes = diff(
+            {"unit": str(cadre.unit), "post": cadre.post}, {"unit": str(unit), "post": new_post}
+        )
+        cadre.unit, cadre.post = unit, new_post
+        cadre.save(update_fields=["unit", "post", "updated_at"])
+        record(actor=acting_user, action="干部调动", target=cadre, changes=changes)
+        return cadre
+
+
+def do_update_cadre(
+    cadre: Cadre,
+    *,
+    acting_user: Any,
+    name: str | None = None,
+    phone: str | None = None,
+    is_city_leader: bool | None = None,
+) -> Cadre:
+    with transaction.atomic():
+        cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
+        changes: dict[str, list[Any]] = {}
+        fields: list[str] = []
+        if name is not None and name.strip() and name.strip() != cadre.name:
+            changes["name"] = [cadre.name, name.strip()]
+            cadre.name, cadre.name_initials = name.strip(), initials(name.strip())
+            fields += ["name", "name_initials"]
+        if phone is not None:
+            try:
+                sealed = seal_phone(phone)
+            except InvalidValue as exc:
+                raise Refused(str(exc), field="phone") from None
+            if sealed.hash != cadre.phone_hash:
+                changes["phone"] = [cadre.phone_masked, sealed.masked]
+                cadre.phone_enc, cadre.phone_hash, cadre.phone_masked = (
+                    sealed.enc,
+                    sealed.hash,
+                    sealed.masked,
+                )
+                fields += ["phone_enc", "phone_hash", "phone_masked"]
+        if is_city_leader is not None and is_city_leader != cadre.is_city_leader:
+            changes["is_city_leader"] = [cadre.is_city_leader, is_city_leader]
+            cadre.is_city_leader = is_city_leader
+            fields.append("is_city_leader")
+        if not fields:
+            return cadre
+        cadre.save(update_fields=[*fields, "updated_at"])
+        record(actor=acting_user, action="修改干部信息", target=cadre, changes=changes)
+        return cadre
+
+
+def do_cadre_leaves(cadre: Cadre, *, left_on: dt.date, acting_user: Any, reason: str = "") -> Cadre:
+    """A cadre leaves the program (retired, transferred out of the county, on long leave)."""
+    with transaction.atomic():
+        cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
+        if cadre.left_on is not None:
+            return cadre
+        CadreAssignment.objects.filter(cadre=cadre, valid_to__isnull=True).update(valid_to=left_on)
+        LeaderLiaison.objects.filter(leader=cadre, valid_to__isnull=True).update(valid_to=left_on)
+        cadre.left_on = left_on
+        cadre.save(update_fields=["left_on", "updated_at"])
+        record(
+            actor=acting_user,
+            action="干部退出",
+            target=cadre,
+            changes={"left_on": [None, str(left_on)]},
+            reason=reason,
+        )
+        return cadre
+
+
+def do_assign_zone(
+    *, unit: Unit, village: Region, acting_user: Any, valid_from: dt.date | None = None
+) -> ResponsibilityZone:
+    if village.level != Level.VILLAGE or village.county_id != unit.county_id:
+        raise Refused("责任区必须是本县的村（社区）", field="village")
+    with transaction.atomic():
+        existing = ResponsibilityZone.objects.filter(
+            unit=unit, village=village, valid_to__isnull=True
+        ).first()
+        if existing:
+            return existing
+        zone = ResponsibilityZone.objects.create(
+            county_id=unit.county_id, unit=unit, village=village, valid_from=valid_from or today()
+        )
+        record(
+            actor=acting_user,
+            action="划定责任区",
+            target=unit,
+            changes={"zone": [None, village.short_name]},
+        )
+        return zone
+
+
+def do_end_zone(
+    zone: ResponsibilityZone, *, valid_to: dt.date, acting_user: Any
+) -> ResponsibilityZone:
+    with transaction.atomic():
+        zone = ResponsibilityZone.objects.select_for_update().get(pk=zone.pk)
+        if zone.valid_to is not None:
+            return zone
+        zone.valid_to = valid_to
+        zone.save(update_fields=["valid_to"])
+        record(
+            actor=acting_user,
+            action="结束责任区",
+            target=zone.unit,
+            changes={"zone": [zone.village.short_name, None]},
+        )
+        return zone
+
+
+def do_assign_liaison(
+    *, leader: Cadre, township: Region, acting_user: Any, valid_from: dt.date | None = None
+) -> LeaderLiaison:
+    if not leader.is_city_leader:
+        raise Refused(f"{leader.name}不是市级领导", field="leader")
+    if township.level != Level.TOWNSHIP or township.county_id != leader.county_id:
+        raise Refused("联系对象必须是本县的乡镇（街道）", field="township")
+    with transaction.atomic():
+        existing = LeaderLiaison.objects.filter(
+            leader=leader, township=township, valid_to__isnull=True
+        ).first()
+        if existing:
+            return existing
+        liaison = LeaderLiaison.objects.create(
+            county_id=leader.county_id,
+            leader=leader,
+            township=township,
+            valid_from=valid_from or today(),
+        )
+        record(
+            actor=acting_user,
+            action="领导联系乡镇",
+            target=leader,
+            changes={"township": [None, township.short_name]},
+        )
+        return liaison
+
+
+def do_end_liaison(liaison: LeaderLiaison, *, valid_to: dt.date, acting_user: Any) -> LeaderLiaison:
+    with transaction.atomic():
+        liaison = LeaderLiaison.objects.select_for_update().get(pk=liaison.pk)
+        if liaison.valid_to is not None:
+            return liaison
+        liaison.valid_to = valid_to
+        liaison.save(update_fields=["valid_to"])
+        record(
+            actor=acting_user,
+            action="结束领导联系",
+            target=liaison.leader,
+            changes={"township": [liaison.township.short_name, None]},
+        )
+        return liaison

@@ -1,0 +1,229 @@
+"""The household registry: households, residents and enterprises. ID numbers and phones are
+stored encrypted, with a keyed hash for exact search and a masked copy for display."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from lianxin.accounts.choices import COUNTY_WIDE, REGION_SCOPED, REGISTRY_WRITERS, Role
+from lianxin.core.models import CountyOwned, Dated, DatedQuerySet, Timestamped
+from lianxin.geo.models import region_q
+
+from .choices import HardshipKind, Relation, Sex, Trade
+
+
+def _located_visible(qs, user, *, prefix: str = ""):
+    """Scope for rows placed in the region tree (households, enterprises, via prefix residents)."""
+    if not user.is_authenticated or user.role not in COUNTY_WIDE | REGION_SCOPED:
+        return None
+    qs = qs.filter(**{f"{prefix}county_id": user.county_id})
+    if user.region_id:
+        qs = qs.filter(region_q(user.region, prefix))
+    return qs
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """County roles: the county or their region; cadres: the households paired with them;
+        handlers: households in their unit's responsibility zone; the three admins: none."""
+        located = _located_visible(self, user)
+        if located is not None:
+            return located
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == Role.CADRE:
+            from lianxin.pairing.models import Pairing
+
+            mine = Pairing.objects.current().filter(cadre__user=user, county_id=user.county_id)
+            return self.filter(pk__in=mine.values("household_id"))
+        if user.role == Role.HANDLER and user.unit_id:
+            from lianxin.org.models import ResponsibilityZone
+
+            zones = ResponsibilityZone.objects.current().filter(unit_id=user.unit_id)
+            return self.filter(county_id=user.county_id, village_id__in=zones.values("village_id"))
+        return self.none()
+
+    def writable_by(self, user):
+        return self if user.role in REGISTRY_WRITERS else self.none()
+
+
+class Household(CountyOwned, Timestamped):
+    """A registered household (户), placed in a group (or a village without groups)."""
+
+    number = models.CharField("户号", max_length=30)
+    township = models.ForeignKey(
+        "geo.Region", on_delete=models.PROTECT, related_name="+", verbose_name="乡镇（街道）"
+    )
+    village = models.ForeignKey(
+        "geo.Region", on_delete=models.PROTECT, related_name="+", verbose_name="村（社区）"
+    )
+    region = models.ForeignKey(
+        "geo.Region", on_delete=models.PROTECT, related_name="households", verbose_name="组（网格）"
+    )
+    address = models.CharField("住址", max_length=120, blank=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "户"
+        verbose_name_plural = "户"
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "number"],
+                name="%(app_label)s_%(class)s_unique_number",
+                violation_error_message="同一户号不能重复登记",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["county", "township", "village"]),
+            models.Index(fields=["village", "region"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}"
+
+    @property
+    def head(self) -> Resident | None:
+        """The member registered as 户主 (uses prefetched members when present)."""
+        for member in self.members.all():
+            if member.relation == Relation.HEAD:
+                return member
+        return None
+
+    def current_hardships(self):
+        return [h for h in self.hardships.all() if h.is_current()]
+
+
+class HouseholdHardship(CountyOwned, Dated):
+    """A kind of hardship a household is registered with (困难群众), over a period."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="hardships")
+    kind = models.CharField("困难类型", max_length=12, choices=HardshipKind.choices)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    objects = DatedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "困难类型"
+        verbose_name_plural = "困难类型"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "kind"],
+                condition=Q(valid_to__isnull=True),
+                name="%(app_label)s_%(class)s_unique_open_kind",
+                violation_error_message="该户已登记此困难类型",
+            )
+        ]
+        indexes = [models.Index(fields=["county", "kind"])]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class ResidentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A resident is visible exactly when their household is."""
+        located = _located_visible(self, user, prefix="household__")
+        if located is not None:
+            return located
+        return self.filter(household__in=Household.objects.visible_to(user))
+
+    def writable_by(self, user):
+        return self if user.role in REGISTRY_WRITERS else self.none()
+
+
+class Resident(CountyOwned, Timestamped):
+    """A member of a household. Sex and birth date come from the ID number."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="members", verbose_name="所在户"
+    )
+    name = models.CharField("姓名", max_length=30)
+    name_initials = models.CharField("姓名首字母", max_length=30, db_index=True, editable=False)
+    id_number_enc = models.TextField(editable=False)
+    id_number_hash = models.CharField(max_length=64, editable=False)
+    id_number_masked = models.CharField("身份证号", max_length=18, editable=False)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices, editable=False)
+    birth_date = models.DateField("出生日期", editable=False)
+    phone_enc = models.TextField(blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone_masked = models.CharField("联系电话", max_length=11, blank=True, editable=False)
+    relation = models.CharField("与户主关系", max_length=14, choices=Relation.choices)
+
+    objects = ResidentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "居民"
+        verbose_name_plural = "居民"
+        ordering = ["household_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "id_number_hash"],
+                name="%(app_label)s_%(class)s_unique_id_number",
+                violation_error_message="同一身份证号不能重复登记",
+            ),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(relation=Relation.HEAD),
+                name="%(app_label)s_%(class)s_one_head",
+                violation_error_message="一户只能有一名户主",
+            ),
+        ]
+        indexes = [models.Index(fields=["county", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnterpriseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        located = _located_visible(self, user)
+        if located is not None:
+            return located
+        if user.is_authenticated and user.role == Role.HANDLER and user.unit_id:
+            from lianxin.org.models import ResponsibilityZone
+
+            zones = ResponsibilityZone.objects.current().filter(unit_id=user.unit_id)
+            return self.filter(county_id=user.county_id, village_id__in=zones.values("village_id"))
+        return self.none()
+
+    def writable_by(self, user):
+        return self if user.role in REGISTRY_WRITERS else self.none()
+
+
+class Enterprise(CountyOwned, Timestamped):
+    """An enterprise in the county: coverage reaches every trade, not only households."""
+
+    name = models.CharField("企业名称", max_length=100)
+    credit_code = models.CharField("统一社会信用代码", max_length=18)
+    trade = models.CharField("行业门类", max_length=1, choices=Trade.choices)
+    township = models.ForeignKey(
+        "geo.Region", on_delete=models.PROTECT, related_name="+", verbose_name="乡镇（街道）"
+    )
+    village = models.ForeignKey(
+        "geo.Region", on_delete=models.PROTECT, related_name="+", verbose_name="村（社区）"
+    )
+    region = models.ForeignKey(
+        "geo.Region", on_delete=models.PROTECT, related_name="enterprises", verbose_name="所在区域"
+    )
+    address = models.CharField("地址", max_length=120, blank=True)
+    name_initials = models.CharField(max_length=60, db_index=True, editable=False)
+
+    objects = EnterpriseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "企业"
+        verbose_name_plural = "企业"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "credit_code"],
+                name="%(app_label)s_%(class)s_unique_credit_code",
+                violation_error_message="同一统一社会信用代码不能重复登记",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,338 @@
+"""State changes of the registry, and the audited reveal of sensitive values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from lianxin.audit.services import diff, record, snapshot
+from lianxin.core.errors import Refused
+from lianxin.core.models import today
+from lianxin.core.sensitive import Sealed, seal_id_number, seal_phone, unseal
+from lianxin.geo.choices import Level
+from lianxin.geo.models import County, Region
+from lianxin.lib.errors import InvalidValue
+from lianxin.lib.pinyin import initials
+from lianxin.lib.uscc import validate as validate_credit_code
+
+from .choices import HardshipKind, Relation, Trade
+from .models import Enterprise, Household, HouseholdHardship, Resident
+
+HOUSEHOLD_FIELDS = ("number", "region_id", "address")
+REVEALABLE = {
+    ("people.resident", "id_number"),
+    ("people.resident", "phone"),
+    ("org.cadre", "phone"),
+}
+
+
+def placement(region: Region, county_id: int) -> dict[str, int]:
+    """The township/village/region columns for a row placed at a village or group."""
+    if region.county_id != county_id:
+        raise Refused("所选区域不属于本县", field="region")
+    if region.level == Level.TOWNSHIP:
+        raise Refused("请选择到村（社区）或组", field="region")
+    if region.valid_to is not None:
+        raise Refused(f"“{region.short_name}”已于{region.valid_to}撤销", field="region")
+    ids = region.ancestor_ids
+    return {"township_id": ids[0], "village_id": ids[1], "region_id": region.pk}
+
+
+def do_create_household(
+    *,
+    county: County,
+    number: str,
+    region: Region,
+    acting_user: Any,
+    address: str = "",
+    hardships: list[str] | None = None,
+    hardship_since: dt.date | None = None,
+) -> Household:
+    number = number.strip()
+    if not number:
+        raise Refused("户号不能为空", field="number")
+    with transaction.atomic():
+        if Household.objects.filter(county=county, number=number).exists():
+            raise Refused(f"户号“{number}”已登记", field="number", status=409)
+        household = Household.objects.create(
+            county=county, number=number, address=address.strip(), **placement(region, county.pk)
+        )
+        record(
+            actor=acting_user,
+            action="新建户",
+            target=household,
+            changes=diff({}, {"number": number, "region": region.short_name, "address": address}),
+        )
+        for kind in hardships or []:
+            do_add_hardship(
+                household, kind=kind, acting_user=acting_user, valid_from=hardship_since
+            )
+        return household
+
+
+def do_update_household(
+    household: Household,
+    *,
+    acting_user: Any,
+    address: str | None = None,
+    region: Region | None = None,
+) -> Household:
+    """Change the address or move the household to another group/village."""
+    with transaction.atomic():
+        household = Household.objects.select_for_update().get(pk=household.pk)
+        before = snapshot(household, HOUSEHOLD_FIELDS)
+        if address is not None:
+            household.address = address.strip()
+        if region is not None and region.pk != household.region_id:
+            for key, value in placement(region, household.county_id).items():
+                setattr(household, key, value)
+        changes = diff(before, snapshot(household, HOUSEHOLD_FIELDS))
+        if not changes:
+            return household
+        household.save(update_fields=["address", "township", "village", "region", "updated_at"])
+        record(actor=acting_user, action="修改户信息", target=household, changes=changes)
+        return household
+
+
+def do_add_hardship(
+    household: Household,
+    *,
+    kind: str,
+    acting_user: Any,
+    valid_from: dt.date | None = None,
+    note: str = "",
+) -> HouseholdHardship:
+    if kind not in HardshipKind.values:
+        raise Refused(f"无法识别的困难类型“{kind}”", field="hardship")
+    with transaction.atomic():
+        open_one = HouseholdHardship.objects.filter(
+            household=household, kind=kind, valid_to__isnull=True
+        ).first()
+        if open_one:
+            return open_one
+        hardship = HouseholdHardship.objects.create(
+            county_id=household.county_id,
+            household=household,
+            kind=kind,
+            note=note,
+            valid_from=valid_from or today(),
+        )
+        record(
+            actor=acting_user,
+            action="登记困难类型",
+            target=household,
+            changes={"hardship": [None, HardshipKind(kind).label]},
+        )
+        return hardship
+
+
+def do_end_hardship(
+    hardship: HouseholdHardship, *, valid_to: dt.date, acting_user: Any
+) -> HouseholdHardship:
+    with transaction.atomic():
+        hardship = HouseholdHardship.objects.select_for_update().get(pk=hardship.pk)
+        if hardship.valid_to is not None:
+            return hardship
+        if valid_to < hardship.valid_from:
+            raise Refused("终止日期不能早于起始日期", field="valid_to")
+        hardship.valid_to = valid_to
+        hardship.save(update_fields=["valid_to"])
+        record(
+            actor=acting_user,
+            action="结束困难类型",
+            target=hardship.household,
+            changes={"hardship": [hardship.get_kind_display(), None]},
+        )
+        return hardship
+
+
+def _duplicate_message(existing: Resident, acting_user: Any) -> str:
+    """Name the existing record only when the user may see it; otherwise say no more."""
+    if (
+        acting_user is not None
+        and Resident.objects.visible_to(acting_user).filter(pk=existing.pk).exists()
+    ):
+        return (
+            f"该身份证号已登记：{existing.name}（户号 {existing.household.number}，"
+            f"{existing.household.region}）"
+        )
+    return "该身份证号已在其他辖区登记，请联系上级管理员核实"
+
+
+def seal_resident_fields(id_number: str, phone: str) -> tuple[Sealed, Any, Sealed]:
+    """Validate and seal; Refused names the field that is wrong."""
+    try:
+        sealed_id, card = seal_id_number(id_number)
+    except InvalidValue as exc:
+        raise Refused(f"身份证号：{exc}", field="id_number") from None
+    try:
+        sealed_phone = seal_phone(phone)
+    except InvalidValue as exc:
+        raise Refused(f"联系电话：{exc}", field="phone") from None
+    return sealed_id, card, sealed_phone
+
+
+def do_create_resident(
+    *,
+    household: Household,
+    name: str,
+    id_number: str,
+    relation: str,
+    acting_user: Any,
+    phone: str = "",
+) -> Resident:
+    name = name.strip()
+    if not name:
+        raise Refused("姓名不能为空", field="name")
+    if relation not in Relation.values:
+        raise Refused(f"无法识别的与户主关系“{relation}”", field="relation")
+    sealed_id, card, sealed_phone = seal_resident_fields(id_number, phone)
+    with transaction.atomic():
+        existing = (
+            Resident.objects.filter(county_id=household.county_id, id_number_hash=sealed_id.hash)
+            .select_related("household")
+            .first()
+        )
+        if existing:
+            raise Refused(_duplicate_message(existing, acting_user), field="id_number", status=409)
+        if relation == Relation.HEAD and household.members.filter(relation=Relation.HEAD).exists():
+            raise Refused("该户已有户主", field="relation", status=409)
+        resident = Resident.objects.create(
+            county_id=household.county_id,
+            household=household,
+            name=name,
+            name_initials=initials(name),
+            id_number_enc=sealed_id.enc,
+            id_number_hash=sealed_id.hash,
+            id_number_masked=sealed_id.masked,
+            sex=card.sex,
+            birth_date=card.birth_date,
+            phone_enc=sealed_phone.enc,
+            phone_hash=sealed_phone.hash,
+            phone_masked=sealed_phone.masked,
+            relation=relation,
+        )
+        record(
+            actor=acting_user,
+            action="登记居民",
+            target=resident,
+            changes={
+                "name": [None, name],
+                "id_number": [None, sealed_id.masked],
+                "phone": [None, sealed_phone.masked],
+                "relation": [None, relation],
+            },
+        )
+        return resident
+
+
+def do_update_resident(
+    resident: Resident,
+    *,
+    acting_user: Any,
+    name: str | None = None,
+    phone: str | None = None,
+    relation: str | None = None,
+) -> Resident:
+    with transaction.atomic():
+        resident = Resident.objects.select_for_update().get(pk=resident.pk)
+        changes: dict[str, list[Any]] = {}
+        fields: list[str] = []
+        if name is not None and name.strip() and name.strip() != resident.name:
+            changes["name"] = [resident.name, name.strip()]
+            resident.name, resident.name_initials = name.strip(), initials(name.strip())
+            fields += ["name", "name_initials"]
+        if phone is not None:
+            try:
+                sealed = seal_phone(phone)
+            except InvalidValue as exc:
+                raise Refused(f"联系电话：{exc}", field="phone") from None
+            if sealed.hash != resident.phone_hash:
+                changes["phone"] = [resident.phone_masked, sealed.masked]
+                resident.phone_enc, resident.phone_hash, resident.phone_masked = (
+                    sealed.enc,
+                    sealed.hash,
+                    sealed.masked,
+                )
+                fields += ["phone_enc", "phone_hash", "phone_masked"]
+        if relation is not None and relation != resident.relation:
+            if relation not in Relation.values:
+                raise Refused(f"无法识别的与户主关系“{relation}”", field="relation")
+            if (
+                relation == Relation.HEAD
+                and resident.household.members.filter(relation=Relation.HEAD).exists()
+            ):
+                raise Refused("该户已有户主", field="relation", status=409)
+            changes["relation"] = [resident.relation, relation]
+            resident.relation = relation
+            fields.append("relation")
+        if not fields:
+            return resident
+        resident.save(update_fields=[*fields, "updated_at"])
+        record(actor=acting_user, action="修改居民信息", target=resident, changes=changes)
+        return resident
+
+
+def do_create_enterprise(
+    *,
+    county: County,
+    name: str,
+    credit_code: str,
+    trade: str,
+    region: Region,
+    acting_user: Any,
+    address: str = "",
+) -> Enterprise:
+    name = name.strip()
+    if not name:
+        raise Refused("企业名称不能为空", field="name")
+    try:
+        code = validate_credit_code(credit_code)
+    except InvalidValue as exc:
+        raise Refused(f"统一社会信用代码：{exc}", field="credit_code") from None
+    if trade not in Trade.values:
+        raise Refused(f"无法识别的行业门类“{trade}”", field="trade")
+    with transaction.atomic():
+        if Enterprise.objects.filter(county=county, credit_code=code).exists():
+            raise Refused(f"统一社会信用代码“{code}”已登记", field="credit_code", status=409)
+        enterprise = Enterprise.objects.create(
+            county=county,
+            name=name,
+            credit_code=code,
+            trade=trade,
+            address=address.strip(),
+            name_initials=initials(name)[:60],
+            **placement(region, county.pk),
+        )
+        record(
+            actor=acting_user,
+            action="登记企业",
+            target=enterprise,
+            changes={"name": [None, name], "credit_code": [None, code]},
+        )
+        return enterprise
+
+
+def do_reveal(obj: Any, field: str, *, acting_user: Any, reason: str) -> str:
+    """The full value of a sensitive field, for a user holding the reveal permission, with the
+    reason recorded. The caller has already looked the object up through the user's scope."""
+    label = obj._meta.label_lower
+    if (label, field) not in REVEALABLE:
+        raise Refused("该字段不可查看", field="field")
+    if not getattr(acting_user, "can_reveal", False):
+        raise Refused("您没有查看完整信息的权限", status=403)
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise Refused("请填写查看事由（至少2个字）", field="reason")
+    with transaction.atomic():
+        value = unseal(getattr(obj, f"{field}_enc"))
+        record(
+            actor=acting_user,
+            action="查看完整信息",
+            target=obj,
+            changes={"field": [None, field]},
+            reason=reason,
+        )
+    return value

@@ -1,0 +1,5 @@
+// Send the CSRF token with every htmx request.
+document.addEventListener("htmx:configRequest", function (event) {
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta) { event.detail.headers["X-CSRFToken"] = meta.content; }
+});
