@@ -10,7 +10,11 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianxin.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["lianxin", *sys.argv[1:]])
+    args = sys.argv[1:]
+    # `lianxin import-regions` reads better than Django's import_regions; accept both.
+    if args and not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")
+    execute_from_command_line(["lianxin", *args])
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "lianxin.pairing",
     "lianxin.accounts",
     "lianxin.audit",
+    "lianxin.transfer",
 ]
 
 MIDDLEWARE = [

@@ -9,5 +9,6 @@ urlpatterns = [
     path("org/", include("lianxin.org.urls")),
     path("people/", include("lianxin.people.urls")),
     path("audit/", include("lianxin.audit.urls")),
+    path("transfer/", include("lianxin.transfer.urls")),
     path("api/", api.urls),
 ]

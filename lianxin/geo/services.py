@@ -191,6 +191,9 @@ def do_merge_regions(
         absorbed = Region.objects.select_for_update().get(pk=absorbed.pk)
         if absorbed.valid_to is not None:
             raise Refused(f"“{absorbed.short_name}”已于{absorbed.valid_to}撤销", field="absorbed")
+        if effective_on <= absorbed.valid_from:
+            raise Refused(f"撤并日期须晚于“{absorbed.short_name}”的设立日期{absorbed.valid_from}",
+                          field="effective_on")
         for child in absorbed.children.filter(valid_to__isnull=True):
             do_move_region(
                 child, new_parent=into, effective_on=effective_on, acting_user=acting_user
@@ -226,6 +229,8 @@ def do_end_region(region: Region, *, effective_on: dt.date, acting_user: Any) ->
         region = Region.objects.select_for_update().get(pk=region.pk)
         if region.valid_to is not None:
             return region
+        if effective_on <= region.valid_from:
+            raise Refused(f"撤销日期须晚于设立日期{region.valid_from}", field="effective_on")
         if region.children.filter(valid_to__isnull=True).exists():
             raise Refused(f"“{region.short_name}”下还有未撤销的区划，请先撤并", field="region")
         if (

@@ -214,6 +214,12 @@ def do_update_cadre(
                 )
                 fields += ["phone_enc", "phone_hash", "phone_masked"]
         if is_city_leader is not None and is_city_leader != cadre.is_city_leader:
+            # A leader still liaising with townships would leave those townships' rows dangling.
+            if not is_city_leader and cadre.liaisons.filter(valid_to__isnull=True).exists():
+                raise Refused(
+                    f"{cadre.name}仍在联系乡镇，请先结束其联系再取消市级领导",
+                    field="is_city_leader",
+                )
             changes["is_city_leader"] = [cadre.is_city_leader, is_city_leader]
             cadre.is_city_leader = is_city_leader
             fields.append("is_city_leader")
@@ -230,6 +236,12 @@ def do_cadre_leaves(cadre: Cadre, *, left_on: dt.date, acting_user: Any, reason:
         cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
         if cadre.left_on is not None:
             return cadre
+        current = CadreAssignment.objects.filter(cadre=cadre, valid_to__isnull=True).first()
+        # Ending an assignment before it began would leave a history row that never held.
+        if current is not None and left_on < current.valid_from:
+            raise Refused(
+                f"退出日期不能早于本次任职开始日期{current.valid_from}", field="left_on"
+            )
         CadreAssignment.objects.filter(cadre=cadre, valid_to__isnull=True).update(valid_to=left_on)
         LeaderLiaison.objects.filter(leader=cadre, valid_to__isnull=True).update(valid_to=left_on)
         cadre.left_on = left_on
@@ -274,6 +286,8 @@ def do_end_zone(
         zone = ResponsibilityZone.objects.select_for_update().get(pk=zone.pk)
         if zone.valid_to is not None:
             return zone
+        if valid_to < zone.valid_from:
+            raise Refused(f"终止日期不能早于起始日期{zone.valid_from}", field="valid_to")
         zone.valid_to = valid_to
         zone.save(update_fields=["valid_to"])
         record(
@@ -318,6 +332,8 @@ def do_end_liaison(liaison: LeaderLiaison, *, valid_to: dt.date, acting_user: An
         liaison = LeaderLiaison.objects.select_for_update().get(pk=liaison.pk)
         if liaison.valid_to is not None:
             return liaison
+        if valid_to < liaison.valid_from:
+            raise Refused(f"终止日期不能早于起始日期{liaison.valid_from}", field="valid_to")
         liaison.valid_to = valid_to
         liaison.save(update_fields=["valid_to"])
         record(

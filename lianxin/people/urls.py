@@ -7,5 +7,4 @@ urlpatterns = [
     path("resident_list/", lambda r: HttpResponse("stub"), name="resident_list"),
     path("enterprise_list/", lambda r: HttpResponse("stub"), name="enterprise_list"),
     path("search/", lambda r: HttpResponse("stub"), name="search"),
-    path("import_list/", lambda r: HttpResponse("stub"), name="import_list"),
 ]

@@ -1,0 +1,51 @@
+# Lianxin — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SCALE ?= 0.02
+export DJANGO_SETTINGS_MODULE := lianxin.settings
+
+.PHONY: run test lint bench install system-deps serve migrate clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Browser tests drive Debian's chromium; PDFs and pages need a CJK font. Installed when root.
+system-deps:
+	@if [ "$$(id -u)" = "0" ] && ! dpkg -s chromium fonts-wqy-microhei >/dev/null 2>&1; then \
+	  echo "installing chromium and fonts-wqy-microhei"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	fi
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --no-input -v 0
+
+run: migrate
+	$(PY) manage.py collectstatic --no-input -v 0
+	$(PY) manage.py demo --scale $(SCALE)
+	@echo "连心 is at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check lianxin tests bench
+	$(VENV)/bin/ruff format --check lianxin tests bench
+	$(VENV)/bin/mypy lianxin
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: migrate
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

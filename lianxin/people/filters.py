@@ -1,0 +1,288 @@
+"""The filters of the household, resident and enterprise lists, and the search box.
+
+One function per list, used by the page (with request.GET) and by the API (with the validated
+query schema as a dict): the same parameter names give the same rows. ID numbers and phones are
+only ever matched through their keyed hashes, never by LIKE on any stored text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from lianxin.core.models import today
+from lianxin.core.sensitive import id_number_hash, phone_hash
+from lianxin.geo.choices import Level
+from lianxin.geo.filters import not_ended, text, to_int, truthy, visible_regions
+from lianxin.lib import idcard
+from lianxin.lib.errors import InvalidValue
+
+from .choices import HardshipKind, Relation, Sex, Trade
+from .models import Enterprise, Household, HouseholdHardship, Resident
+
+SEARCH_LIMIT = 50
+
+
+def _initials_query(value: str) -> str | None:
+    """Lower-cased pinyin initials when the text is plain ASCII letters ('zsf'), else None."""
+    value = value.strip().lower()
+    return value if value and value.isascii() and value.isalpha() else None
+
+
+def _falsy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return not value
+    return str(value).strip().lower() in ("0", "false", "off", "no")
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` earlier (29 February falls back to the 28th)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_on(birth: dt.date, on: dt.date | None = None) -> int:
+    """Full years of age on a day (today by default)."""
+    on = on or today()
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# Households ------------------------------------------------------------------------------
+
+
+def _current_hardship(**kw: Any) -> Exists:
+    return Exists(HouseholdHardship.objects.current().filter(household=OuterRef("pk"), **kw))
+
+
+def filter_households(qs: QuerySet[Household], params: Mapping[str, Any]) -> QuerySet[Household]:
+    """township, village, group, hardship (kind), has_hardship, q (户号 or 户主 name/initials)."""
+    for param, column in (("township", "township_id"), ("village", "village_id")):
+        pk = to_int(params.get(param))
+        if pk:
+            qs = qs.filter(**{column: pk})
+    group = to_int(params.get("group"))
+    if group:
+        qs = qs.filter(region_id=group)
+    kind = text(params.get("hardship"))
+    if kind in HardshipKind.values:
+        qs = qs.filter(_current_hardship(kind=kind))
+    has = params.get("has_hardship")
+    if has not in (None, ""):
+        if truthy(has):
+            qs = qs.filter(_current_hardship())
+        elif _falsy(has):
+            qs = qs.exclude(_current_hardship())
+    q = text(params.get("q"))
+    if q:
+        heads = Resident.objects.filter(household=OuterRef("pk"), relation=Relation.HEAD)
+        match = Q(number__icontains=q) | Q(Exists(heads.filter(name__contains=q)))
+        letters = _initials_query(q)
+        if letters:
+            match |= Q(Exists(heads.filter(name_initials__startswith=letters)))
+        qs = qs.filter(match)
+    return qs
+
+
+def household_rows(qs: QuerySet[Household]) -> QuerySet[Household]:
+    """What a household list shows, in a fixed number of queries whatever the page size:
+    places, member count, the head (`heads`), current hardships and current pairing."""
+    from lianxin.pairing.models import Pairing
+
+    return (
+        qs.select_related("township", "village", "region")
+        .annotate(member_count=Count("members"))
+        .prefetch_related(
+            Prefetch(
+                "members",
+                queryset=Resident.objects.filter(relation=Relation.HEAD),
+                to_attr="heads",
+            ),
+            Prefetch(
+                "hardships",
+                queryset=HouseholdHardship.objects.current().order_by("kind"),
+                to_attr="current_hardship_list",
+            ),
+            Prefetch(
+                "pairings",
+                queryset=Pairing.objects.current().select_related("cadre__unit"),
+                to_attr="current_pairings",
+            ),
+        )
+        .order_by("number")
+    )
+
+
+# Residents -------------------------------------------------------------------------------
+
+
+def filter_residents(qs: QuerySet[Resident], params: Mapping[str, Any]) -> QuerySet[Resident]:
+    """name (contains), initials (pinyin, prefix), township, village, group, sex,
+    age_min, age_max (full years today)."""
+    name = text(params.get("name"))
+    if name:
+        qs = qs.filter(name__contains=name)
+    letters = _initials_query(text(params.get("initials")))
+    if letters:
+        qs = qs.filter(name_initials__startswith=letters)
+    for param, column in (
+        ("township", "household__township_id"),
+        ("village", "household__village_id"),
+        ("group", "household__region_id"),
+        ("household", "household_id"),
+    ):
+        pk = to_int(params.get(param))
+        if pk:
+            qs = qs.filter(**{column: pk})
+    sex = text(params.get("sex"))
+    if sex in Sex.values:
+        qs = qs.filter(sex=sex)
+    day = today()
+    age_min = to_int(params.get("age_min"))
+    if age_min:
+        qs = qs.filter(birth_date__lte=years_before(day, age_min))
+    age_max = params.get("age_max")
+    if age_max not in (None, "") and str(age_max).isdigit():
+        qs = qs.filter(birth_date__gt=years_before(day, int(age_max) + 1))
+    return qs
+
+
+def resident_rows(qs: QuerySet[Resident]) -> QuerySet[Resident]:
+    return qs.select_related(
+        "household", "household__township", "household__village", "household__region"
+    )
+
+
+# Enterprises -----------------------------------------------------------------------------
+
+
+def filter_enterprises(
+    qs: QuerySet[Enterprise], params: Mapping[str, Any]
+) -> QuerySet[Enterprise]:
+    """trade, township, village, q (name contains or pinyin initials), credit_code (exact)."""
+    trade = text(params.get("trade")).upper()
+    if trade in Trade.values:
+        qs = qs.filter(trade=trade)
+    for param, column in (("township", "township_id"), ("village", "village_id")):
+        pk = to_int(params.get(param))
+        if pk:
+            qs = qs.filter(**{column: pk})
+    q = text(params.get("q"))
+    if q:
+        match = Q(name__contains=q)
+        letters = _initials_query(q)
+        if letters:
+            match |= Q(name_initials__startswith=letters)
+        qs = qs.filter(match)
+    code = idcard.normalize(text(params.get("credit_code"))).upper()
+    if code:
+        qs = qs.filter(credit_code=code)
+    return qs
+
+
+def enterprise_rows(qs: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
+    return qs.select_related("township", "village", "region")
+
+
+# Region options for the filter forms -----------------------------------------------------
+
+
+def region_options(user, params: Mapping[str, Any]) -> dict[str, list]:
+    """The township, village and group choices of a filter form: villages of the chosen
+    township (all visible ones otherwise), groups only once a village is chosen."""
+    regions = not_ended(visible_regions(user)).order_by("code", "name", "id")
+    township, village = to_int(params.get("township")), to_int(params.get("village"))
+    villages = regions.filter(level=Level.VILLAGE)
+    if township:
+        villages = villages.filter(parent_id=township)
+    return {
+        "townships": list(regions.filter(level=Level.TOWNSHIP)),
+        "villages": list(villages),
+        "groups": list(regions.filter(level=Level.GROUP, parent_id=village)) if village else [],
+    }
+
+
+# Search ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResults:
+    """Residents, households and enterprises matching one query, each capped at SEARCH_LIMIT."""
+
+    q: str = ""
+    matched_by: list[str] = field(default_factory=list)
+    note: str = ""
+    residents: list[Resident] = field(default_factory=list)
+    households: list[Household] = field(default_factory=list)
+    enterprises: list[Enterprise] = field(default_factory=list)
+    more: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.residents or self.households or self.enterprises)
+
+
+def _capped(qs: QuerySet, results: SearchResults, label: str) -> list:
+    rows = list(qs[: SEARCH_LIMIT + 1])
+    if len(rows) > SEARCH_LIMIT:
+        results.more.append(label)
+    return rows[:SEARCH_LIMIT]
+
+
+def search(user, q: Any) -> SearchResults:
+    """Find by name (contains), pinyin initials ('zsf'), full ID number or mobile number (by
+    their keyed hash), 户号 (prefix) or credit code — all inside the user's scope."""
+    q = text(q)[:60]
+    results = SearchResults(q=q)
+    if not q:
+        return results
+    residents = Resident.objects.visible_to(user)
+    compact = idcard.normalize(q)
+    # A typed ID number or mobile is matched only by its hash: it never goes into a LIKE
+    # (whose parameters end up in slow-query logs) and never matches names or 户号.
+    if len(compact) == 18 and compact[:17].isdigit():
+        id_hash = id_number_hash(compact)
+        if id_hash is None:
+            try:
+                idcard.parse(compact)
+            except InvalidValue as exc:
+                results.note = f"这不是有效的身份证号：{exc}"
+            return results
+        results.matched_by.append("身份证号")
+        results.residents = _capped(
+            resident_rows(residents.filter(id_number_hash=id_hash)), results, "居民"
+        )
+        return results
+    mobile_hash = phone_hash(compact) if compact.lstrip("+").isdigit() else None
+    if mobile_hash:
+        results.matched_by.append("联系电话")
+        results.residents = _capped(
+            resident_rows(residents.filter(phone_hash=mobile_hash)), results, "居民"
+        )
+        return results
+
+    residents_q = Q(name__contains=q)
+    enterprises_q = Q(name__contains=q) | Q(credit_code=compact.upper())
+    letters = _initials_query(q)
+    if letters:
+        residents_q |= Q(name_initials__startswith=letters)
+        enterprises_q |= Q(name_initials__startswith=letters)
+        results.matched_by.append("拼音首字母")
+    results.matched_by += ["姓名", "户号"]
+    results.residents = _capped(resident_rows(residents.filter(residents_q)), results, "居民")
+    results.households = _capped(
+        household_rows(Household.objects.visible_to(user).filter(number__istartswith=compact)),
+        results,
+        "户",
+    )
+    results.enterprises = _capped(
+        enterprise_rows(Enterprise.objects.visible_to(user).filter(enterprises_q)),
+        results,
+        "企业",
+    )
+    return results

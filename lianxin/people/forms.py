@@ -1,0 +1,115 @@
+"""Forms of the registry pages. They only parse input; the do_* services decide and refuse."""
+
+from __future__ import annotations
+
+from django import forms
+
+from lianxin.core.errors import Refused
+from lianxin.core.models import today
+from lianxin.geo.choices import Level
+from lianxin.geo.filters import not_ended, visible_regions
+from lianxin.geo.models import Region
+
+from .choices import HardshipKind, Relation, Trade
+
+
+class RefusalForm(forms.Form):
+    """A form that can show a service's refusal beside the field it names."""
+
+    # Service field names that a form calls differently.
+    aliases: dict[str, str] = {}
+
+    def refuse(self, exc: Refused) -> None:
+        name = self.aliases.get(exc.field, exc.field)
+        self.add_error(name if name in self.fields else None, exc.message)
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    """A village or group, labelled with its whole path (文井江镇 › 大坪村 › 6组)."""
+
+    def __init__(self, user, **kwargs):
+        qs = (
+            not_ended(visible_regions(user))
+            .exclude(level=Level.TOWNSHIP)
+            .order_by("path")
+        )
+        self.names = dict(not_ended(visible_regions(user)).values_list("pk", "short_name"))
+        super().__init__(queryset=qs, **kwargs)
+
+    def label_from_instance(self, obj: Region) -> str:
+        return " › ".join(self.names.get(pk, "?") for pk in obj.ancestor_ids)
+
+
+def _region_field(user, label: str = "所在组（或村）") -> RegionChoiceField:
+    return RegionChoiceField(
+        user,
+        label=label,
+        empty_label="请选择",
+        error_messages={"required": "请选择所在区域", "invalid_choice": "所选区域不在您的范围内"},
+    )
+
+
+class HouseholdCreateForm(RefusalForm):
+    aliases = {"hardship": "hardships"}
+
+    number = forms.CharField(label="户号", max_length=30)
+    address = forms.CharField(label="住址", max_length=120, required=False)
+    hardships = forms.MultipleChoiceField(
+        label="困难类型",
+        choices=HardshipKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    hardship_since = forms.DateField(label="困难登记起始日期", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"] = _region_field(user)
+        self.order_fields(["number", "region", "address", "hardships", "hardship_since"])
+
+
+class HouseholdEditForm(RefusalForm):
+    address = forms.CharField(label="住址", max_length=120, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"] = _region_field(user, "所在组（迁到其他组时修改）")
+
+
+class HardshipAddForm(RefusalForm):
+    aliases = {"hardship": "kind"}
+
+    kind = forms.ChoiceField(label="困难类型", choices=HardshipKind.choices)
+    valid_from = forms.DateField(label="起始日期", initial=today, required=False)
+    note = forms.CharField(label="说明", max_length=200, required=False)
+
+
+class HardshipEndForm(RefusalForm):
+    valid_to = forms.DateField(label="终止日期", initial=today)
+
+
+class ResidentCreateForm(RefusalForm):
+    name = forms.CharField(label="姓名", max_length=30)
+    id_number = forms.CharField(label="身份证号", max_length=30)
+    relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices)
+    phone = forms.CharField(label="联系电话", max_length=20, required=False)
+
+
+class ResidentEditForm(RefusalForm):
+    name = forms.CharField(label="姓名", max_length=30)
+    phone = forms.CharField(
+        label="联系电话", max_length=20, required=False, help_text="留空表示不修改"
+    )
+    relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices)
+
+
+class EnterpriseCreateForm(RefusalForm):
+    name = forms.CharField(label="企业名称", max_length=100)
+    credit_code = forms.CharField(label="统一社会信用代码", max_length=30)
+    trade = forms.ChoiceField(label="行业门类", choices=Trade.choices)
+    address = forms.CharField(label="地址", max_length=120, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"] = _region_field(user, "所在村（社区）或组")
+        self.order_fields(["name", "credit_code", "trade", "region", "address"])
