@@ -1,7 +1,9 @@
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "audit"
 urlpatterns = [
-    path("entry_list/", lambda r: HttpResponse("stub"), name="entry_list"),
+    path("", views.entry_list, name="entry_list"),
+    path("<int:pk>/", views.entry_detail, name="entry_detail"),
 ]

@@ -15,7 +15,7 @@ from lianxin.geo.models import Region
 from lianxin.pairing.models import Pairing
 
 from .choices import UnitKind
-from .models import Cadre, LeaderLiaison, ResponsibilityZone, Unit
+from .models import Cadre, CadreQuerySet, LeaderLiaison, ResponsibilityZone, Unit, UnitQuerySet
 
 # ---------------------------------------------------------------------------------------------
 # Scopes: the starting querysets. The three separated administrators manage the system, not
@@ -27,13 +27,13 @@ def require_registry_reader(user: Any) -> None:
         raise Http404("对象不存在或不在您的权限范围内")
 
 
-def visible_units(user: Any) -> QuerySet[Unit]:
+def visible_units(user: Any) -> UnitQuerySet:
     """Units the user may see (UnitQuerySet.visible_to), or 404 for the separated admins."""
     require_registry_reader(user)
     return Unit.objects.visible_to(user)
 
 
-def visible_cadres(user: Any) -> QuerySet[Cadre]:
+def visible_cadres(user: Any) -> CadreQuerySet:
     """Cadres the user may see (CadreQuerySet.visible_to), or 404 for the separated admins."""
     require_registry_reader(user)
     return Cadre.objects.visible_to(user)
@@ -70,7 +70,7 @@ def paired_households_of_cadre():
     )
 
 
-def unit_rows(user: Any) -> QuerySet[Unit]:
+def unit_rows(user: Any) -> UnitQuerySet:
     """The unit list: township, counts and current zones in a fixed number of queries."""
     return (
         visible_units(user)
@@ -99,7 +99,7 @@ def unit_rows(user: Any) -> QuerySet[Unit]:
     )
 
 
-def cadre_rows(user: Any) -> QuerySet[Cadre]:
+def cadre_rows(user: Any) -> CadreQuerySet:
     """The cadre list: unit and paired-household count per row."""
     return (
         visible_cadres(user)
@@ -172,7 +172,7 @@ class FilterSet(forms.Form):
         """(field, "label：message") of the first invalid filter, for the API's 422 answer."""
         for name, errors in self.errors.items():
             label = self.fields[name].label if name in self.fields else ""
-            return name, f"{label}：{errors[0]}" if label else errors[0]
+            return name, f"{label}：{errors[0]}" if label else str(errors[0])
         return "", ""
 
 
@@ -212,7 +212,7 @@ class UnitFilter(FilterSet):
 
     def __init__(self, data: Any = None, *, user: Any) -> None:
         super().__init__(data, user=user)
-        self.fields["township"].queryset = visible_townships(user).order_by("code", "pk")
+        self.fields["township"].queryset = visible_townships(user).order_by("code", "pk")  # type: ignore[attr-defined]
 
     def narrow(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
         if data.get("kind"):
@@ -259,7 +259,7 @@ class CadreFilter(FilterSet):
 
     def __init__(self, data: Any = None, *, user: Any) -> None:
         super().__init__(data, user=user)
-        self.fields["unit"].queryset = visible_units(user).order_by("name")
+        self.fields["unit"].queryset = visible_units(user).order_by("name")  # type: ignore[attr-defined]
 
     def narrow(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
         if data.get("unit") is not None:
@@ -295,7 +295,7 @@ class LiaisonFilter(FilterSet):
 
     def __init__(self, data: Any = None, *, user: Any) -> None:
         super().__init__(data, user=user)
-        self.fields["township"].queryset = visible_townships(user).order_by("code", "pk")
+        self.fields["township"].queryset = visible_townships(user).order_by("code", "pk")  # type: ignore[attr-defined]
 
     def narrow(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
         if data.get("township") is not None:

@@ -69,7 +69,7 @@ class UnitForm(forms.Form):
 
     def __init__(self, *args: Any, county_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["township"].queryset = current_townships(county_id).order_by("code", "pk")
+        self.fields["township"].queryset = current_townships(county_id).order_by("code", "pk")  # type: ignore[attr-defined]
 
     @classmethod
     def initial_from(cls, unit: Unit) -> dict[str, Any]:
@@ -92,7 +92,7 @@ class ZoneAssignForm(forms.Form):
     def __init__(self, *args: Any, unit: Unit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         held = ResponsibilityZone.objects.filter(unit=unit, valid_to__isnull=True)
-        self.fields["village"].queryset = current_villages(unit.county_id).exclude(
+        self.fields["village"].queryset = current_villages(unit.county_id).exclude(  # type: ignore[attr-defined]
             pk__in=held.values("village_id")
         )
 
@@ -128,7 +128,7 @@ class CadreForm(forms.Form):
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units.order_by("name")
+        self.fields["unit"].queryset = units.order_by("name")  # type: ignore[attr-defined]
 
 
 class CadreEditForm(forms.Form):
@@ -153,7 +153,7 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units.order_by("name")
+        self.fields["unit"].queryset = units.order_by("name")  # type: ignore[attr-defined]
 
 
 class LeaveForm(forms.Form):
@@ -174,7 +174,7 @@ class LiaisonAssignForm(forms.Form):
     def __init__(self, *args: Any, leader: Cadre, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         held = LeaderLiaison.objects.filter(leader=leader, valid_to__isnull=True)
-        self.fields["township"].queryset = (
+        self.fields["township"].queryset = (  # type: ignore[attr-defined]
             current_townships(leader.county_id)
             .exclude(pk__in=held.values("township_id"))
             .order_by("code", "pk")

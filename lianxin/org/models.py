@@ -16,7 +16,8 @@ class UnitQuerySet(models.QuerySet):
         in it; cadres and handlers see their own unit."""
         from lianxin.accounts.choices import Role
 
-        if not user.is_authenticated:
+        # The three separated administrators manage the system, not people's data.
+        if not user.is_authenticated or not user.sees_people:
             return self.none()
         qs = self.filter(county_id=user.county_id)
         if user.role in (Role.CADRE, Role.HANDLER):
@@ -72,7 +73,7 @@ class CadreQuerySet(models.QuerySet):
     def visible_to(self, user):
         from lianxin.accounts.choices import Role
 
-        if not user.is_authenticated:
+        if not user.is_authenticated or not user.sees_people:
             return self.none()
         if user.role == Role.CADRE and not user.unit_id:
             return self.filter(user=user)

@@ -1,0 +1,91 @@
+import pytest
+from django.urls import reverse
+
+from lianxin.accounts.choices import Role
+from lianxin.accounts.models import User
+from lianxin.accounts.services import do_create_user
+from lianxin.audit.models import AuditEntry
+from lianxin.core.errors import Refused
+
+URL = reverse("accounts:user_create")
+PASSWORD = "Qingcheng-2025!"
+
+
+def form(**kw):
+    data = {
+        "username": "xinzhuang",
+        "full_name": "新庄村文书",
+        "role": "village_staff",
+        "password": PASSWORD,
+        "password_again": PASSWORD,
+    }
+    data.update(kw)
+    return data
+
+
+def test_it_creates_a_village_staff_account(world, login):
+    client = login(world.system_admin)
+    page = client.get(URL).content.decode()
+    assert "文井江镇 · 大坪村" in page  # the region picker labels villages with their township
+    response = client.post(URL, form(region=world.village.pk))
+    assert response.status_code == 302
+    created = User.objects.get(username="xinzhuang")
+    assert created.role == Role.VILLAGE_STAFF and created.region == world.village
+    assert created.check_password(PASSWORD) and not created.can_reveal
+    assert AuditEntry.objects.filter(action="新建账号", target_id=str(created.pk)).exists()
+
+
+def test_it_never_grants_the_reveal_permission(world, login):
+    login(world.system_admin).post(URL, form(region=world.village.pk, can_reveal="on"))
+    assert User.objects.get(username="xinzhuang").can_reveal is False
+
+
+def test_it_refuses_an_admin_role_with_the_reveal_permission(world):
+    with pytest.raises(Refused) as refused:
+        do_create_user(
+            county=world.county,
+            username="auditor2",
+            password=PASSWORD,
+            role=Role.AUDIT_ADMIN,
+            can_reveal=True,
+            acting_user=world.system_admin,
+        )
+    assert refused.value.message == "管理员账号不能查看居民完整信息"
+    assert not User.objects.filter(username="auditor2").exists()
+
+
+def test_it_refuses_a_region_that_does_not_fit_the_role(world, login):
+    client = login(world.system_admin)
+    response = client.post(URL, form(role="township_staff", region=world.village.pk))
+    assert response.status_code == 400
+    assert "乡镇工作人员的负责区域应为乡镇（街道）" in response.content.decode()
+    response = client.post(URL, form(role="village_staff"))
+    assert "村（社区）工作人员必须指定负责区域" in response.content.decode()
+    response = client.post(URL, form(role="audit_admin", region=world.township.pk))
+    assert "系统、安全、审计管理员不按区域划分" in response.content.decode()
+    response = client.post(URL, form(role="handler"))
+    assert "部门办理人员必须指定所在单位" in response.content.decode()
+    assert not User.objects.filter(username="xinzhuang").exists()
+
+
+def test_it_refuses_weak_mismatched_or_taken_credentials(world, login):
+    client = login(world.system_admin)
+    response = client.post(URL, form(region=world.village.pk, password_again="other"))
+    assert "两次输入的密码不一致" in response.content.decode()
+    response = client.post(URL, form(region=world.village.pk, password="123", password_again="123"))
+    assert "密码不符合要求" in response.content.decode()
+    response = client.post(URL, form(region=world.village.pk, username="wenjing"))
+    assert response.status_code == 409 and "用户名“wenjing”已被使用" in response.content.decode()
+    assert not User.objects.filter(username="xinzhuang").exists()
+
+
+def test_it_answers_404_to_everyone_but_the_system_admin(world, login):
+    for persona in (
+        world.township_staff,
+        world.security_admin,
+        world.audit_admin,
+        world.city_admin,
+    ):
+        assert login(persona).get(URL).status_code == 404
+        assert login(persona).post(URL, form(region=world.village.pk)).status_code == 404
+    assert not User.objects.filter(username="xinzhuang").exists()
