@@ -6,7 +6,7 @@ schema as a dict in the API), so a page and its API twin answer the same rows fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -108,12 +108,20 @@ def _people(user):
     """Visible households, residents of them, and current hardships of them (lazy querysets)."""
     from lianxin.people.models import Household, HouseholdHardship, Resident
 
-    households = Household.objects.visible_to(user) if user.sees_people else Household.objects.none()
+    households = (
+        Household.objects.visible_to(user) if user.sees_people else Household.objects.none()
+    )
     return (
         households,
         Resident.objects.filter(household__in=households),
         HouseholdHardship.objects.current().filter(household__in=households),
     )
+
+
+def _tally(counts: dict[int, RegionCounts], rows: Iterable[Any], key: str, attr: str) -> None:
+    """Copy one GROUP BY answer ({key: region id, n: count} rows) onto the regions' counts."""
+    for row in rows:
+        setattr(counts[row[key]], attr, row["n"])
 
 
 def child_counts(
@@ -129,54 +137,69 @@ def child_counts(
         return {}
     level = Level(children[0].level)
     column = LOCATION_COLUMN[level]
-    ids = [c.pk for c in children]
+    ids: list[int] = [c.pk for c in children]
     if level == Level.GROUP and parent is not None:
         ids.append(parent.pk)
     counts = {pk: RegionCounts() for pk in ids}
     households, residents, hardships = _people(user)
-    where = {f"{column}__in": ids}
-    for row in households.filter(**where).values(column).annotate(n=Count("id")).order_by():
-        counts[row[column]].households = row["n"]
     by_household = f"household__{column}"
-    for row in (
-        residents.filter(**{f"household__{column}__in": ids})
+    _tally(
+        counts,
+        households.filter(**{f"{column}__in": ids})
+        .values(column)
+        .annotate(n=Count("id"))
+        .order_by(),
+        column,
+        "households",
+    )
+    _tally(
+        counts,
+        residents.filter(**{f"{by_household}__in": ids})
         .values(by_household)
         .annotate(n=Count("id"))
-        .order_by()
-    ):
-        counts[row[by_household]].residents = row["n"]
-    for row in (
-        hardships.filter(**{f"household__{column}__in": ids})
+        .order_by(),
+        by_household,
+        "residents",
+    )
+    _tally(
+        counts,
+        hardships.filter(**{f"{by_household}__in": ids})
         .values(by_household)
         .annotate(n=Count("household_id", distinct=True))
-        .order_by()
-    ):
-        counts[row[by_household]].hardship_households = row["n"]
-
+        .order_by(),
+        by_household,
+        "hardship_households",
+    )
     regions = not_ended(visible_regions(user))
     if level == Level.TOWNSHIP:
-        for row in (
+        _tally(
+            counts,
             regions.filter(level=Level.VILLAGE, parent_id__in=ids)
             .values("parent_id")
             .annotate(n=Count("id"))
-            .order_by()
-        ):
-            counts[row["parent_id"]].villages = row["n"]
-        for row in (
+            .order_by(),
+            "parent_id",
+            "villages",
+        )
+        _tally(
+            counts,
             regions.filter(level=Level.GROUP, parent__parent_id__in=ids)
             .values("parent__parent_id")
             .annotate(n=Count("id"))
-            .order_by()
-        ):
-            counts[row["parent__parent_id"]].groups = row["n"]
+            .order_by(),
+            "parent__parent_id",
+            "groups",
+        )
     elif level == Level.VILLAGE:
-        for row in (
+        _tally(
+            counts,
             regions.filter(level=Level.GROUP, parent_id__in=ids)
             .values("parent_id")
             .annotate(n=Count("id"))
-            .order_by()
-        ):
-            counts[row["parent_id"]].groups = row["n"]
+            .order_by(),
+            "parent_id",
+            "groups",
+        )
     return counts
 
 

@@ -29,8 +29,9 @@ class County(models.Model):
 
 class RegionQuerySet(DatedQuerySet):
     def visible_to(self, user):
-        """Regions in the user's county, inside their region subtree when they have one."""
-        if not user.is_authenticated:
+        """Regions in the user's county, inside their region subtree when they have one.
+        The three separated administrators see none: they manage the system, not the map."""
+        if not user.is_authenticated or not user.sees_people:
             return self.none()
         qs = self.filter(county_id=user.county_id)
         if user.region_id:

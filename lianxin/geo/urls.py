@@ -1,7 +1,9 @@
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "geo"
 urlpatterns = [
-    path("county/", lambda r: HttpResponse("stub"), name="county"),
+    path("", views.county, name="county"),
+    path("<int:pk>/", views.region_detail, name="region_detail"),
 ]

@@ -90,18 +90,20 @@ def _households_page(request: HttpRequest, region: Region):
 @login_required
 def county(request: HttpRequest) -> HttpResponse:
     """The user's whole scope: the county's townships, or the page of their own region."""
-    user = request.user
-    if user.region_id:  # type: ignore[union-attr]
-        return _region_page(request, user.region)  # type: ignore[union-attr]
+    user: Any = request.user
+    if user.region_id:
+        return _region_page(request, user.region)
     include_ended = truthy(request.GET.get("ended"))
     rows, _ = _rows(user, None, include_ended)
     context = {
-        "county": user.county,  # type: ignore[union-attr]
+        "county": user.county,
         "rows": rows,
         "child_level": Level.TOWNSHIP.label,
+        "show_villages": True,
+        "show_groups": True,
         "totals": region_totals(user, None),
         "include_ended": include_ended,
-        "sees_people": user.sees_people,  # type: ignore[union-attr]
+        "sees_people": user.sees_people,
     }
     return render(request, "geo/county.html", context)
 
@@ -113,9 +115,10 @@ def region_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _region_page(request: HttpRequest, region: Region) -> HttpResponse:
-    user = request.user
+    user: Any = request.user
     include_ended = truthy(request.GET.get("ended"))
-    rows, ungrouped = ([], None)
+    rows: list = []
+    ungrouped: RegionCounts | None = None
     if region.level != Level.GROUP:
         rows, ungrouped = _rows(user, region, include_ended)
     successor = region.successor
@@ -123,12 +126,12 @@ def _region_page(request: HttpRequest, region: Region) -> HttpResponse:
         "region": region,
         "county": region.county,
         "crumbs": breadcrumbs(user, region),
-        "is_root": user.region_id == region.pk,  # type: ignore[union-attr]
         "rows": rows,
         "ungrouped": ungrouped,
         "child_level": {Level.TOWNSHIP: Level.VILLAGE.label, Level.VILLAGE: Level.GROUP.label}.get(
             Level(region.level), ""
         ),
+        "show_groups": region.level == Level.TOWNSHIP,
         "totals": region_totals(user, region),
         "include_ended": include_ended,
         "history": _history(region),

@@ -20,6 +20,7 @@ from lianxin.geo.choices import Level
 from lianxin.geo.filters import not_ended, text, to_int, truthy, visible_regions
 from lianxin.lib import idcard
 from lianxin.lib.errors import InvalidValue
+from lianxin.lib.masking import scrub
 
 from .choices import HardshipKind, Relation, Sex, Trade
 from .models import Enterprise, Household, HouseholdHardship, Resident
@@ -161,9 +162,7 @@ def resident_rows(qs: QuerySet[Resident]) -> QuerySet[Resident]:
 # Enterprises -----------------------------------------------------------------------------
 
 
-def filter_enterprises(
-    qs: QuerySet[Enterprise], params: Mapping[str, Any]
-) -> QuerySet[Enterprise]:
+def filter_enterprises(qs: QuerySet[Enterprise], params: Mapping[str, Any]) -> QuerySet[Enterprise]:
     """trade, township, village, q (name contains or pinyin initials), credit_code (exact)."""
     trade = text(params.get("trade")).upper()
     if trade in Trade.values:
@@ -200,9 +199,13 @@ def region_options(user, params: Mapping[str, Any]) -> dict[str, list]:
     villages = regions.filter(level=Level.VILLAGE)
     if township:
         villages = villages.filter(parent_id=township)
+    village_list = list(villages)
+    if not village and len(village_list) == 1:
+        # A village staffer has one village: offer its groups straight away.
+        village = village_list[0].pk
     return {
         "townships": list(regions.filter(level=Level.TOWNSHIP)),
-        "villages": list(villages),
+        "villages": village_list,
         "groups": list(regions.filter(level=Level.GROUP, parent_id=village)) if village else [],
     }
 
@@ -221,6 +224,11 @@ class SearchResults:
     households: list[Household] = field(default_factory=list)
     enterprises: list[Enterprise] = field(default_factory=list)
     more: list[str] = field(default_factory=list)
+
+    @property
+    def shown_q(self) -> str:
+        """The query as pages and answers echo it: a typed ID number or mobile stays masked."""
+        return scrub(self.q)
 
     @property
     def empty(self) -> bool:
@@ -258,7 +266,8 @@ def search(user, q: Any) -> SearchResults:
             resident_rows(residents.filter(id_number_hash=id_hash)), results, "居民"
         )
         return results
-    mobile_hash = phone_hash(compact) if compact.lstrip("+").isdigit() else None
+    digits = compact.replace("-", "")
+    mobile_hash = phone_hash(digits) if digits.lstrip("+").isdigit() else None
     if mobile_hash:
         results.matched_by.append("联系电话")
         results.residents = _capped(

@@ -12,6 +12,9 @@ from lianxin.geo.models import Region
 
 from .choices import HardshipKind, Relation, Trade
 
+# A native date picker on phones; the value goes over the wire as YYYY-MM-DD.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
 
 class RefusalForm(forms.Form):
     """A form that can show a service's refusal beside the field it names."""
@@ -28,11 +31,7 @@ class RegionChoiceField(forms.ModelChoiceField):
     """A village or group, labelled with its whole path (文井江镇 › 大坪村 › 6组)."""
 
     def __init__(self, user, **kwargs):
-        qs = (
-            not_ended(visible_regions(user))
-            .exclude(level=Level.TOWNSHIP)
-            .order_by("path")
-        )
+        qs = not_ended(visible_regions(user)).exclude(level=Level.TOWNSHIP).order_by("path")
         self.names = dict(not_ended(visible_regions(user)).values_list("pk", "short_name"))
         super().__init__(queryset=qs, **kwargs)
 
@@ -60,7 +59,7 @@ class HouseholdCreateForm(RefusalForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    hardship_since = forms.DateField(label="困难登记起始日期", required=False)
+    hardship_since = forms.DateField(label="困难登记起始日期", required=False, widget=DATE)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,12 +79,12 @@ class HardshipAddForm(RefusalForm):
     aliases = {"hardship": "kind"}
 
     kind = forms.ChoiceField(label="困难类型", choices=HardshipKind.choices)
-    valid_from = forms.DateField(label="起始日期", initial=today, required=False)
+    valid_from = forms.DateField(label="起始日期", initial=today, required=False, widget=DATE)
     note = forms.CharField(label="说明", max_length=200, required=False)
 
 
 class HardshipEndForm(RefusalForm):
-    valid_to = forms.DateField(label="终止日期", initial=today)
+    valid_to = forms.DateField(label="终止日期", initial=today, widget=DATE)
 
 
 class ResidentCreateForm(RefusalForm):
@@ -98,8 +97,9 @@ class ResidentCreateForm(RefusalForm):
 class ResidentEditForm(RefusalForm):
     name = forms.CharField(label="姓名", max_length=30)
     phone = forms.CharField(
-        label="联系电话", max_length=20, required=False, help_text="留空表示不修改"
+        label="新的联系电话", max_length=20, required=False, help_text="留空表示不修改"
     )
+    clear_phone = forms.BooleanField(label="删除已登记的联系电话", required=False)
     relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices)
 
 

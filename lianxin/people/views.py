@@ -1,0 +1,431 @@
+"""Registry pages: households, residents, enterprises and the search box.
+
+Every list starts from `visible_to(user)` and every lookup goes through get_visible_or_404;
+writes go through the do_* services, whose refusals are shown beside the field they name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from lianxin.core.access import get_visible_or_404
+from lianxin.core.errors import Refused
+from lianxin.core.models import today
+from lianxin.core.views import paginate, query_without_page
+from lianxin.geo.filters import breadcrumbs
+
+from . import services
+from .choices import HardshipKind, Sex, Trade
+from .filters import (
+    age_on,
+    enterprise_rows,
+    filter_enterprises,
+    filter_households,
+    filter_residents,
+    household_rows,
+    region_options,
+    resident_rows,
+    search,
+)
+from .forms import (
+    EnterpriseCreateForm,
+    HardshipAddForm,
+    HardshipEndForm,
+    HouseholdCreateForm,
+    HouseholdEditForm,
+    RefusalForm,
+    ResidentCreateForm,
+    ResidentEditForm,
+)
+from .models import Enterprise, Household, HouseholdHardship, Resident
+
+NO_WRITE = "您没有登记或修改户籍信息的权限"
+
+
+def _with_ages(rows: Iterable[Resident]) -> None:
+    """Age in full years for display; the birth date itself is never shown (it is part of
+    the ID number the masking hides)."""
+    day = today()
+    for r in rows:
+        r.age = age_on(r.birth_date, day)  # type: ignore[attr-defined]
+
+
+def _submit(form: RefusalForm, action: Callable[[dict[str, Any]], Any]) -> tuple[Any, int]:
+    """Run a service with the form's data: (result, 200), or (None, 4xx) with the reason on
+    the form — a refusal never becomes a 500."""
+    if not form.is_valid():
+        return None, 400
+    try:
+        return action(form.cleaned_data), 200
+    except Refused as exc:
+        form.refuse(exc)
+        return None, exc.status
+
+
+def _data(request: HttpRequest):
+    """Bound data on POST (even an empty body, so it reports the missing fields)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _household_url(household: Household) -> str:
+    return reverse("people:household_detail", args=[household.pk])
+
+
+def _denied(request: HttpRequest, message: str = NO_WRITE) -> HttpResponse:
+    return render(request, "people/denied.html", {"message": message}, status=403)
+
+
+# Households ------------------------------------------------------------------------------
+
+
+@login_required
+def household_list(request: HttpRequest) -> HttpResponse:
+    qs = filter_households(Household.objects.visible_to(request.user), request.GET)
+    context = {
+        "page": paginate(request, household_rows(qs)),
+        "query": query_without_page(request),
+        "params": request.GET,
+        "hardship_kinds": HardshipKind.choices,
+        **region_options(request.user, request.GET),
+    }
+    return render(request, "people/household_list.html", context)
+
+
+@login_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from lianxin.pairing.models import Pairing
+
+    household = get_visible_or_404(Household, request.user, pk)
+    members = list(household.members.order_by("id"))
+    _with_ages(members)
+    pairings = list(
+        Pairing.objects.filter(household=household)
+        .select_related("cadre__unit", "made_by")
+        .order_by("-valid_from", "-id")
+    )
+    hardships = list(household.hardships.order_by("-valid_from", "-id"))
+    context = {
+        "household": household,
+        "crumbs": breadcrumbs(request.user, household.region),
+        "members": members,
+        "current_hardships": [h for h in hardships if h.is_current()],
+        "past_hardships": [h for h in hardships if not h.is_current()],
+        "current_pairing": next((p for p in pairings if p.is_current()), None),
+        "pairings": pairings,
+        "can_write": request.user.writes_registry,  # type: ignore[union-attr]
+        "hardship_form": HardshipAddForm(),
+    }
+    return render(request, "people/household_detail.html", context)
+
+
+@login_required
+def household_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.writes_registry:  # type: ignore[union-attr]
+        return _denied(request)
+    form = HouseholdCreateForm(_data(request), user=request.user)
+    status = 200
+    if request.method == "POST":
+        household, status = _submit(
+            form,
+            lambda d: services.do_create_household(
+                county=request.user.county,  # type: ignore[union-attr]
+                number=d["number"],
+                region=d["region"],
+                address=d["address"],
+                hardships=d["hardships"],
+                hardship_since=d["hardship_since"],
+                acting_user=request.user,
+            ),
+        )
+        if household is not None:
+            messages.success(request, f"已新建户 {household.number}，请登记户主")
+            return redirect("people:resident_create", pk=household.pk)
+    return render(
+        request,
+        "people/form.html",
+        {"form": form, "title": "新建户", "cancel": reverse("people:household_list")},
+        status=status,
+    )
+
+
+@login_required
+def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    household = get_visible_or_404(Household, request.user, pk, write=True)
+    initial = {"address": household.address, "region": household.region_id}
+    form = HouseholdEditForm(_data(request), user=request.user, initial=initial)
+    status = 200
+    if request.method == "POST":
+        saved, status = _submit(
+            form,
+            lambda d: services.do_update_household(
+                household, address=d["address"], region=d["region"], acting_user=request.user
+            ),
+        )
+        if saved is not None:
+            messages.success(request, "已保存")
+            return redirect("people:household_detail", pk=household.pk)
+    return render(
+        request,
+        "people/form.html",
+        {"form": form, "title": f"修改户 {household.number}", "cancel": _household_url(household)},
+        status=status,
+    )
+
+
+@login_required
+def hardship_add(request: HttpRequest, pk: int) -> HttpResponse:
+    household = get_visible_or_404(Household, request.user, pk, write=True)
+    form = HardshipAddForm(_data(request))
+    status = 200
+    if request.method == "POST":
+        saved, status = _submit(
+            form,
+            lambda d: services.do_add_hardship(
+                household,
+                kind=d["kind"],
+                valid_from=d["valid_from"],
+                note=d["note"],
+                acting_user=request.user,
+            ),
+        )
+        if saved is not None:
+            messages.success(request, f"已登记困难类型：{saved.get_kind_display()}")
+            return redirect("people:household_detail", pk=household.pk)
+    return render(
+        request,
+        "people/form.html",
+        {
+            "form": form,
+            "title": f"为户 {household.number} 登记困难类型",
+            "cancel": _household_url(household),
+        },
+        status=status,
+    )
+
+
+@login_required
+def hardship_end(request: HttpRequest, pk: int, hardship_pk: int) -> HttpResponse:
+    household = get_visible_or_404(Household, request.user, pk, write=True)
+    try:
+        hardship = household.hardships.get(pk=hardship_pk)
+    except (HouseholdHardship.DoesNotExist, ValueError):
+        raise Http404("对象不存在或不在您的权限范围内") from None
+    form = HardshipEndForm(_data(request))
+    status = 200
+    if request.method == "POST":
+        saved, status = _submit(
+            form,
+            lambda d: services.do_end_hardship(
+                hardship, valid_to=d["valid_to"], acting_user=request.user
+            ),
+        )
+        if saved is not None:
+            messages.success(request, f"已结束困难类型：{saved.get_kind_display()}")
+            return redirect("people:household_detail", pk=household.pk)
+    title = f"结束户 {household.number} 的困难类型“{hardship.get_kind_display()}”"
+    return render(
+        request,
+        "people/form.html",
+        {"form": form, "title": title, "cancel": _household_url(household)},
+        status=status,
+    )
+
+
+# Residents -------------------------------------------------------------------------------
+
+
+@login_required
+def resident_list(request: HttpRequest) -> HttpResponse:
+    qs = filter_residents(Resident.objects.visible_to(request.user), request.GET)
+    page = paginate(request, resident_rows(qs))
+    _with_ages(page)
+    context = {
+        "page": page,
+        "query": query_without_page(request),
+        "params": request.GET,
+        "sexes": Sex.choices,
+        **region_options(request.user, request.GET),
+    }
+    return render(request, "people/resident_list.html", context)
+
+
+@login_required
+def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    resident = get_visible_or_404(Resident, request.user, pk)
+    resident = resident_rows(Resident.objects.filter(pk=resident.pk)).get()
+    _with_ages([resident])
+    context = {
+        "resident": resident,
+        "crumbs": breadcrumbs(request.user, resident.household.region),
+        "can_reveal": request.user.can_reveal,  # type: ignore[union-attr]
+        "can_write": request.user.writes_registry,  # type: ignore[union-attr]
+    }
+    return render(request, "people/resident_detail.html", context)
+
+
+@login_required
+def resident_create(request: HttpRequest, pk: int) -> HttpResponse:
+    household = get_visible_or_404(Household, request.user, pk, write=True)
+    form = ResidentCreateForm(_data(request))
+    status = 200
+    if request.method == "POST":
+        resident, status = _submit(
+            form,
+            lambda d: services.do_create_resident(
+                household=household,
+                name=d["name"],
+                id_number=d["id_number"],
+                relation=d["relation"],
+                phone=d["phone"],
+                acting_user=request.user,
+            ),
+        )
+        if resident is not None:
+            messages.success(request, f"已登记居民 {resident.name}")
+            return redirect("people:household_detail", pk=household.pk)
+    return render(
+        request,
+        "people/form.html",
+        {
+            "form": form,
+            "title": f"为户 {household.number} 登记成员",
+            "cancel": _household_url(household),
+        },
+        status=status,
+    )
+
+
+@login_required
+def resident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    resident = get_visible_or_404(Resident, request.user, pk, write=True)
+    initial = {"name": resident.name, "relation": resident.relation}
+    form = ResidentEditForm(_data(request), initial=initial)
+    status = 200
+    if request.method == "POST":
+
+        def save(d: dict[str, Any]) -> Resident:
+            phone = "" if d["clear_phone"] else (d["phone"] or None)
+            return services.do_update_resident(
+                resident,
+                name=d["name"],
+                phone=phone,
+                relation=d["relation"],
+                acting_user=request.user,
+            )
+
+        saved, status = _submit(form, save)
+        if saved is not None:
+            messages.success(request, "已保存")
+            return redirect("people:resident_detail", pk=resident.pk)
+    return render(
+        request,
+        "people/form.html",
+        {
+            "form": form,
+            "title": f"修改居民 {resident.name}",
+            "cancel": reverse("people:resident_detail", args=[resident.pk]),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """The full ID number or phone, for a user with the reveal permission and a reason; the
+    resident is looked up through the scope first, so an outsider gets 404, not 403."""
+    resident = get_visible_or_404(Resident, request.user, pk)
+    field = request.POST.get("field", "")
+    masked = {"id_number": resident.id_number_masked, "phone": resident.phone_masked}
+    context: dict[str, Any] = {
+        "resident": resident,
+        "field": field,
+        "masked": masked.get(field, ""),
+        "reason": request.POST.get("reason", ""),
+        "can_reveal": request.user.can_reveal,  # type: ignore[union-attr]
+    }
+    status = 200
+    try:
+        context["value"] = services.do_reveal(
+            resident, field, acting_user=request.user, reason=context["reason"]
+        )
+        context["revealed"] = True
+    except Refused as exc:
+        context["error"], status = exc.message, exc.status
+    template = "people/_reveal.html" if request.headers.get("HX-Request") else "people/reveal.html"
+    response = render(request, template, context, status=status)
+    # A revealed number must not linger in a shared browser's or proxy's cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# Enterprises -----------------------------------------------------------------------------
+
+
+@login_required
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    qs = filter_enterprises(Enterprise.objects.visible_to(request.user), request.GET)
+    context = {
+        "page": paginate(request, enterprise_rows(qs)),
+        "query": query_without_page(request),
+        "params": request.GET,
+        "trades": Trade.choices,
+        **region_options(request.user, request.GET),
+    }
+    return render(request, "people/enterprise_list.html", context)
+
+
+@login_required
+def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = get_visible_or_404(Enterprise, request.user, pk)
+    enterprise = enterprise_rows(Enterprise.objects.filter(pk=enterprise.pk)).get()
+    context = {"enterprise": enterprise, "crumbs": breadcrumbs(request.user, enterprise.region)}
+    return render(request, "people/enterprise_detail.html", context)
+
+
+@login_required
+def enterprise_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.writes_registry:  # type: ignore[union-attr]
+        return _denied(request)
+    form = EnterpriseCreateForm(_data(request), user=request.user)
+    status = 200
+    if request.method == "POST":
+        enterprise, status = _submit(
+            form,
+            lambda d: services.do_create_enterprise(
+                county=request.user.county,  # type: ignore[union-attr]
+                name=d["name"],
+                credit_code=d["credit_code"],
+                trade=d["trade"],
+                region=d["region"],
+                address=d["address"],
+                acting_user=request.user,
+            ),
+        )
+        if enterprise is not None:
+            messages.success(request, f"已登记企业 {enterprise.name}")
+            return redirect("people:enterprise_detail", pk=enterprise.pk)
+    return render(
+        request,
+        "people/form.html",
+        {"form": form, "title": "登记企业", "cancel": reverse("people:enterprise_list")},
+        status=status,
+    )
+
+
+# Search ----------------------------------------------------------------------------------
+
+
+@login_required
+def search_view(request: HttpRequest) -> HttpResponse:
+    results = search(request.user, request.GET.get("q"))
+    _with_ages(results.residents)
+    return render(request, "people/search.html", {"results": results})
