@@ -1,0 +1,655 @@
+"""Building the demo county: regions, units and zones, accounts, cadres and leaders, households
+and enterprises — each through the service or importer an office would use, so the demo holds
+the same rows (and the same audit trail) real use would.
+
+Every phase looks its rows up by their natural keys first (county code, region name under its
+parent, unit name, staff number, username; 户号, ID number and credit code in the importer), so
+running the build again adds only what is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import Case, Value, When
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
+from tqdm import tqdm
+
+from lianxin.accounts.choices import Role
+from lianxin.accounts.models import User
+from lianxin.accounts.services import do_create_user
+from lianxin.audit.models import AuditEntry
+from lianxin.audit.services import record
+from lianxin.core.errors import Refused
+from lianxin.core.models import today
+from lianxin.geo.choices import Level
+from lianxin.geo.importers import import_regions
+from lianxin.geo.models import County, Region
+from lianxin.geo.services import do_create_region
+from lianxin.lib.names import short_region_name
+from lianxin.org.choices import UnitKind
+from lianxin.org.models import Cadre, LeaderLiaison, ResponsibilityZone, Unit
+from lianxin.org.services import (
+    NewCadre,
+    do_assign_liaison,
+    do_assign_zone,
+    do_bulk_create_cadres,
+    do_create_unit,
+)
+from lianxin.people.models import Enterprise, Household, HouseholdHardship, Resident
+from lianxin.transfer.choices import DataKind, ImportMode
+from lianxin.transfer.importers import import_people
+
+from . import catalogue as C
+from . import people as P
+
+CADRES_AT_SCALE_1 = 6_100
+MIN_CADRES_PER_UNIT = 2
+
+
+@dataclass
+class BuildResult:
+    """What a build did and what the demo now holds."""
+
+    built: bool  # False when an earlier build was found and nothing was run
+    seed: int
+    scale: float
+    elapsed: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+    bad_rows: list[str] = field(default_factory=list)
+
+
+def _bar(total: int | None, desc: str, unit: str, stream: TextIO | None, enabled: bool) -> tqdm:
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=stream,
+        disable=not enabled,
+        dynamic_ncols=True,
+        leave=True,
+    )
+
+
+def demo_county() -> County | None:
+    return County.objects.filter(code=C.COUNTY_CODE).first()
+
+
+def previous_build(county: County | None) -> AuditEntry | None:
+    """The audit row of the last finished build, which holds its seed and scale."""
+    if county is None:
+        return None
+    return AuditEntry.objects.filter(county=county, action=C.BUILD_ACTION).order_by("-id").first()
+
+
+def _built_with(entry: AuditEntry) -> tuple[int, float]:
+    changes = entry.changes or {}
+    return int(changes["seed"][1]), float(changes["scale"][1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Regions
+
+
+def _group_count(seed: int, t: int, v: int, is_community: bool) -> int:
+    rng = random.Random(f"{seed}:groups:{t}:{v}")
+    return rng.randint(4, 10) if is_community else rng.randint(6, 15)
+
+
+def _group_name(n: int, is_community: bool) -> str:
+    return f"第{n}网格" if is_community else f"{n}组"
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _group_no(name: str) -> int:
+    found = _DIGITS.search(name)
+    return int(found.group()) if found else 0
+
+
+@dataclass
+class Map:
+    """The demo county's townships and villages by their short names, and the group slots."""
+
+    county: County
+    townships: dict[str, Region]
+    villages: dict[tuple[str, str], Region]
+    slots: list[P.GroupSlot]
+
+
+def build_regions(seed: int, bar: tqdm) -> Map:
+    """The 25 townships and 253 villages from the 2014 table, then groups or grids under each."""
+    report = import_regions(
+        C.DIVISIONS_CSV,
+        county_code=C.COUNTY_CODE,
+        county_name=C.COUNTY_NAME,
+        valid_from=C.LAUNCH,
+        progress=bar,
+    )
+    if report.errors:
+        raise Refused("导入区划失败：" + "；".join(report.errors[:5]))
+    county = report.county
+    assert county is not None
+    current = list(Region.objects.filter(county=county, valid_to__isnull=True))
+    by_id = {r.pk: r for r in current}
+    townships = {r.short_name: r for r in current if r.level == Level.TOWNSHIP}
+    found: dict[tuple[str, str], Region] = {}
+    groups: dict[int, list[Region]] = {}
+    for r in current:
+        if r.level == Level.VILLAGE and r.parent_id in by_id:
+            found[(by_id[r.parent_id].short_name, r.short_name)] = r
+        elif r.level == Level.GROUP and r.parent_id is not None:
+            groups.setdefault(r.parent_id, []).append(r)
+    # Villages in the order of the 2014 table, which house numbers and zones follow.
+    villages: dict[tuple[str, str], Region] = {}
+    slots: list[P.GroupSlot] = []
+    with transaction.atomic():
+        for t_no, (township_name, village_names) in enumerate(C.divisions(), start=1):
+            township = short_region_name(township_name)
+            for v_no, village_name in enumerate(village_names, start=1):
+                key = (township, short_region_name(village_name))
+                village = villages[key] = found[key]
+                is_community = village.short_name.endswith("社区")
+                mine = groups.get(village.pk)
+                if not mine:
+                    # Only villages without groups get them: an office may since have changed
+                    # the demo's groups, and a re-run must not add a second set.
+                    mine = [
+                        do_create_region(
+                            county=county,
+                            level=Level.GROUP,
+                            name=_group_name(n, is_community),
+                            parent=village,
+                            valid_from=C.LAUNCH,
+                            audit=False,
+                        )
+                        for n in range(1, _group_count(seed, t_no, v_no, is_community) + 1)
+                    ]
+                weight_rng = random.Random(f"{seed}:weight:{t_no}:{v_no}")
+                # Rural villages hold more people than town communities.
+                village_weight = (
+                    weight_rng.uniform(0.55, 0.95) if is_community else weight_rng.uniform(1.0, 1.6)
+                )
+                for group in sorted(mine, key=lambda g: (_group_no(g.name), g.pk)):
+                    slots.append(
+                        P.GroupSlot(
+                            township_no=t_no,
+                            village_no=v_no,
+                            group_no=_group_no(group.name),
+                            township=township,
+                            village=village.short_name,
+                            group=group.short_name,
+                            is_community=is_community,
+                            weight=village_weight / len(mine) * weight_rng.uniform(0.8, 1.2),
+                        )
+                    )
+                bar.update(1)
+    return Map(county, townships, villages, slots)
+
+
+# ---------------------------------------------------------------------------------------------
+# Units and responsibility zones
+
+
+def _office_phone(rng: random.Random) -> str:
+    return f"028-8{rng.randint(2210000, 2299999)}"
+
+
+def build_units(m: Map, seed: int, bar: tqdm) -> dict[str, Unit]:
+    """The 115 units, and zones that give every village exactly one unit."""
+    rng = random.Random(f"{seed}:units")
+    existing = {u.name: u for u in Unit.objects.filter(county=m.county)}
+    units: dict[str, Unit] = {}
+    for spec in C.units():
+        phone = _office_phone(rng)
+        unit = existing.get(spec.name)
+        if unit is None:
+            unit = do_create_unit(
+                county=m.county,
+                name=spec.name,
+                kind=spec.kind,
+                short_name=spec.short_name,
+                handles_demands=spec.handles_demands,
+                township=m.townships[spec.township] if spec.township else None,
+                phone=phone,
+                acting_user=None,
+            )
+        units[spec.name] = unit
+        bar.update(1)
+    covered = set(
+        ResponsibilityZone.objects.current()
+        .filter(county=m.county, village__valid_to__isnull=True)
+        .values_list("village_id", flat=True)
+    )
+    for unit_name, village in _zone_plan(m, seed):
+        if village.pk not in covered:
+            do_assign_zone(
+                unit=units[unit_name], village=village, valid_from=C.LAUNCH, acting_user=None
+            )
+            covered.add(village.pk)
+    return units
+
+
+def _zone_plan(m: Map, seed: int) -> list[tuple[str, Region]]:
+    """(unit name, village) for every village: the stories' zones, a few villages for each
+    township government in its own township, the rest dealt to the other units in runs of one
+    to three neighbouring villages."""
+    rng = random.Random(f"{seed}:zones")
+    plan: list[tuple[str, Region]] = []
+    taken: set[tuple[str, str]] = set()
+    load: dict[str, int] = {}
+    for unit_name, key in C.STORY_ZONES.items():
+        plan.append((unit_name, m.villages[key]))
+        taken.add(key)
+        load[unit_name] = 1
+    specs = C.units()
+    for spec in specs:
+        if spec.kind != UnitKind.TOWNSHIP_GOVERNMENT:
+            continue
+        own = [k for k in m.villages if k[0] == spec.township and k not in taken]
+        for key in rng.sample(own, min(len(own), rng.randint(1, 3))):
+            plan.append((spec.name, m.villages[key]))
+            taken.add(key)
+    rest = [k for k in m.villages if k not in taken]  # township by township, in table order
+    others = [s.name for s in specs if s.kind != UnitKind.TOWNSHIP_GOVERNMENT]
+    sizes = {name: 1 - load.get(name, 0) for name in others}
+    # Hand out the remaining villages one extra at a time, at most three per unit.
+    spare = len(rest) - sum(sizes.values())
+    if spare > sum(3 - sizes[n] - load.get(n, 0) for n in others):
+        raise ValueError("too few units for the villages at three villages per unit")
+    while spare > 0:
+        name = rng.choice(others)
+        if sizes[name] + load.get(name, 0) < 3:
+            sizes[name] += 1
+            spare -= 1
+    order = list(others)
+    rng.shuffle(order)
+    position = 0
+    for name in order:
+        for key in rest[position : position + sizes[name]]:
+            plan.append((name, m.villages[key]))
+        position += sizes[name]
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts
+
+
+def build_accounts(m: Map, units: dict[str, Unit]) -> dict[str, User]:
+    """The demo logins, one per persona (skipped when the username is taken)."""
+    users: dict[str, User] = {}
+    fresh: list[int] = []
+    existing = {
+        u.username: u for u in User.objects.filter(username__in=[a.username for a in C.ACCOUNTS])
+    }
+    for spec in C.ACCOUNTS:
+        user = existing.get(spec.username)
+        if user is None:
+            region = None
+            if len(spec.region) == 1:
+                region = m.townships[spec.region[0]]
+            elif spec.region:
+                region = m.villages[(spec.region[0], spec.region[1])]
+            user = do_create_user(
+                county=m.county,
+                username=spec.username,
+                password=None,  # type: ignore[arg-type]  # unusable until set below
+                role=spec.role,
+                full_name=spec.full_name,
+                region=region,
+                unit=units[spec.unit] if spec.unit else None,
+                can_reveal=spec.can_reveal,
+                check_password=False,
+                acting_user=None,
+            )
+            fresh.append(user.pk)
+        users[spec.username] = user
+    if fresh:
+        # All demo logins share one published password: hash it once, not once per account
+        # (each PBKDF2 hash costs a third of a second on purpose).
+        User.objects.filter(pk__in=fresh).update(password=make_password(C.DEMO_PASSWORD))
+    return users
+
+
+# ---------------------------------------------------------------------------------------------
+# Cadres and city leaders
+
+
+def cadre_counts(scale: float, seed: int) -> list[int]:
+    """Cadres per unit (in catalogue order): the scaled total split by staff size, at least two
+    per unit so every unit can pair."""
+    specs = C.units()
+    total = max(MIN_CADRES_PER_UNIT * len(specs), round(CADRES_AT_SCALE_1 * scale))
+    rng = random.Random(f"{seed}:unit-sizes")
+    weights = [s.size * rng.uniform(0.8, 1.25) for s in specs]
+    spare = total - MIN_CADRES_PER_UNIT * len(specs)
+    shares = [spare * w / sum(weights) for w in weights]
+    counts = [MIN_CADRES_PER_UNIT + int(x) for x in shares]
+    order = sorted(range(len(specs)), key=lambda i: (int(shares[i]) - shares[i], i))
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def _joined_on(rng: random.Random) -> dt.date:
+    # Most joined at the launch; the rest as they were posted to the unit in the months after.
+    if rng.random() < 0.9:
+        return C.LAUNCH
+    return C.LAUNCH + dt.timedelta(days=rng.randint(30, 240))
+
+
+def _posts(spec: C.UnitSpec, count: int, rng: random.Random) -> list[str]:
+    head = C.head_title(spec)
+    middle, staff = C.staff_posts(spec)
+    deputies = 0 if count < 4 else min(3, 1 + count // 30)
+    posts = [head] + ["副" + head] * deputies
+    middles = max(0, round((count - len(posts)) * 0.2))
+    posts += [rng.choice(middle) for _ in range(middles)]
+    posts += [rng.choice(staff) for _ in range(count - len(posts))]
+    return posts[:count]
+
+
+def cadre_specs(
+    units: dict[str, Unit], users: dict[str, User], scale: float, seed: int
+) -> list[NewCadre]:
+    """Every cadre of the demo, unit by unit; staff numbers C<unit no><seq>, leaders L<no>."""
+    # The story cadres with a login of their own (马林增 signs in as malin).
+    cadre_users = {(a.unit, a.cadre): users[a.username] for a in C.ACCOUNTS if a.cadre}
+    specs: list[NewCadre] = []
+    for unit_no, (spec, count) in enumerate(
+        zip(C.units(), cadre_counts(scale, seed), strict=True), start=1
+    ):
+        rng = random.Random(f"{seed}:cadres:{unit_no}")
+        named = C.STORY_CADRES.get(spec.name, [])
+        posts = _posts(spec, count - len(named), rng)
+        people: list[tuple[str, str, Any]] = [
+            (name, post, cadre_users.get((spec.name, name))) for name, post in named
+        ]
+        for post in posts:
+            sex = "M" if rng.random() < 0.6 else "F"
+            people.append((P.full_name(rng, sex), post, None))
+        for seq, (name, post, user) in enumerate(people[:count], start=1):
+            specs.append(
+                NewCadre(
+                    unit=units[spec.name],
+                    staff_no=f"C{unit_no:03d}{seq:04d}",
+                    name=name,
+                    post=post,
+                    phone=P.mobile(rng),
+                    joined_on=_joined_on(rng),
+                    user=user,
+                )
+            )
+    rng = random.Random(f"{seed}:leaders")
+    for n, (office, post) in enumerate(C.LEADER_POSTS, start=1):
+        sex = "M" if rng.random() < 0.85 else "F"
+        specs.append(
+            NewCadre(
+                unit=units[office],
+                staff_no=f"L{n:04d}",
+                name=P.full_name(rng, sex),
+                post=post,
+                phone=P.mobile(rng),
+                is_city_leader=True,
+                joined_on=C.LAUNCH,
+            )
+        )
+    return specs
+
+
+def build_cadres(
+    specs: list[NewCadre], units: dict[str, Unit], users: dict[str, User], bar: tqdm
+) -> int:
+    """Register the cadres in one batch (one audit row) and link the story cadre's login."""
+
+    def counted():
+        for spec in specs:
+            bar.update(1)
+            yield spec
+
+    created = do_bulk_create_cadres(counted(), acting_user=None)
+    # A login made after its cadre (an interrupted earlier build) is linked here.
+    for a in C.ACCOUNTS:
+        if a.cadre:
+            unit = units[a.unit]
+            cadre = Cadre.objects.filter(unit=unit, name=a.cadre, user__isnull=True).first()
+            user = users[a.username]
+            if cadre is not None and not Cadre.objects.filter(user=user).exists():
+                cadre.user = user
+                cadre.save(update_fields=["user", "updated_at"])
+    return len(created)
+
+
+def build_liaisons(m: Map, seed: int) -> None:
+    """Each leader liaises with one township, some with two; every township has a leader."""
+    leaders = list(
+        Cadre.objects.filter(county=m.county, is_city_leader=True, left_on__isnull=True).order_by(
+            "staff_no"
+        )
+    )
+    if not leaders:
+        return
+    busy = set(
+        LeaderLiaison.objects.current().filter(county=m.county).values_list("leader_id", flat=True)
+    )
+    rng = random.Random(f"{seed}:liaisons")
+    townships = [m.townships[short_region_name(t)] for t, _ in C.divisions()]
+    rng.shuffle(townships)
+    plan: dict[int, list[Region]] = {
+        leader.pk: [townships[i % len(townships)]] for i, leader in enumerate(leaders)
+    }
+    for leader in rng.sample(leaders, min(6, len(leaders))):
+        second = rng.choice([t for t in townships if t not in plan[leader.pk]])
+        plan[leader.pk].append(second)
+    for leader in leaders:
+        if leader.pk in busy:
+            continue
+        for township in plan[leader.pk]:
+            do_assign_liaison(
+                leader=leader, township=township, valid_from=C.LAUNCH, acting_user=None
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Households and enterprises (through the bulk importer)
+
+
+def _hardship_dates_to_seed_era(county: County, imported_on: dt.date) -> int:
+    """The importer dates a hardship from the import day; the report's 1,187 households were
+    registered in 2013–2014. For demo data one UPDATE spreads the just-imported ones over
+    November 2013 – December 2014 by id, instead of a second write path in the importer."""
+    months = [dt.date(2013, 11, 1) + dt.timedelta(days=30 * i + 4) for i in range(14)]
+    return HouseholdHardship.objects.filter(
+        county=county,
+        valid_from=imported_on,
+        valid_to__isnull=True,
+        household__number__startswith=C.COUNTY_CODE,
+    ).update(
+        valid_from=Case(
+            *[When(Exact(Mod("id", len(months)), i), then=Value(d)) for i, d in enumerate(months)],
+            default=Value(months[0]),
+        )
+    )
+
+
+def build_households(m: Map, counts: list[int], seed: int, scale: float, bar: tqdm) -> Any:
+    imported_on = today()
+    rows = P.resident_rows(
+        P.households(m.slots, counts, seed=seed, scale=scale), on_household=lambda: bar.update(1)
+    )
+    result = import_people(
+        rows,
+        county=m.county,
+        kind=DataKind.RESIDENTS,
+        mode=ImportMode.GOOD,
+        acting_user=None,
+        file_name="演示数据：户和居民",
+    )
+    _hardship_dates_to_seed_era(m.county, imported_on)
+    return result
+
+
+def build_enterprises(m: Map, seed: int, scale: float, bar: tqdm) -> Any:
+    rows = P.enterprise_rows(
+        P.enterprises(m.slots, seed=seed, scale=scale), on_row=lambda: bar.update(1)
+    )
+    return import_people(
+        rows,
+        county=m.county,
+        kind=DataKind.ENTERPRISES,
+        mode=ImportMode.GOOD,
+        acting_user=None,
+        file_name="演示数据：企业",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole build
+
+
+def counts(county: County | None) -> dict[str, int]:
+    """What the demo county holds now, for the summary and the tests."""
+    if county is None:
+        return {}
+    regions = Region.objects.filter(county=county, valid_to__isnull=True)
+    return {
+        "townships": regions.filter(level=Level.TOWNSHIP).count(),
+        "villages": regions.filter(level=Level.VILLAGE).count(),
+        "groups": regions.filter(level=Level.GROUP).count(),
+        "units": Unit.objects.filter(county=county).count(),
+        "zones": ResponsibilityZone.objects.current().filter(county=county).count(),
+        "cadres": Cadre.objects.filter(county=county).count(),
+        "leaders": Cadre.objects.filter(county=county, is_city_leader=True).count(),
+        "liaisons": LeaderLiaison.objects.current().filter(county=county).count(),
+        "households": Household.objects.filter(county=county).count(),
+        "residents": Resident.objects.filter(county=county).count(),
+        "hardship_households": HouseholdHardship.objects.current()
+        .filter(county=county)
+        .values("household_id")
+        .distinct()
+        .count(),
+        "enterprises": Enterprise.objects.filter(county=county).count(),
+        "accounts": User.objects.filter(
+            county=county, username__in=[a.username for a in C.ACCOUNTS]
+        ).count(),
+    }
+
+
+COUNT_LABELS = {
+    "townships": "乡镇（街道）",
+    "villages": "村（社区）",
+    "groups": "组（网格）",
+    "units": "单位",
+    "zones": "责任区",
+    "cadres": "干部职工",
+    "leaders": "其中市级领导",
+    "liaisons": "领导联系乡镇",
+    "households": "户",
+    "residents": "居民",
+    "hardship_households": "困难群众户",
+    "enterprises": "企业",
+    "accounts": "演示账号",
+}
+
+
+def build(
+    *,
+    scale: float,
+    seed: int,
+    force: bool = False,
+    progress: TextIO | None = None,
+    show_progress: bool = True,
+) -> BuildResult:
+    """Build (or top up) the demo. Without `force`, a finished earlier build is left alone."""
+    if scale <= 0:
+        raise Refused("规模（--scale）必须大于0", field="scale")
+    started = time.monotonic()
+    county = demo_county()
+    earlier = previous_build(county)
+    if earlier is not None:
+        built_seed, built_scale = _built_with(earlier)
+        if not force:
+            result = BuildResult(False, built_seed, built_scale, counts=counts(county))
+            result.elapsed = time.monotonic() - started
+            return result
+        if (built_seed, built_scale) != (seed, scale):
+            # The same seed and scale give the same ID numbers for the same 户号; others would
+            # put new people under existing house numbers.
+            raise Refused(
+                f"演示数据已按 --scale {built_scale:g} --seed {built_seed} 生成；补齐只能用相同参数。"
+                "要换规模或种子，请先清空数据库（删除 var/lianxin.sqlite3 后 make migrate）",
+                field="scale",
+            )
+    result = BuildResult(True, seed, scale)
+
+    def bar(desc: str, unit: str, total: int | None = None) -> tqdm:
+        return _bar(total, desc, unit, progress, show_progress)
+
+    with bar("区划", "行", total=2 * 253 + 253) as b:
+        m = build_regions(seed, b)
+    with bar("单位", "个", total=len(C.units())) as b:
+        units = build_units(m, seed, b)
+    users = build_accounts(m, units)
+    specs = cadre_specs(units, users, scale, seed)
+    with bar("干部", "人", total=len(specs)) as b:
+        build_cadres(specs, units, users, b)
+    build_liaisons(m, seed)
+    households = P.household_counts(m.slots, scale)
+    with bar("户和居民", "户", total=sum(households)) as b:
+        residents = build_households(m, households, seed, scale, b)
+    with bar("企业", "家", total=P.enterprise_total(scale)) as b:
+        firms = build_enterprises(m, seed, scale, b)
+    for imported in (residents, firms):
+        result.bad_rows += [f"第{e.row}行 {e.column}：{e.reason}" for e in imported.errors]
+    result.counts = counts(m.county)
+    with transaction.atomic():
+        record(
+            actor=None,
+            action=C.BUILD_ACTION,
+            county_id=m.county.pk,
+            target_type="geo.county",
+            target_id=str(m.county.pk),
+            target_label=f"{m.county.name}演示数据",
+            changes={
+                "seed": [None, seed],
+                "scale": [None, scale],
+                **{k: [None, v] for k, v in result.counts.items()},
+            },
+        )
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+def logins() -> list[tuple[str, str, str, str]]:
+    """(username, role, scope, password) of the demo accounts that exist."""
+    found = {
+        u.username: u
+        for u in User.objects.filter(username__in=[a.username for a in C.ACCOUNTS]).select_related(
+            "region", "unit"
+        )
+    }
+    rows = []
+    for spec in C.ACCOUNTS:
+        user = found.get(spec.username)
+        if user is None:
+            continue
+        if user.unit is not None:
+            scope = user.unit.name
+        elif user.region is not None:
+            scope = user.region.short_name
+        else:
+            scope = "全县"
+        if user.can_reveal:
+            scope += "（可查看完整信息）"
+        rows.append((user.username, Role(user.role).label, scope, C.DEMO_PASSWORD))
+    return rows

@@ -1,0 +1,192 @@
+import re
+
+import pytest
+from django.core.management.base import CommandError
+from django.db.models import Count
+from django.urls import reverse
+
+from lianxin.accounts.choices import Role
+from lianxin.accounts.models import User
+from lianxin.audit.models import AuditEntry
+from lianxin.core.sensitive import unseal
+from lianxin.demo import builder
+from lianxin.demo.catalogue import BUILD_ACTION, DEMO_PASSWORD, LEADER_COUNT, UNIT_COUNT
+from lianxin.geo.choices import Level
+from lianxin.geo.models import County, Region
+from lianxin.lib import idcard, phone, uscc
+from lianxin.org.choices import UnitKind
+from lianxin.org.models import Cadre, CadreAssignment, LeaderLiaison, ResponsibilityZone, Unit
+from lianxin.people.choices import Trade
+from lianxin.people.models import Enterprise, Household, HouseholdHardship, Resident
+
+from .conftest import TINY, run_demo
+
+
+def _county():
+    return County.objects.get(code="510184")
+
+
+def test_it_builds_the_map_of_2014(demo):
+    regions = Region.objects.filter(county=_county(), valid_to__isnull=True)
+    assert regions.filter(level=Level.TOWNSHIP).count() == 25
+    villages = list(regions.filter(level=Level.VILLAGE).prefetch_related("children"))
+    assert len(villages) == 253
+    for village in villages:
+        names = sorted(g.name for g in village.children.all())
+        if village.short_name.endswith("社区"):
+            assert 4 <= len(names) <= 10, village
+            assert all(re.fullmatch(r"第\d+网格", n) for n in names)
+        else:
+            assert 6 <= len(names) <= 15, village
+            assert all(re.fullmatch(r"\d+组", n) for n in names)
+    assert regions.filter(short_name="大坪村", parent__short_name="文井江镇").exists()
+
+
+def test_it_covers_every_village_with_one_of_115_units(demo):
+    county = _county()
+    assert Unit.objects.filter(county=county).count() == UNIT_COUNT
+    zones = (
+        ResponsibilityZone.objects.current()
+        .filter(county=county)
+        .select_related("unit", "village__parent")
+    )
+    by_village: dict[int, list] = {}
+    for zone in zones:
+        by_village.setdefault(zone.village_id, []).append(zone.unit)
+        # A township government's zone lies in its own township.
+        if zone.unit.kind == UnitKind.TOWNSHIP_GOVERNMENT:
+            assert zone.unit.township_id == zone.village.parent_id
+    assert len(by_village) == 253
+    assert all(len(units) == 1 for units in by_village.values())
+    per_unit = {}
+    for zone in zones:
+        per_unit[zone.unit_id] = per_unit.get(zone.unit_id, 0) + 1
+    assert len(per_unit) == UNIT_COUNT and max(per_unit.values()) <= 3
+    assert (
+        Unit.objects.filter(kind=UnitKind.TOWNSHIP_GOVERNMENT, township__isnull=False).count() == 25
+    )
+    # The departments the demand categories route to handle demands.
+    assert Unit.objects.get(name="崇州市民政局").handles_demands
+    assert Unit.objects.get(name="中共崇州市委组织部").handles_demands
+    assert Unit.objects.get(name="文井江镇人民政府").handles_demands
+    assert Unit.objects.filter(name="崇州市自来水公司", kind=UnitKind.STATE_ENTERPRISE).exists()
+
+
+def test_it_registers_cadres_and_28_leaders_covering_25_townships(demo):
+    county = _county()
+    cadres = Cadre.objects.filter(county=county)
+    staff = cadres.filter(is_city_leader=False)
+    assert staff.count() == 2 * UNIT_COUNT  # the minimum of two per unit at a tiny scale
+    per_unit = Unit.objects.filter(county=county).annotate(n=Count("cadres"))
+    assert min(per_unit.values_list("n", flat=True)) >= 2
+    assert CadreAssignment.objects.filter(county=county).count() == cadres.count()
+    sample = list(cadres.order_by("?")[:20])
+    assert all(phone.is_valid(unseal(c.phone_enc)) for c in sample)
+    assert all(c.name_initials for c in sample)
+    leaders = cadres.filter(is_city_leader=True)
+    assert leaders.count() == LEADER_COUNT
+    assert set(leaders.values_list("unit__kind", flat=True)) <= {
+        UnitKind.PARTY_ORGAN,
+        UnitKind.CITY_DEPARTMENT,
+    }
+    liaisons = LeaderLiaison.objects.current().filter(county=county)
+    assert liaisons.values("township_id").distinct().count() == 25
+    per_leader = {}
+    for leader_id in liaisons.values_list("leader_id", flat=True):
+        per_leader[leader_id] = per_leader.get(leader_id, 0) + 1
+    assert len(per_leader) == LEADER_COUNT
+    assert set(per_leader.values()) == {1, 2}
+    malin = Cadre.objects.get(name="马林增")
+    assert malin.unit.name == "中共崇州市委宣传部" and malin.user.username == "malin"
+
+
+def test_it_imports_households_with_valid_id_numbers(demo):
+    county = _county()
+    households = Household.objects.filter(county=county)
+    expected = round(670_000 * TINY / 2.9)
+    assert abs(households.count() - expected) <= 3  # story households are always there
+    residents = Resident.objects.filter(county=county)
+    assert 2.5 <= residents.count() / households.count() <= 3.3
+    for r in residents.order_by("?")[:50]:
+        number = unseal(r.id_number_enc)
+        card = idcard.parse(number)
+        assert card.region_code == "510184"
+        assert (card.sex, card.birth_date) == (r.sex, r.birth_date)
+        if r.phone_enc:
+            assert phone.is_valid(unseal(r.phone_enc))
+    numbers = list(households.values_list("number", flat=True))
+    assert all(re.fullmatch(r"510184\d{11}", n) for n in numbers)
+    assert not households.exclude(members__relation="head").exists()
+    # Heads and their children share a surname in most households (children of a woman
+    # heading the household take her husband's).
+    luo = households.get(address="大坪村6组1号")
+    assert [m.name for m in luo.members.order_by("id")] == ["罗选志", "赵秀英"]
+
+
+def test_it_registers_hardship_households_in_2013_and_2014(demo):
+    county = _county()
+    hardships = HouseholdHardship.objects.current().filter(county=county)
+    households = hardships.values("household_id").distinct().count()
+    assert households == max(1, round(1187 * TINY))
+    assert all(h.valid_from.year in (2013, 2014) and h.valid_to is None for h in hardships)
+
+
+def test_it_imports_enterprises_in_every_trade(demo):
+    enterprises = Enterprise.objects.filter(county=_county())
+    assert enterprises.count() == 40
+    assert set(enterprises.values_list("trade", flat=True)) == set(Trade.values)
+    assert all(uscc.is_valid(code) for code in enterprises.values_list("credit_code", flat=True))
+
+
+LOGINS = [
+    ("admin", Role.CITY_ADMIN, None, None, True),
+    ("wenjing", Role.TOWNSHIP_STAFF, "文井江镇", None, True),
+    ("daping", Role.VILLAGE_STAFF, "大坪村", None, False),
+    ("malin", Role.CADRE, None, "中共崇州市委宣传部", False),
+    ("minzheng", Role.HANDLER, None, "崇州市民政局", False),
+    ("info", Role.INFO_GROUP, None, None, False),
+    ("leader", Role.LEADER, None, None, False),
+    ("sysadmin", Role.SYSTEM_ADMIN, None, None, False),
+    ("secadmin", Role.SECURITY_ADMIN, None, None, False),
+    ("auditor", Role.AUDIT_ADMIN, None, None, False),
+    ("daoming", Role.TOWNSHIP_STAFF, "道明镇", None, True),
+]
+
+
+@pytest.mark.parametrize(("username", "role", "region", "unit", "can_reveal"), LOGINS)
+def test_it_makes_the_demo_logins(demo, username, role, region, unit, can_reveal):
+    user = User.objects.get(username=username)
+    assert user.role == role
+    assert (user.region.short_name if user.region else None) == region
+    assert (user.unit.name if user.unit else None) == unit
+    assert user.can_reveal is can_reveal
+    assert user.is_active and not user.is_superuser
+    # The printed table names every login with its password.
+    assert re.search(rf"^\s*{username}\s.*{DEMO_PASSWORD}$", demo, re.MULTILINE)
+
+
+def test_it_shares_one_password_that_signs_in(demo, client):
+    assert User.objects.get(username="admin").check_password(DEMO_PASSWORD)
+    response = client.post(
+        reverse("accounts:login"), {"username": "daping", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id") == str(User.objects.get(username="daping").pk)
+
+
+def test_it_changes_nothing_when_run_again(demo):
+    county = _county()
+    before = builder.counts(county)
+    audit_before = AuditEntry.objects.filter(county=county).count()
+    again = run_demo()
+    assert "已存在" in again and "lianxin2014" in again
+    assert builder.counts(county) == before
+    assert AuditEntry.objects.filter(county=county).count() == audit_before
+    run_demo("--force")
+    assert builder.counts(county) == before
+    assert AuditEntry.objects.filter(county=county, action=BUILD_ACTION).count() == 2
+
+
+def test_it_refuses_to_top_up_with_another_scale(demo):
+    with pytest.raises(CommandError, match="相同参数"):
+        run_demo("--force", "--seed", "7")
