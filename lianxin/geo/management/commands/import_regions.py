@@ -47,7 +47,9 @@ class Command(BaseCommand):
         parser.add_argument("file", help=".csv 或 .xlsx 文件")
         parser.add_argument("--county", default="", help="县级区划代码（名称格式的文件必填）")
         parser.add_argument("--county-name", default="", help="县级名称，如 崇州市")
-        parser.add_argument("--valid-from", default="", help="新区划的起始日期 YYYY-MM-DD，默认今天")
+        parser.add_argument(
+            "--valid-from", default="", help="新区划的起始日期 YYYY-MM-DD，默认今天"
+        )
         parser.add_argument(
             "--end-missing",
             action="store_true",

@@ -1,0 +1,54 @@
+"""The upload and export forms of the transfer page."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+
+from lianxin.geo.models import Region
+from lianxin.people.choices import HardshipKind
+
+from .choices import DataKind, FileFormat, ImportMode
+from .services import township_and_village_choices
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="文件（.xlsx 或 .csv）")
+    data_kind = forms.ChoiceField(label="数据", choices=DataKind.choices)
+    mode = forms.ChoiceField(label="导入方式", choices=ImportMode.choices, initial=ImportMode.ALL)
+
+
+class _VillageChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.parent.short_name} · {obj.short_name}" if obj.parent_id else obj.short_name
+
+
+class ExportForm(forms.Form):
+    data_kind = forms.ChoiceField(label="数据", choices=DataKind.choices)
+    file_format = forms.ChoiceField(label="格式", choices=FileFormat.choices)
+    township = forms.ModelChoiceField(
+        label="乡镇（街道）", queryset=Region.objects.none(), required=False, empty_label="全部"
+    )
+    village = _VillageChoice(
+        label="村（社区）", queryset=Region.objects.none(), required=False, empty_label="全部"
+    )
+    hardship = forms.ChoiceField(
+        label="困难类型（仅户和居民）",
+        choices=[("", "全部"), *HardshipKind.choices],
+        required=False,
+    )
+    full = forms.BooleanField(label="导出完整身份证号和电话", required=False)
+    reason = forms.CharField(label="事由（导出完整信息时必填）", max_length=200, required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        # Its own element ids: it shares the page with the upload form's data_kind.
+        kwargs.setdefault("auto_id", "export_%s")
+        super().__init__(*args, **kwargs)
+        townships, villages = township_and_village_choices(user)
+        cast(forms.ModelChoiceField, self.fields["township"]).queryset = townships
+        cast(forms.ModelChoiceField, self.fields["village"]).queryset = villages
+        # The full values are offered only to holders of the reveal permission.
+        if not user.can_reveal:
+            del self.fields["full"]
+            del self.fields["reason"]

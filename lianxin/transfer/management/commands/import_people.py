@@ -1,0 +1,72 @@
+"""`lianxin import-people FILE --county CODE`: import households/residents or enterprises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from lianxin.core.errors import Refused
+from lianxin.core.tabular import count_data_rows, iter_rows, write_rows
+from lianxin.geo.models import County
+from lianxin.transfer.choices import DataKind, ImportMode
+from lianxin.transfer.importers import import_people
+from lianxin.transfer.services import REPORT_HEADER
+
+from ._progress import bar
+
+
+class Command(BaseCommand):
+    help = "批量导入户和居民（或企业），格式见 docs/import-layout.md"
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help=".xlsx 或 .csv 文件")
+        parser.add_argument("--county", required=True, help="县级区划代码，如 510184")
+        parser.add_argument("--kind", choices=DataKind.values, default=DataKind.RESIDENTS)
+        parser.add_argument(
+            "--mode",
+            choices=ImportMode.values,
+            default=ImportMode.ALL,
+            help="all：全部正确才保存（默认）；good：只保存正确的行",
+        )
+        parser.add_argument("--report", help="把错误行写入此 .csv 文件")
+
+    def handle(self, *args, **opts):
+        path = Path(opts["file"])
+        if not path.is_file():
+            raise CommandError(f"找不到文件：{path}")
+        county = County.objects.filter(code=opts["county"]).first()
+        if county is None:
+            raise CommandError(
+                f"找不到县级区划代码“{opts['county']}”，请先用 import-regions 导入区划"
+            )
+        try:
+            with path.open("rb") as stream:
+                total = count_data_rows(stream, path.name)
+                with bar(total) as progress:
+                    result = import_people(
+                        iter_rows(stream, path.name),
+                        county=county,
+                        kind=opts["kind"],
+                        mode=opts["mode"],
+                        acting_user=None,
+                        progress=progress.update,
+                        file_name=path.name,
+                    )
+        except Refused as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(result.summary())
+        if result.ignored_columns:
+            self.stdout.write("未识别的列已忽略：" + "、".join(result.ignored_columns))
+        for error in result.errors:
+            self.stdout.write(f"第{error.row}行 {error.column}：{error.reason}")
+        if opts["report"] and result.errors:
+            write_rows(
+                opts["report"],
+                opts["report"],
+                REPORT_HEADER,
+                ((e.row, e.column, e.reason) for e in result.errors),
+            )
+            self.stdout.write(f"错误报告已写入 {opts['report']}")
+        if result.bad_rows and opts["mode"] == ImportMode.ALL:
+            raise CommandError(f"{result.bad_rows} 行有错误，未保存任何数据", returncode=1)

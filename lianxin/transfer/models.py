@@ -1,0 +1,142 @@
+"""Import and export jobs: one row per uploaded file or requested export, with its progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from lianxin.core.models import CountyOwned
+
+from .choices import DataKind, ImportMode, JobKind, JobStatus
+
+# Labels of the counts an import or export leaves in Job.counts, in display order.
+COUNT_LABELS = {
+    "rows_read": "读取行数",
+    "bad_rows": "错误行数",
+    "households_created": "新建户",
+    "households_updated": "更新户",
+    "hardships_added": "新增困难类型",
+    "residents_created": "新建居民",
+    "residents_updated": "更新居民",
+    "enterprises_created": "新建企业",
+    "enterprises_updated": "更新企业",
+    "unchanged": "未变",
+    "rows_written": "导出行数",
+}
+# A running job whose progress has not moved for this long died with its process.
+STALL_AFTER = dt.timedelta(minutes=15)
+
+
+def transfer_dir() -> Path:
+    """Where uploads, exports, error reports and progress files live (under MEDIA_ROOT)."""
+    return Path(settings.MEDIA_ROOT) / "transfer"
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A job is its creator's alone: uploads and exports hold people's data."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(county_id=user.county_id, created_by=user)
+
+    def writable_by(self, user):
+        return self.visible_to(user)
+
+
+class Job(CountyOwned):
+    """A bulk import or export, run in the background, with progress and a result."""
+
+    kind = models.CharField("任务类型", max_length=10, choices=JobKind.choices)
+    data_kind = models.CharField("数据", max_length=12, choices=DataKind.choices)
+    file_name = models.CharField("文件名", max_length=200)
+    mode = models.CharField("导入方式", max_length=6, choices=ImportMode.choices, blank=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField("总行数", null=True, blank=True)
+    rows_done = models.PositiveIntegerField("已处理行数", default=0)
+    counts = models.JSONField("统计", default=dict, blank=True)
+    # The first bad rows as [row, column, reason], for the page; the full list is the report.
+    errors = models.JSONField("错误行（前若干条）", default=list, blank=True)
+    error_total = models.PositiveIntegerField("错误条数", default=0)
+    saved = models.BooleanField("已保存", default=False)
+    message = models.TextField("说明", blank=True)
+    # Export parameters: the list filters and whether full ID numbers/phones were written.
+    params = models.JSONField("参数", default=dict, blank=True)
+    source = models.FileField("上传文件", upload_to="transfer/uploads/", blank=True)
+    result = models.FileField("导出文件", upload_to="transfer/exports/", blank=True)
+    report = models.FileField("错误报告", upload_to="transfer/reports/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="创建人",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "导入导出任务"
+        verbose_name_plural = "导入导出任务"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["county", "created_by", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}{self.get_data_kind_display()}：{self.file_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING) and not self.stalled
+
+    @property
+    def stalled(self) -> bool:
+        """Running but silent for STALL_AFTER: the web process that ran it has gone."""
+        return (
+            self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+            and self.updated_at is not None
+            and timezone.now() - self.updated_at > STALL_AFTER
+            and timezone.now() - self.live_progress_at() > STALL_AFTER
+        )
+
+    def progress_file(self) -> Path:
+        return transfer_dir() / "progress" / f"{self.pk}.txt"
+
+    def live_rows_done(self) -> int:
+        """Rows done so far. While running, the worker writes them to a small file rather than the
+        database: an all-or-nothing import holds one long transaction, and on SQLite a second
+        writer would wait for it to end."""
+        if self.status == JobStatus.RUNNING:
+            try:
+                return int(self.progress_file().read_text(encoding="ascii") or 0)
+            except (OSError, ValueError):
+                return self.rows_done
+        return self.rows_done
+
+    def live_progress_at(self) -> dt.datetime:
+        try:
+            stamp = self.progress_file().stat().st_mtime
+        except OSError:
+            return self.updated_at
+        return dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
+
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, self.live_rows_done() * 100 // self.rows_total)
+
+    def count_items(self) -> list[tuple[str, int]]:
+        """(label, figure) for the counts this job has, in display order."""
+        return [
+            (label, self.counts[key]) for key, label in COUNT_LABELS.items() if key in self.counts
+        ]

@@ -1,0 +1,320 @@
+"""Starting and running import/export jobs. A job runs in a worker thread of the web process
+(inline when settings.LIANXIN_JOBS_INLINE is set), reports progress through a small file, and
+leaves its counts, its bad rows and its files on the Job row."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from contextlib import nullcontext
+from pathlib import Path
+from time import monotonic
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.utils import timezone
+
+from lianxin.core.context import acting_from, current_source
+from lianxin.core.errors import Refused
+from lianxin.core.tabular import SUPPORTED, count_data_rows, iter_rows, write_rows
+from lianxin.geo.choices import Level
+from lianxin.geo.models import Region
+from lianxin.people.choices import HardshipKind
+
+from . import layouts as L
+from .choices import DataKind, FileFormat, ImportMode, JobKind, JobStatus
+from .exporters import ExportFilters, check_full_export, export_people
+from .importers import ImportResult, import_people
+from .models import Job
+
+logger = logging.getLogger(__name__)
+
+# Bad rows kept on the job for the page; the downloadable report has all of them.
+ERRORS_SHOWN = 1000
+REPORT_HEADER = ["行号", "列", "原因"]
+
+
+def _suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise Refused(
+            f"不支持的文件类型“{suffix or name}”，请上传 .xlsx 或 .csv 文件", field="file"
+        )
+    return suffix
+
+
+def do_start_import(*, acting_user: Any, upload: UploadedFile, data_kind: str, mode: str) -> Job:
+    """Keep the uploaded file and start importing it; the job page follows its progress."""
+    if not acting_user.writes_registry:
+        raise Refused("您没有导入户籍和企业数据的权限", status=403)
+    if data_kind not in DataKind.values:
+        raise Refused(f"无法识别的导入数据类型“{data_kind}”", field="data_kind")
+    if mode not in ImportMode.values:
+        raise Refused(f"无法识别的导入方式“{mode}”", field="mode")
+    file_name = Path(upload.name or "").name[:200]
+    suffix = _suffix(file_name)
+    if not upload.size:
+        raise Refused("上传的文件是空的", field="file")
+    job = Job(
+        county_id=acting_user.county_id,
+        kind=JobKind.IMPORT,
+        data_kind=data_kind,
+        mode=mode,
+        file_name=file_name,
+        created_by=acting_user,
+    )
+    # Stored under a generated name: the office's file name is only shown, never used as a path.
+    job.source.save(f"{uuid.uuid4().hex}{suffix}", upload, save=False)
+    with job.source.open("rb") as stream:
+        job.rows_total = count_data_rows(stream, file_name)
+    job.save()
+    start_job(job)
+    return job
+
+
+def do_start_export(
+    *,
+    acting_user: Any,
+    data_kind: str,
+    file_format: str,
+    township: Region | None = None,
+    village: Region | None = None,
+    hardship: str = "",
+    full: bool = False,
+    reason: str = "",
+) -> Job:
+    """Start writing the user's rows (their scope, the list filters) to a file only they can
+    download. Full ID numbers and phones need the reveal permission and a reason."""
+    if not acting_user.sees_people:
+        raise Refused("您没有查看户籍和企业数据的权限", status=403)
+    if data_kind not in DataKind.values:
+        raise Refused(f"无法识别的导出数据类型“{data_kind}”", field="data_kind")
+    if file_format not in FileFormat.values:
+        raise Refused("请选择 .xlsx 或 .csv 格式", field="file_format")
+    if hardship and hardship not in HardshipKind.values:
+        raise Refused(f"无法识别的困难类型“{hardship}”", field="hardship")
+    if village is not None and township is not None and village.parent_id != township.pk:
+        raise Refused(f"“{village.short_name}”不属于“{township.short_name}”", field="village")
+    full = full and data_kind == DataKind.RESIDENTS
+    if full:
+        reason = check_full_export(acting_user, reason)
+    label = L.LAYOUTS[data_kind].label
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    job = Job.objects.create(
+        county_id=acting_user.county_id,
+        kind=JobKind.EXPORT,
+        data_kind=data_kind,
+        file_name=f"{label}{'（完整信息）' if full else ''}-{stamp}.{file_format}",
+        created_by=acting_user,
+        params={
+            "township": township.pk if township else None,
+            "village": village.pk if village else None,
+            "hardship": hardship,
+            "full": full,
+            "reason": reason if full else "",
+        },
+    )
+    start_job(job)
+    return job
+
+
+def start_job(job: Job) -> None:
+    """Run the job inline (tests) or in a worker thread once the Job row is committed."""
+    source = current_source()
+    if settings.LIANXIN_JOBS_INLINE:
+        run_job(job.pk, source=source)
+        job.refresh_from_db()
+        return
+    thread = threading.Thread(
+        target=_run_in_thread, args=(job.pk, source), name=f"transfer-job-{job.pk}", daemon=True
+    )
+    transaction.on_commit(thread.start)
+
+
+def _run_in_thread(job_id: int, source: str) -> None:
+    try:
+        run_job(job_id, source=source)
+    finally:
+        # A worker thread has its own database connection; do not leave it open.
+        connection.close()
+
+
+class _ProgressFile:
+    """Counts rows done and writes the figure to the job's progress file, at most twice a
+    second (an all-or-nothing import keeps its transaction open, so the database cannot carry
+    the figure to the page until the end)."""
+
+    def __init__(self, job: Job):
+        self.path = job.progress_file()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.done = 0
+        self._written_at = 0.0
+        self._write()
+
+    def __call__(self, rows: int) -> None:
+        self.done += rows
+        if monotonic() - self._written_at >= 0.5:
+            self._write()
+
+    def _write(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(str(self.done), encoding="ascii")
+        os.replace(tmp, self.path)
+        self._written_at = monotonic()
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def run_job(job_id: int, *, source: str = "") -> None:
+    """Run one queued job to its end: done with its counts, or failed with a Chinese message."""
+    job = Job.objects.select_related("county", "created_by").get(pk=job_id)
+    if job.status != JobStatus.QUEUED:
+        return
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, updated_at=timezone.now())
+    job.status = JobStatus.RUNNING
+    progress = _ProgressFile(job)
+    with acting_from(source) if source else nullcontext():
+        try:
+            if job.kind == JobKind.IMPORT:
+                _run_import(job, progress)
+            else:
+                _run_export(job, progress)
+        except Refused as exc:
+            _fail(job, exc.message)
+        except Exception as exc:
+            logger.exception("transfer job %s failed", job.pk)
+            _fail(job, f"任务出错（{exc.__class__.__name__}），请联系系统管理员查看日志")
+        finally:
+            progress.remove()
+            if job.kind == JobKind.IMPORT and job.source:
+                # The upload holds full ID numbers: keep it no longer than the import.
+                job.source.delete(save=False)
+                Job.objects.filter(pk=job.pk).update(source="")
+
+
+def _fail(job: Job, message: str) -> None:
+    if job.kind == JobKind.EXPORT and job.result:
+        job.result.delete(save=False)
+    job.status = JobStatus.FAILED
+    job.message = message
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "message", "finished_at", "result", "updated_at"])
+
+
+def _run_import(job: Job, progress: _ProgressFile) -> None:
+    with job.source.open("rb") as stream:
+        result = import_people(
+            iter_rows(stream, job.file_name),
+            county=job.county,
+            kind=job.data_kind,
+            mode=job.mode,
+            acting_user=job.created_by,
+            progress=progress,
+            file_name=job.file_name,
+        )
+    if result.errors:
+        job.report.name = _write_report(job, result)
+    job.counts = result.counts()
+    job.errors = [[e.row, e.column, e.reason] for e in result.errors[:ERRORS_SHOWN]]
+    job.error_total = len(result.errors)
+    job.saved = result.saved
+    job.rows_done = job.rows_total = result.rows_read
+    job.message = _import_message(result)
+    job.status = JobStatus.DONE
+    job.finished_at = timezone.now()
+    job.save()
+
+
+def _import_message(result: ImportResult) -> str:
+    parts = []
+    if not result.bad_rows:
+        parts.append("全部行已导入")
+    elif result.saved:
+        parts.append(f"{result.bad_rows} 行有错误未导入，其余行已保存")
+    else:
+        parts.append(
+            f"发现 {result.bad_rows} 行错误，按“全部正确才保存”方式本次未保存任何数据；"
+            "请改正后重新导入"
+        )
+    if result.ignored_columns:
+        parts.append("未识别的列已忽略：" + "、".join(result.ignored_columns))
+    return "。".join(parts)
+
+
+def _write_report(job: Job, result: ImportResult) -> str:
+    """The full list of bad rows as a .csv the office can open beside its file."""
+    name = f"transfer/reports/job-{job.pk}-errors.csv"
+    path = Path(settings.MEDIA_ROOT) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_rows(path, path.name, REPORT_HEADER, ((e.row, e.column, e.reason) for e in result.errors))
+    return name
+
+
+def _run_export(job: Job, progress: _ProgressFile) -> None:
+    user = job.created_by
+    params = job.params
+    regions = Region.objects.visible_to(user).in_bulk(
+        [pk for pk in (params.get("township"), params.get("village")) if pk]
+    )
+    filters = ExportFilters(
+        township=regions.get(params.get("township")),
+        village=regions.get(params.get("village")),
+        hardship=params.get("hardship") or "",
+    )
+    suffix = Path(job.file_name).suffix
+    name = f"transfer/exports/job-{job.pk}-{uuid.uuid4().hex}{suffix}"
+    path = Path(settings.MEDIA_ROOT) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    job.result.name = name
+    rows = export_people(
+        str(path),
+        job.file_name,
+        county=job.county,
+        kind=job.data_kind,
+        user=user,
+        filters=filters,
+        full=bool(params.get("full")),
+        reason=params.get("reason", ""),
+        progress=progress,
+    )
+    job.counts = {"rows_written": rows}
+    job.rows_done = job.rows_total = rows
+    job.saved = True
+    job.message = "已导出完整身份证号和电话" if params.get("full") else "身份证号和电话已脱敏"
+    job.status = JobStatus.DONE
+    job.finished_at = timezone.now()
+    job.save()
+
+
+STALLED_MESSAGE = (
+    "任务中断：服务重启或进程退出，任务没有完成。请重新提交；"
+    "“全部正确才保存”方式的导入未保存任何数据，重复导入同一文件也不会重复登记"
+)
+
+
+def do_fail_stalled_jobs(*, acting_user: Any) -> int:
+    """Mark the user's jobs that died with their web process (no progress for STALL_AFTER) as
+    failed, so the page stops waiting for them. Returns how many were marked."""
+    waiting = Job.objects.visible_to(acting_user).filter(
+        status__in=(JobStatus.QUEUED, JobStatus.RUNNING)
+    )
+    stalled = [job.pk for job in waiting if job.stalled]
+    if not stalled:
+        return 0
+    return Job.objects.filter(
+        pk__in=stalled, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)
+    ).update(status=JobStatus.FAILED, message=STALLED_MESSAGE, finished_at=timezone.now())
+
+
+def township_and_village_choices(user: Any):
+    """Current townships and villages the user may filter an export by."""
+    regions = Region.objects.visible_to(user).current().select_related("parent")
+    return (
+        regions.filter(level=Level.TOWNSHIP).order_by("code", "id"),
+        regions.filter(level=Level.VILLAGE).order_by("parent__code", "parent_id", "code", "id"),
+    )

@@ -1,0 +1,210 @@
+"""The import/export page, the job pages with their progress, and the file downloads."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+)
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from lianxin.core.access import get_visible_or_404
+from lianxin.core.errors import Refused
+from lianxin.core.views import paginate, query_without_page
+
+from . import layouts as L
+from .choices import FileFormat, JobKind, JobStatus
+from .exporters import write_template
+from .forms import ExportForm, ImportForm
+from .models import Job
+from .services import do_fail_stalled_jobs, do_start_export, do_start_import
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _people_user(request: HttpRequest):
+    """The page is for roles that read the registry; the separated admins get 404."""
+    if not request.user.sees_people:  # type: ignore[union-attr]
+        raise Http404("对象不存在或不在您的权限范围内")
+    return request.user
+
+
+def _index(
+    request, *, import_form=None, export_form=None, error: str = "", status: int = 200
+) -> HttpResponse:
+    user = request.user
+    jobs = Job.objects.visible_to(user)
+    return render(
+        request,
+        "transfer/index.html",
+        {
+            "import_form": import_form or (ImportForm() if user.writes_registry else None),
+            "export_form": export_form or ExportForm(user=user),
+            "layouts": L.LAYOUTS.values(),
+            "page": paginate(request, jobs, per_page=20),
+            "query": query_without_page(request),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    do_fail_stalled_jobs(acting_user=_people_user(request))
+    return _index(request)
+
+
+@login_required
+@require_POST
+def start_import(request: HttpRequest) -> HttpResponse:
+    user = _people_user(request)
+    if not user.writes_registry:
+        return _index(request, error="您没有导入户籍和企业数据的权限", status=403)
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _index(request, import_form=form, status=400)
+    try:
+        job = do_start_import(
+            acting_user=user,
+            upload=form.cleaned_data["file"],
+            data_kind=form.cleaned_data["data_kind"],
+            mode=form.cleaned_data["mode"],
+        )
+    except Refused as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return _index(request, import_form=form, status=exc.status)
+    return redirect("transfer:job_detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def start_export(request: HttpRequest) -> HttpResponse:
+    user = _people_user(request)
+    form = ExportForm(request.POST, user=user)
+    if not form.is_valid():
+        return _index(request, export_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        job = do_start_export(
+            acting_user=user,
+            data_kind=data["data_kind"],
+            file_format=data["file_format"],
+            township=data["township"],
+            village=data["village"],
+            hardship=data["hardship"],
+            full=data.get("full") or False,
+            reason=data.get("reason") or "",
+        )
+    except Refused as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return _index(request, export_form=form, status=exc.status)
+    return redirect("transfer:job_detail", pk=job.pk)
+
+
+@login_required
+def template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    """The blank file to fill in, in the import layout."""
+    _people_user(request)
+    if kind not in L.LAYOUTS or fmt not in FileFormat.values:
+        raise Http404("没有这种模板")
+    buffer: io.BytesIO | io.StringIO
+    if fmt == "csv":
+        buffer = io.StringIO()
+        write_template(buffer, kind, fmt)
+        # With a BOM, so Excel opens the UTF-8 file with the right characters.
+        body: bytes = "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    else:
+        buffer = io.BytesIO()
+        write_template(buffer, kind, fmt)
+        body = buffer.getvalue()
+    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{L.LAYOUTS[kind].label}导入模板.{fmt}"
+    )
+    return response
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_visible_or_404(Job, request.user, pk)
+    if job.stalled:
+        do_fail_stalled_jobs(acting_user=request.user)
+        job.refresh_from_db()
+    errors = paginate(request, job.errors, per_page=100)
+    return render(
+        request,
+        "transfer/job_detail.html",
+        {"job": job, "page": errors, "query": query_without_page(request)},
+    )
+
+
+@login_required
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The status and progress bar alone: htmx polls it every second while the job runs;
+    ?format=json answers the same as data."""
+    job = get_visible_or_404(Job, request.user, pk)
+    if job.stalled:
+        do_fail_stalled_jobs(acting_user=request.user)
+        job.refresh_from_db()
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "id": job.pk,
+                "status": job.status,
+                "status_label": job.get_status_display(),
+                "rows_done": job.live_rows_done(),
+                "rows_total": job.rows_total,
+                "percent": job.percent(),
+                "counts": job.counts,
+                "error_total": job.error_total,
+                "saved": job.saved,
+                "message": job.message,
+            }
+        )
+    response = render(request, "transfer/_job_progress.html", {"job": job})
+    if request.headers.get("HX-Request") and not job.is_active:
+        # Finished (or stalled): reload the page once to show the counts and the bad rows.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _download(path_field, filename: str) -> FileResponse:
+    try:
+        handle = path_field.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404("文件已不存在") from None
+    suffix = filename.rsplit(".", 1)[-1]
+    return FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=CONTENT_TYPES.get(suffix)
+    )
+
+
+@login_required
+def job_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The exported file, for the user who asked for it (the job lookup is theirs alone)."""
+    job = get_visible_or_404(Job, request.user, pk)
+    if job.kind != JobKind.EXPORT or job.status != JobStatus.DONE or not job.result:
+        raise Http404("导出文件尚未生成")
+    return _download(job.result, job.file_name)
+
+
+@login_required
+def job_report(request: HttpRequest, pk: int) -> FileResponse:
+    """The bad rows of an import as a .csv: row, column, reason."""
+    job = get_visible_or_404(Job, request.user, pk)
+    if not job.report:
+        raise Http404("该任务没有错误报告")
+    stem = job.file_name.rsplit(".", 1)[0]
+    return _download(job.report, f"{stem}-错误报告.csv")
