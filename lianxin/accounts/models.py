@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
@@ -47,7 +49,7 @@ class User(CountyOwned, AbstractUser):
         help_text="由安全管理员授予；每次查看都需填写事由并记入审计日志",
     )
 
-    objects = LianxinUserManager()
+    objects: ClassVar[LianxinUserManager] = LianxinUserManager()  # type: ignore[assignment]
     REQUIRED_FIELDS = ["county", "role"]
 
     class Meta:

@@ -61,6 +61,8 @@ def record(
         county_id = county_id or getattr(target, "county_id", None)
     if county_id is None and actor is not None:
         county_id = actor.county_id
+    if county_id is None:
+        raise RuntimeError("an audit row belongs to a county: pass county_id, a target or an actor")
     label = "系统" if actor is None else f"{actor}（{actor.username}）"
     return AuditEntry.objects.create(
         county_id=county_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -21,5 +22,5 @@ def get_visible_or_404(model: type[M], user: Any, pk: Any, *, write: bool = Fals
         qs = qs.writable_by(user)
     try:
         return qs.get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404("对象不存在或不在您的权限范围内") from None

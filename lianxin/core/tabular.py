@@ -113,17 +113,11 @@ def write_rows(
     """Write header + rows as .csv (UTF-8 with BOM, which Excel opens) or streaming .xlsx."""
     suffix = _suffix(name)
     if suffix == ".csv":
-        own = isinstance(path_or_stream, str | Path)
-        stream = (
-            open(path_or_stream, "w", encoding="utf-8-sig", newline="") if own else path_or_stream
-        )
-        try:
-            writer = csv.writer(stream)
-            writer.writerow(header)
-            writer.writerows(rows)
-        finally:
-            if own:
-                stream.close()
+        if isinstance(path_or_stream, str | Path):
+            with open(path_or_stream, "w", encoding="utf-8-sig", newline="") as stream:
+                _write_csv(stream, header, rows)
+        else:
+            _write_csv(path_or_stream, header, rows)
         return
     from openpyxl import Workbook
 
@@ -133,3 +127,9 @@ def write_rows(
     for row in rows:
         sheet.append(list(row))
     book.save(path_or_stream)
+
+
+def _write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    writer = csv.writer(stream)
+    writer.writerow(header)
+    writer.writerows(rows)

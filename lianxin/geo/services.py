@@ -192,8 +192,10 @@ def do_merge_regions(
         if absorbed.valid_to is not None:
             raise Refused(f"“{absorbed.short_name}”已于{absorbed.valid_to}撤销", field="absorbed")
         if effective_on <= absorbed.valid_from:
-            raise Refused(f"撤并日期须晚于“{absorbed.short_name}”的设立日期{absorbed.valid_from}",
-                          field="effective_on")
+            raise Refused(
+                f"撤并日期须晚于“{absorbed.short_name}”的设立日期{absorbed.valid_from}",
+                field="effective_on",
+            )
         for child in absorbed.children.filter(valid_to__isnull=True):
             do_move_region(
                 child, new_parent=into, effective_on=effective_on, acting_user=acting_user

@@ -25,8 +25,14 @@ def test_it_keeps_id_numbers_and_phones_out_of_every_table():
 
     world = build_world()
     id_number, phone = _plain_values()
-    resident = do_create_resident(household=world.household, name="王五", id_number=id_number,
-                                  relation="child", phone=phone, acting_user=world.city_admin)
+    resident = do_create_resident(
+        household=world.household,
+        name="王五",
+        id_number=id_number,
+        relation="child",
+        phone=phone,
+        acting_user=world.city_admin,
+    )
     assert unseal(resident.id_number_enc) == id_number
     assert resident.id_number_masked == id_number[:6] + "********" + id_number[-4:]
     with connection.cursor() as cursor:
@@ -44,7 +50,8 @@ def test_it_keeps_id_numbers_and_phones_out_of_every_table():
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         path = connection.settings_dict["NAME"]
-        data = open(path, "rb").read()
+        with open(path, "rb") as stream:
+            data = stream.read()
         assert id_number.encode() not in data
         assert phone.encode() not in data
         assert settings.FIELD_KEY.encode() not in data

@@ -22,7 +22,9 @@ DAY = today() + dt.timedelta(days=1)
 
 
 def test_it_renames_and_keeps_the_old_name_in_history(world):
-    do_rename_region(world.village, name="大坪社区居民委员会", effective_on=DAY, acting_user=world.city_admin)
+    do_rename_region(
+        world.village, name="大坪社区居民委员会", effective_on=DAY, acting_user=world.city_admin
+    )
     world.village.refresh_from_db()
     assert world.village.short_name == "大坪社区"
     change = world.village.changes.get(kind=ChangeKind.RENAME)
@@ -31,7 +33,9 @@ def test_it_renames_and_keeps_the_old_name_in_history(world):
 
 
 def test_it_merges_a_village_and_moves_its_rows(world):
-    do_merge_regions(world.village2, into=world.village, effective_on=DAY, acting_user=world.city_admin)
+    do_merge_regions(
+        world.village2, into=world.village, effective_on=DAY, acting_user=world.city_admin
+    )
     world.village2.refresh_from_db()
     assert world.village2.valid_to == DAY - dt.timedelta(days=1)
     assert world.village2.successor == world.village
@@ -41,7 +45,9 @@ def test_it_merges_a_village_and_moves_its_rows(world):
 
 
 def test_it_moves_groups_and_households_when_villages_merge(world):
-    do_merge_regions(world.village, into=world.village2, effective_on=DAY, acting_user=world.city_admin)
+    do_merge_regions(
+        world.village, into=world.village2, effective_on=DAY, acting_user=world.city_admin
+    )
     world.group.refresh_from_db()
     assert world.group.parent == world.village2
     assert world.group.path == f"{world.village2.path}{world.group.pk}/"
@@ -51,7 +57,12 @@ def test_it_moves_groups_and_households_when_villages_merge(world):
 
 
 def test_it_moves_a_village_to_another_township_with_its_subtree(world):
-    do_move_region(world.village, new_parent=world.other_township, effective_on=DAY, acting_user=world.city_admin)
+    do_move_region(
+        world.village,
+        new_parent=world.other_township,
+        effective_on=DAY,
+        acting_user=world.city_admin,
+    )
     world.group.refresh_from_db()
     assert world.group.path.startswith(world.other_township.path)
     household = Household.objects.get(pk=world.household.pk)
@@ -63,8 +74,12 @@ def test_it_moves_a_village_to_another_township_with_its_subtree(world):
 
 def test_it_refuses_a_merge_dated_before_the_region_existed(world):
     with pytest.raises(Refused, match="撤并日期须晚于"):
-        do_merge_regions(world.village2, into=world.village, effective_on=dt.date(2000, 1, 1),
-                         acting_user=world.city_admin)
+        do_merge_regions(
+            world.village2,
+            into=world.village,
+            effective_on=dt.date(2000, 1, 1),
+            acting_user=world.city_admin,
+        )
 
 
 def test_it_refuses_to_end_a_region_that_still_holds_households(world):

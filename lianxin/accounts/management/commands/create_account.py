@@ -22,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--username", required=True)
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--full-name", default="")
-        parser.add_argument("--region", default="", help="负责区域的统计代码或简称（乡镇/村工作人员）")
+        parser.add_argument(
+            "--region", default="", help="负责区域的统计代码或简称（乡镇/村工作人员）"
+        )
         parser.add_argument("--unit", default="", help="所在单位名称（干部、部门办理人员）")
         parser.add_argument("--can-reveal", action="store_true")
 
@@ -33,8 +35,10 @@ class Command(BaseCommand):
         region = None
         if opts["region"]:
             current = Region.objects.current().filter(county=county)
-            region = (current.filter(code=opts["region"]).first()
-                      or current.filter(short_name=opts["region"]).first())
+            region = (
+                current.filter(code=opts["region"]).first()
+                or current.filter(short_name=opts["region"]).first()
+            )
             if region is None:
                 raise CommandError(f"找不到区域“{opts['region']}”")
         unit = None
@@ -45,9 +49,15 @@ class Command(BaseCommand):
         password = os.environ.get("LIANXIN_NEW_PASSWORD") or getpass.getpass("密码：")
         try:
             user = do_create_user(
-                county=county, username=opts["username"], password=password, role=opts["role"],
-                full_name=opts["full_name"], region=region, unit=unit,
-                can_reveal=opts["can_reveal"], acting_user=None,
+                county=county,
+                username=opts["username"],
+                password=password,
+                role=opts["role"],
+                full_name=opts["full_name"],
+                region=region,
+                unit=unit,
+                can_reveal=opts["can_reveal"],
+                acting_user=None,
             )
         except Refused as exc:
             raise CommandError(exc.message) from None
