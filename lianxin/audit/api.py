@@ -11,8 +11,8 @@ from ninja import Field, Query, Router, Schema
 
 from lianxin.api import Error
 from lianxin.core.access import get_visible_or_404
+from lianxin.core.api import PageParams, page_of
 from lianxin.core.errors import Refused
-from lianxin.org.api import Paging, page_of
 
 from .filters import AuditFilter, target_type_label, visible_entries
 from .models import AuditEntry
@@ -68,7 +68,7 @@ def _out(e: AuditEntry) -> dict[str, Any]:
 
 
 @router.get("", response={200: AuditPage, 401: Error, 404: Error, 422: Error}, summary="审计日志")
-def list_entries(request, filters: Query[AuditQuery], paging: Query[Paging]):
+def list_entries(request, filters: Query[AuditQuery], paging: Query[PageParams]):
     """Audit rows of the caller's county, newest first, with the audit page's filters."""
     entries = visible_entries(request.user)
     data = {k: str(v) for k, v in filters.model_dump(exclude_none=True).items()}

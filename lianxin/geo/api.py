@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
 from ninja import Field, Query, Router, Schema
 
 from lianxin.api import Error
+from lianxin.core.api import PageParams, page_of
 
 from .choices import Level
 from .filters import (
@@ -47,21 +47,6 @@ def documented(ok: Any, *codes: int, status: int = 200) -> dict[str, Any]:
     return {
         "response": {status: ok, **dict.fromkeys(codes, Error)},
         "openapi_extra": {"responses": described},
-    }
-
-
-class PageParams(Schema):
-    """limit/offset paging shared by every list endpoint."""
-
-    limit: int = Field(50, ge=1, le=500, description="每页条数（1–500）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
-
-
-def page_of(qs: QuerySet, params: PageParams) -> dict[str, Any]:
-    """{count, items}: the honest total and one slice, in two queries plus prefetches."""
-    return {
-        "count": qs.count(),
-        "items": list(qs[params.offset : params.offset + params.limit]),
     }
 
 

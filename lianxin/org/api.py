@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from ninja import Field, Query, Router, Schema
 
 from lianxin.api import Error
 from lianxin.core.access import get_visible_or_404
+from lianxin.core.api import PageParams, page_of
 from lianxin.core.errors import Refused
 from lianxin.people.services import do_reveal
 
@@ -32,24 +32,8 @@ from .views import cadre_facts, liaison_summary, unit_facts
 
 router = Router(tags=["单位与干部"])
 
-MAX_PAGE_SIZE = 500
 LIST_ERRORS: dict[int, Any] = {401: Error, 404: Error, 422: Error}
 DETAIL_ERRORS: dict[int, Any] = {401: Error, 404: Error}
-
-
-class Paging(Schema):
-    """Page number and size of a list answer."""
-
-    page: int = Field(1, ge=1, description="页码，从 1 开始")
-    page_size: int = Field(
-        settings.LIANXIN_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="每页条数"
-    )
-
-
-def page_of(qs: QuerySet, paging: Paging) -> dict[str, Any]:
-    """{count, items} for one page of an ordered queryset."""
-    start = (paging.page - 1) * paging.page_size
-    return {"count": qs.count(), "items": list(qs[start : start + paging.page_size])}
 
 
 def filtered(filterset: FilterSet, qs: QuerySet) -> QuerySet:
@@ -283,7 +267,7 @@ def _cadre_row(c: Cadre, paired: int) -> dict[str, Any]:
 
 
 @router.get("/units", response={200: UnitPage, **LIST_ERRORS}, summary="单位列表")
-def list_units(request, filters: Query[UnitQuery], paging: Query[Paging]):
+def list_units(request, filters: Query[UnitQuery], paging: Query[PageParams]):
     """Units in the caller's scope, with the unit page's filters."""
     rows = filtered(UnitFilter(query_params(filters), user=request.user), unit_rows(request.user))
     page = page_of(rows, paging)
@@ -325,7 +309,7 @@ def get_unit(request, unit_id: int):
 
 
 @router.get("/cadres", response={200: CadrePage, **LIST_ERRORS}, summary="干部职工列表")
-def list_cadres(request, filters: Query[CadreQuery], paging: Query[Paging]):
+def list_cadres(request, filters: Query[CadreQuery], paging: Query[PageParams]):
     """Cadres in the caller's scope (active by default), with the cadre page's filters."""
     rows = filtered(CadreFilter(query_params(filters), user=request.user), cadre_rows(request.user))
     page = page_of(rows, paging)
@@ -384,7 +368,7 @@ def reveal_cadre(request, cadre_id: int, payload: RevealIn):
 
 
 @router.get("/liaisons", response={200: LiaisonPage, **LIST_ERRORS}, summary="市级领导联系乡镇")
-def list_liaisons(request, filters: Query[LiaisonQuery], paging: Query[Paging]):
+def list_liaisons(request, filters: Query[LiaisonQuery], paging: Query[PageParams]):
     """Townships in the caller's scope, each with its current city leaders (an empty list is a
     gap), and the coverage summary over the whole scope."""
     user = request.user

@@ -5,11 +5,11 @@ from lianxin.pairing.services import do_pair
 
 
 def test_it_lists_units_paginated(world, login):
-    body = login(world.city_admin).get("/api/units", {"page_size": 1}).json()
+    body = login(world.city_admin).get("/api/units", {"limit": 1}).json()
     assert body["count"] == 2 and len(body["items"]) == 1
     first = body["items"][0]
     assert set(first) >= {"id", "name", "kind", "kind_label", "handles_demands", "zones"}
-    second = login(world.city_admin).get("/api/units", {"page_size": 1, "page": 2}).json()
+    second = login(world.city_admin).get("/api/units", {"limit": 1, "offset": 1}).json()
     assert {first["name"], second["items"][0]["name"]} == {"中共崇州市委宣传部", "崇州市民政局"}
 
 
