@@ -28,7 +28,7 @@ system-deps:
 migrate: $(STAMP)
 	$(PY) manage.py migrate --no-input -v 0
 
-run: migrate
+run: system-deps migrate
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(PY) manage.py demo --scale $(SCALE)
 	@echo "连心 is at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "lianxin.accounts",
     "lianxin.audit",
     "lianxin.transfer",
+    "lianxin.cards",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +179,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # set this to run them inline so a request returns after the job is done.
 LIANXIN_JOBS_INLINE = env_bool("LIANXIN_JOBS_INLINE", False)
 LIANXIN_PAGE_SIZE = env_int("LIANXIN_PAGE_SIZE", 50)
+
+# 连心卡: the CJK font embedded in the PDF (Debian fonts-wqy-microhei by default), the public
+# base URL the QR codes point at (empty: taken from the request), and the public page's rate limit.
+LIANXIN_CJK_FONT = env("LIANXIN_CJK_FONT")
+LIANXIN_PUBLIC_BASE_URL = env("LIANXIN_PUBLIC_BASE_URL").rstrip("/")
+LIANXIN_PUBLIC_RATE_PER_MINUTE = env_int("LIANXIN_PUBLIC_RATE_PER_MINUTE", 30)
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+LIANXIN_PROXY_COUNT = env_int("LIANXIN_PROXY_COUNT", 0)
+
+# Rate-limit counters live in the cache. Per-process memory by default; several app servers
+# must share one: LIANXIN_CACHE_TABLE names a database table (`manage.py createcachetable`).
+_cache_table = env("LIANXIN_CACHE_TABLE")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": _cache_table}
+        if _cache_table
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lianxin"}
+    )
+}
 
 LOGGING = {
     "version": 1,

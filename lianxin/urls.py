@@ -10,5 +10,7 @@ urlpatterns = [
     path("people/", include("lianxin.people.urls")),
     path("audit/", include("lianxin.audit.urls")),
     path("transfer/", include("lianxin.transfer.urls")),
+    path("pairing/", include("lianxin.pairing.urls")),
     path("api/", api.urls),
+    path("", include("lianxin.cards.urls")),  # /cards/… and the public QR page /h/<token>
 ]

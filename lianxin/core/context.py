@@ -24,6 +24,21 @@ def acting_from(source: str) -> Iterator[None]:
         _source.reset(token)
 
 
+def client_ip(request) -> str:
+    """The client's address. X-Forwarded-For is trusted only for the configured number of
+    proxies in front of the app (LIANXIN_PROXY_COUNT): otherwise anyone could forge the address
+    that the audit trail records and the rate limit counts."""
+    from django.conf import settings
+
+    hops = settings.LIANXIN_PROXY_COUNT
+    if hops > 0:
+        forwarded = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [h for h in forwarded if h]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
 class RequestSourceMiddleware:
     """Remembers the client address for audit rows written while serving the request."""
 
@@ -31,8 +46,5 @@ class RequestSourceMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # Behind a reverse proxy the first X-Forwarded-For hop is the client.
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        ip = forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
-        with acting_from(ip or "unknown"):
+        with acting_from(client_ip(request)):
             return self.get_response(request)

@@ -99,6 +99,31 @@ class PairingPolicy(CountyOwned):
         ]
 
 
+def _policy_rows(qs, user):
+    """Policy rows (unit overrides, exclusions): the city administrator's, leaders may read."""
+    if not user.is_authenticated or user.role not in ("city_admin", "leader"):
+        return qs.none()
+    return qs.filter(county_id=user.county_id)
+
+
+class PolicyRowQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return _policy_rows(self, user)
+
+    def writable_by(self, user):
+        return self if user.role == "city_admin" else self.none()
+
+
+class ExclusionQuerySet(DatedQuerySet):
+    """Dated policy rows: ``current(on)`` as well as the scope."""
+
+    def visible_to(self, user):
+        return _policy_rows(self, user)
+
+    def writable_by(self, user):
+        return self if user.role == "city_admin" else self.none()
+
+
 class UnitLoadOverride(CountyOwned):
     """A unit whose cadres carry a different load than the county's default."""
 
@@ -110,6 +135,8 @@ class UnitLoadOverride(CountyOwned):
     )
     min_load = models.PositiveSmallIntegerField("最少联系户数")
     max_load = models.PositiveSmallIntegerField("最多联系户数")
+
+    objects = PolicyRowQuerySet.as_manager()
 
     class Meta:
         verbose_name = "单位联系户数"
@@ -136,7 +163,7 @@ class CadreExclusion(CountyOwned, Dated):
     )
     reason = models.CharField("原因", max_length=100)
 
-    objects = DatedQuerySet.as_manager()
+    objects = ExclusionQuerySet.as_manager()
 
     class Meta:
         verbose_name = "不参与结对的干部"

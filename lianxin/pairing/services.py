@@ -1,19 +1,31 @@
-"""Making and ending pairings. The automatic pairing run builds on these."""
+"""Pairing state changes: making, ending, locking pairings; the county's pairing policy, unit
+load overrides and cadre exclusions; starting and applying automatic pairing runs; and the
+history read `cadre_on`. Every do_* is atomic and writes its audit row in the same
+transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from lianxin.audit.services import record
+from lianxin.accounts.choices import Role
+from lianxin.audit.services import diff, record
 from lianxin.core.errors import Refused
 from lianxin.core.models import today
-from lianxin.org.models import Cadre
+from lianxin.geo.choices import Level
+from lianxin.geo.models import County, Region
+from lianxin.org.models import Cadre, ResponsibilityZone, Unit
+from lianxin.people.choices import HardshipKind
 from lianxin.people.models import Household
 
-from .models import Pairing
+from . import engine
+from .choices import Coverage, RunStatus
+from .models import CadreExclusion, Pairing, PairingPolicy, PairingRun, UnitLoadOverride
+from .policy import policy_for
 
 
 def do_pair(
@@ -39,7 +51,8 @@ def do_pair(
         before = None
         if current:
             before = current.cadre.name
-            current.valid_to = valid_from - dt.timedelta(days=1)
+            # A pairing replaced on the day it began ends that day, never before it began.
+            current.valid_to = max(valid_from - dt.timedelta(days=1), current.valid_from)
             current.save(update_fields=["valid_to"])
         pairing = Pairing.objects.create(
             county_id=cadre.county_id,
@@ -72,3 +85,468 @@ def do_end_pairing(pairing: Pairing, *, valid_to: dt.date, acting_user: Any) -> 
             changes={"cadre": [pairing.cadre.name, None]},
         )
         return pairing
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading history
+
+
+def cadre_on(household: Household | int, day: dt.date) -> Cadre | None:
+    """The household's cadre on the day, from the dated pairings (history is never
+    overwritten). A cadre who had left by then is nobody's cadre. On a day two pairings share
+    (one made and replaced the same day) the later one answers."""
+    household_id = household if isinstance(household, int) else household.pk
+    pairing = (
+        Pairing.objects.current(day)
+        .filter(household_id=household_id)
+        .filter(Q(cadre__left_on__isnull=True) | Q(cadre__left_on__gte=day))
+        .select_related("cadre__unit")
+        .order_by("-valid_from", "-id")
+        .first()
+    )
+    return pairing.cadre if pairing else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may change pairing rules and run the optimiser
+
+
+def _check_admin(acting_user: Any, county_id: int) -> None:
+    """The city administrator of the county, or the system itself (CLI, acting_user None)."""
+    if acting_user is None:
+        return
+    if acting_user.role != Role.CITY_ADMIN or acting_user.county_id != county_id:
+        raise Refused("只有市级管理员可以调整结对", status=403)
+
+
+# ---------------------------------------------------------------------------------------------
+# Manual pairing, locking and unlocking
+
+
+def do_pair_manually(
+    *, household: Household, cadre: Cadre, acting_user: Any, locked: bool = False
+) -> Pairing:
+    """Pair a household by hand with a cadre of a unit whose zone holds its village; a locked
+    pairing is never changed by automatic pairing."""
+    _check_admin(acting_user, household.county_id)
+    if cadre.county_id != household.county_id:
+        raise Refused("干部和户不在同一县", field="cadre")
+    if cadre.left_on is not None:
+        raise Refused(f"{cadre.name}已于{cadre.left_on}退出，不能结对", field="cadre")
+    on = today()
+    policy = policy_for(household.county_id)
+    if cadre.is_city_leader and policy.exclude_city_leaders:
+        raise Refused(f"按结对规则，市级领导{cadre.name}联系乡镇，不承接户", field="cadre")
+    if CadreExclusion.objects.current(on).filter(cadre=cadre).exists():
+        raise Refused(f"{cadre.name}目前不参与结对（请假或借调等）", field="cadre")
+    in_zone = (
+        ResponsibilityZone.objects.current(on)
+        .filter(unit_id=cadre.unit_id, village_id=household.village_id)
+        .exists()
+    )
+    if not in_zone:
+        raise Refused(
+            f"{cadre.name}所在单位“{cadre.unit}”的责任区不含{household.village.short_name}，"
+            "请选择负责该村（社区）的单位的干部",
+            field="cadre",
+        )
+    with transaction.atomic():
+        current = (
+            Pairing.objects.select_for_update()
+            .filter(household=household, valid_to__isnull=True)
+            .first()
+        )
+        if current is not None and current.cadre_id == cadre.pk:
+            if locked and not current.locked:
+                return do_lock_pairing(current, acting_user=acting_user)
+            return current
+        return do_pair(cadre=cadre, household=household, acting_user=acting_user, locked=locked)
+
+
+def _set_locked(pairing: Pairing, locked: bool, *, acting_user: Any, action: str) -> Pairing:
+    _check_admin(acting_user, pairing.county_id)
+    with transaction.atomic():
+        # An automatic run applying at the same moment reads the lock: take the row first.
+        pairing = Pairing.objects.select_for_update().select_related("household").get(pk=pairing.pk)
+        if pairing.valid_to is not None:
+            raise Refused("该结对已结束，不能锁定或解锁", field="pairing")
+        if pairing.locked == locked:
+            return pairing
+        pairing.locked = locked
+        pairing.save(update_fields=["locked"])
+        record(
+            actor=acting_user,
+            action=action,
+            target=pairing.household,
+            changes={"locked": [not locked, locked], "cadre": [pairing.cadre.name] * 2},
+        )
+        return pairing
+
+
+def do_lock_pairing(pairing: Pairing, *, acting_user: Any) -> Pairing:
+    """Pin a pairing: automatic pairing keeps it even outside the zone or above max_load."""
+    return _set_locked(pairing, True, acting_user=acting_user, action="锁定结对")
+
+
+def do_unlock_pairing(pairing: Pairing, *, acting_user: Any) -> Pairing:
+    return _set_locked(pairing, False, acting_user=acting_user, action="解除结对锁定")
+
+
+# Kept under the brief's name as well: the page and API call it "unlock".
+do_unlock = do_unlock_pairing
+
+
+# ---------------------------------------------------------------------------------------------
+# The county's policy, unit load overrides and cadre exclusions
+
+# A cadre visits each household about monthly: more than this is not a pairing but a list.
+MAX_LOAD_CAP = 100
+
+
+def _check_bounds(min_load: int, max_load: int) -> None:
+    if min_load < 0:
+        raise Refused("最少联系户数不能为负数", field="min_load")
+    if max_load < 1:
+        raise Refused("最多联系户数至少为1户", field="max_load")
+    if max_load > MAX_LOAD_CAP:
+        raise Refused(f"最多联系户数不能超过{MAX_LOAD_CAP}户", field="max_load")
+    if min_load > max_load:
+        raise Refused("最少联系户数不能大于最多联系户数", field="min_load")
+
+
+def _policy_snapshot(policy: PairingPolicy) -> dict[str, Any]:
+    return {
+        "coverage": policy.get_coverage_display(),
+        "hardship_kinds": "、".join(HardshipKind(k).label for k in policy.hardship_kinds),
+        "regions": "、".join(sorted(r.short_name for r in policy.regions.all())),
+        "min_load": policy.min_load,
+        "max_load": policy.max_load,
+        "keep_groups_together": policy.keep_groups_together,
+        "exclude_city_leaders": policy.exclude_city_leaders,
+    }
+
+
+def do_set_policy(
+    *,
+    county: County | int,
+    acting_user: Any,
+    coverage: str,
+    min_load: int,
+    max_load: int,
+    keep_groups_together: bool,
+    exclude_city_leaders: bool,
+    hardship_kinds: list[str] | None = None,
+    regions: list[Region] | None = None,
+) -> PairingPolicy:
+    """Set which households must be covered, the default load bounds and the pairing rules.
+    Takes effect at the next automatic pairing run; nothing is re-paired here."""
+    county_id = county if isinstance(county, int) else county.pk
+    _check_admin(acting_user, county_id)
+    if coverage not in Coverage.values:
+        raise Refused(f"无法识别的覆盖范围“{coverage}”", field="coverage")
+    kinds = list(dict.fromkeys(hardship_kinds or []))
+    for kind in kinds:
+        if kind not in HardshipKind.values:
+            raise Refused(f"无法识别的困难类型“{kind}”", field="hardship_kinds")
+    regions = list(regions or [])
+    for region in regions:
+        if region.county_id != county_id or region.level not in (Level.VILLAGE, Level.GROUP):
+            raise Refused(f"“{region.short_name}”不是本县的村（社区）或组", field="regions")
+        if region.valid_to is not None and region.valid_to < today():
+            raise Refused(f"“{region.short_name}”已于{region.valid_to}撤销", field="regions")
+    if coverage == Coverage.REGIONS and not regions:
+        raise Refused("请至少选择一个村（社区）或组", field="regions")
+    _check_bounds(min_load, max_load)
+    policy_for(county_id)
+    with transaction.atomic():
+        # Lock the policy row: an apply running now reads it under the same lock.
+        policy = PairingPolicy.objects.select_for_update().get(county_id=county_id)
+        before = _policy_snapshot(policy)
+        policy.coverage = coverage
+        policy.hardship_kinds = kinds
+        policy.min_load, policy.max_load = min_load, max_load
+        policy.keep_groups_together = keep_groups_together
+        policy.exclude_city_leaders = exclude_city_leaders
+        policy.save()
+        policy.regions.set(regions)
+        changes = diff(before, _policy_snapshot(policy))
+        if changes:
+            record(
+                actor=acting_user,
+                action="修改结对规则",
+                county_id=county_id,
+                target=policy,
+                target_label="结对规则",
+                changes=changes,
+            )
+        return policy
+
+
+def do_set_unit_override(
+    *, unit: Unit, min_load: int, max_load: int, acting_user: Any
+) -> UnitLoadOverride:
+    """Give one unit's cadres their own load bounds (e.g. a small unit with a large zone)."""
+    _check_admin(acting_user, unit.county_id)
+    _check_bounds(min_load, max_load)
+    policy = policy_for(unit.county_id)
+    with transaction.atomic():
+        PairingPolicy.objects.select_for_update().get(pk=policy.pk)
+        override = UnitLoadOverride.objects.filter(policy=policy, unit=unit).first()
+        before = (override.min_load, override.max_load) if override else (None, None)
+        if before == (min_load, max_load):
+            return override  # type: ignore[return-value]
+        if override is None:
+            override = UnitLoadOverride(county_id=unit.county_id, policy=policy, unit=unit)
+        override.min_load, override.max_load = min_load, max_load
+        override.save()
+        record(
+            actor=acting_user,
+            action="设置单位联系户数",
+            target=unit,
+            changes={"min_load": [before[0], min_load], "max_load": [before[1], max_load]},
+        )
+        return override
+
+
+def do_remove_unit_override(override: UnitLoadOverride, *, acting_user: Any) -> None:
+    """The unit's cadres go back to the county's default load bounds."""
+    _check_admin(acting_user, override.county_id)
+    with transaction.atomic():
+        PairingPolicy.objects.select_for_update().get(pk=override.policy_id)
+        override = UnitLoadOverride.objects.select_related("unit").get(pk=override.pk)
+        record(
+            actor=acting_user,
+            action="取消单位联系户数",
+            target=override.unit,
+            changes={
+                "min_load": [override.min_load, None],
+                "max_load": [override.max_load, None],
+            },
+        )
+        override.delete()
+
+
+def do_exclude_cadre(
+    *,
+    cadre: Cadre,
+    reason: str,
+    acting_user: Any,
+    valid_from: dt.date | None = None,
+    valid_to: dt.date | None = None,
+) -> CadreExclusion:
+    """Keep a cadre out of automatic pairing for a period (long leave, secondment). Their
+    unlocked households are re-paired by the next run; locked ones stay with them."""
+    _check_admin(acting_user, cadre.county_id)
+    reason = reason.strip()
+    if not reason:
+        raise Refused("请填写原因（如病假、借调）", field="reason")
+    if cadre.left_on is not None:
+        raise Refused(f"{cadre.name}已于{cadre.left_on}退出，无需设置", field="cadre")
+    valid_from = valid_from or today()
+    if valid_to is not None and valid_to < valid_from:
+        raise Refused("结束日期不能早于开始日期", field="valid_to")
+    with transaction.atomic():
+        # Two administrators excluding the same cadre at once: lock the cadre first.
+        Cadre.objects.select_for_update().get(pk=cadre.pk)
+        overlapping = CadreExclusion.objects.filter(cadre=cadre).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from)
+        )
+        if valid_to is not None:
+            overlapping = overlapping.filter(valid_from__lte=valid_to)
+        if overlapping.exists():
+            raise Refused(f"{cadre.name}在这段时间已设置为不参与结对", field="cadre", status=409)
+        exclusion = CadreExclusion.objects.create(
+            county_id=cadre.county_id,
+            cadre=cadre,
+            reason=reason[:100],
+            valid_from=valid_from,
+            valid_to=valid_to,
+        )
+        record(
+            actor=acting_user,
+            action="设置干部不参与结对",
+            target=cadre,
+            changes={
+                "valid_from": [None, str(valid_from)],
+                "valid_to": [None, str(valid_to) if valid_to else None],
+            },
+            reason=reason,
+        )
+        return exclusion
+
+
+def do_end_exclusion(
+    exclusion: CadreExclusion, *, valid_to: dt.date, acting_user: Any
+) -> CadreExclusion:
+    """The cadre takes households again after valid_to (the exclusion's last day)."""
+    _check_admin(acting_user, exclusion.county_id)
+    with transaction.atomic():
+        exclusion = (
+            CadreExclusion.objects.select_for_update().select_related("cadre").get(pk=exclusion.pk)
+        )
+        if exclusion.valid_to is not None and exclusion.valid_to <= valid_to:
+            return exclusion
+        if valid_to < exclusion.valid_from:
+            raise Refused(f"最后一天不能早于开始日期{exclusion.valid_from}", field="valid_to")
+        before = str(exclusion.valid_to) if exclusion.valid_to else None
+        exclusion.valid_to = valid_to
+        exclusion.save(update_fields=["valid_to"])
+        record(
+            actor=acting_user,
+            action="结束干部不参与结对",
+            target=exclusion.cadre,
+            changes={"valid_to": [before, str(valid_to)]},
+        )
+        return exclusion
+
+
+# ---------------------------------------------------------------------------------------------
+# Automatic pairing runs
+
+
+def do_start_pairing_run(
+    *,
+    county: County | int,
+    acting_user: Any,
+    time_limit: float | None = None,
+    workers: int = 1,
+    note: str = "",
+    start: bool = True,
+) -> PairingRun:
+    """Queue a dry run (nothing is paired) and start computing it in the background; the run
+    page follows its progress. ``start=False`` leaves it queued for the caller (the CLI runs
+    it in the foreground with its own progress bar)."""
+    county_id = county if isinstance(county, int) else county.pk
+    _check_admin(acting_user, county_id)
+    time_limit = float(time_limit) if time_limit is not None else engine.DEFAULT_TIME_LIMIT
+    if not 0.1 <= time_limit <= 600:
+        raise Refused("每个求解分区的时限须在0.1到600秒之间", field="time_limit")
+    if not 1 <= workers <= 64:
+        raise Refused("并行进程数须在1到64之间", field="workers")
+    engine.fail_stalled(county_id)
+    with transaction.atomic():
+        # Lock the policy row so two administrators cannot start two runs at the same moment.
+        policy_for(county_id)
+        PairingPolicy.objects.select_for_update().get(county_id=county_id)
+        busy = PairingRun.objects.filter(
+            county_id=county_id, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
+        ).first()
+        if busy is not None:
+            raise Refused(
+                f"自动结对 #{busy.pk} 正在计算，请等它完成后再发起", field="run", status=409
+            )
+        run = PairingRun.objects.create(
+            county_id=county_id,
+            created_by=acting_user,
+            summary={
+                "params": {"time_limit": time_limit, "workers": workers},
+                "note": note.strip()[:200],
+                "phase": "排队中",
+            },
+        )
+        record(
+            actor=acting_user,
+            action="计算自动结对预览",
+            county_id=county_id,
+            target=run,
+            target_label=f"自动结对 #{run.pk}",
+            changes={"time_limit": [None, time_limit], "workers": [None, workers]},
+            reason=note.strip()[:200],
+        )
+    if start:
+        # After the commit: the worker thread must see the row, and an inline run (tests)
+        # must not hold the policy lock while it computes.
+        engine.start(run)
+    return run
+
+
+STALE_MESSAGE = (
+    "计算预览之后，户、干部、责任区、结对或结对规则已有变化，该预览已过期；请重新计算预览后再执行"
+)
+
+
+def do_apply_pairing_run(run: PairingRun, *, acting_user: Any) -> PairingRun:
+    """Write a previewed run in one transaction: end its ended pairings, start its new ones
+    (valid from today), and leave one audit row for the whole run.
+
+    Refused when the run is not a preview waiting to be applied, or when anything the solver
+    read has changed since (the run is then marked superseded: recompute it)."""
+    _check_admin(acting_user, run.county_id)
+    policy_for(run.county_id)
+    stale = False
+    try:
+        with transaction.atomic():
+            # Two applies (or an apply and a policy change) of one county must not interleave:
+            # both take the policy row first.
+            policy = PairingPolicy.objects.select_for_update().get(county_id=run.county_id)
+            run = PairingRun.objects.select_for_update().get(pk=run.pk)
+            _check_applicable(run)
+            day = today()
+            inputs = engine.build_instance(run.county_id, policy, on=day)
+            if inputs.fingerprint != run.summary.get("fingerprint"):
+                _supersede(run)
+                stale = True
+            else:
+                counts = engine.apply_changes(run, inputs, acting_user=acting_user, day=day)
+                _finish_apply(run, counts, acting_user=acting_user, day=day)
+    except (engine.Stale, IntegrityError):
+        # Someone paired one of these households between our read and our write.
+        with transaction.atomic():
+            _supersede(PairingRun.objects.select_for_update().get(pk=run.pk))
+        stale = True
+    if stale:
+        raise Refused(STALE_MESSAGE, field="run", status=409)
+    return run
+
+
+def _check_applicable(run: PairingRun) -> None:
+    if run.status == RunStatus.APPLIED:
+        raise Refused(f"自动结对 #{run.pk} 已于{run.applied_at:%Y-%m-%d %H:%M}执行", status=409)
+    if run.status == RunStatus.SUPERSEDED:
+        raise Refused(STALE_MESSAGE, field="run", status=409)
+    if run.status != RunStatus.PREVIEWED:
+        raise Refused(
+            f"自动结对 #{run.pk} {run.get_status_display()}，只有“待确认”的预览可以执行",
+            field="run",
+            status=409,
+        )
+
+
+def _supersede(run: PairingRun) -> None:
+    if run.status == RunStatus.PREVIEWED:
+        run.status = RunStatus.SUPERSEDED
+        run.save(update_fields=["status"])
+
+
+def _finish_apply(run: PairingRun, counts: dict[str, int], *, acting_user: Any, day: dt.date):
+    """Mark the run applied, retire the county's other previews, and write the one audit row
+    (skipped when the run changed nothing: a no-op leaves no trace but the run itself)."""
+    run.status = RunStatus.APPLIED
+    run.applied_at = timezone.now()
+    run.summary["applied"] = {
+        "on": day.isoformat(),
+        "by": "系统" if acting_user is None else str(acting_user),
+        **counts,
+    }
+    run.save(update_fields=["status", "applied_at", "summary"])
+    # Every other preview was computed against the pairings just replaced.
+    PairingRun.objects.filter(county_id=run.county_id, status=RunStatus.PREVIEWED).exclude(
+        pk=run.pk
+    ).update(status=RunStatus.SUPERSEDED)
+    if not counts["new"] and not counts["ended"]:
+        return
+    figures = run.summary.get("counts", {})
+    record(
+        actor=acting_user,
+        action="执行自动结对",
+        county_id=run.county_id,
+        target=run,
+        target_label=f"自动结对 #{run.pk}",
+        changes={
+            "new": [None, counts["new"]],
+            "ended": [None, counts["ended"]],
+            "kept": [None, figures.get("kept", 0)],
+            "uncovered": [None, figures.get("uncovered", 0)],
+            "valid_from": [None, day.isoformat()],
+        },
+    )

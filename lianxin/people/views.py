@@ -21,6 +21,7 @@ from lianxin.core.errors import Refused
 from lianxin.core.models import today
 from lianxin.core.views import paginate, query_without_page
 from lianxin.geo.filters import breadcrumbs
+from lianxin.pairing.run_views import offer_repair
 
 from . import services
 from .choices import HardshipKind, Sex, Trade
@@ -171,6 +172,8 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if saved is not None:
             messages.success(request, "已保存")
+            if saved.region_id != household.region_id:
+                offer_repair(request, f"户{saved.number}迁组")
             return redirect("people:household_detail", pk=household.pk)
     return render(
         request,

@@ -1,0 +1,13 @@
+"""连心卡 URLs, included at the site root: the staff pages under /cards/ and the public page at
+/h/<token>, short so that the QR code stays small and easy to scan."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "cards"
+urlpatterns = [
+    path("cards/print/", views.print_cards, name="print"),
+    path("cards/households/<int:pk>/token/", views.token_change, name="token_change"),
+    path("h/<str:token>", views.public, name="public"),
+]

@@ -1,0 +1,188 @@
+"""Forms of the pairing policy, automatic pairing and manual pairing pages. They only shape
+input; the rules (bounds, zones, overlapping exclusions, stale previews) live in services.py
+and come back as Refused, which `refuse_into` puts beside the field it names."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.db.models import Count, Q
+
+from lianxin.core.errors import Refused
+from lianxin.core.models import today
+from lianxin.geo.choices import Level
+from lianxin.geo.models import Region
+from lianxin.org.models import Cadre, ResponsibilityZone, Unit
+from lianxin.people.choices import HardshipKind
+
+from .choices import Coverage
+from .models import CadreExclusion, PairingPolicy
+from .policy import policy_for
+from .services import MAX_LOAD_CAP
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def refuse_into(form: forms.Form, exc: Refused) -> None:
+    """Show a service's refusal beside the field it names (or above the form)."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+class RegionChoice(forms.ModelMultipleChoiceField):
+    """Villages and groups, labelled with their township (and village) so names stay apart."""
+
+    def label_from_instance(self, obj: Region) -> str:
+        names = [obj.short_name]
+        parent = obj.parent
+        while parent is not None:
+            names.insert(0, parent.short_name)
+            parent = parent.parent if parent.level != Level.TOWNSHIP else None
+        return " · ".join(names)
+
+
+def coverage_regions(county_id: int):
+    """Current villages and groups of the county, in map order."""
+    return (
+        Region.objects.current()
+        .filter(county_id=county_id, level__in=(Level.VILLAGE, Level.GROUP))
+        .select_related("parent__parent")
+        .order_by("path")
+    )
+
+
+class PolicyForm(forms.Form):
+    """The county's pairing rules."""
+
+    coverage = forms.ChoiceField(
+        label="需覆盖的户", choices=Coverage.choices, widget=forms.RadioSelect
+    )
+    hardship_kinds = forms.MultipleChoiceField(
+        label="困难类型",
+        choices=HardshipKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="覆盖范围为“指定困难类型的户”时适用；不勾选则为任一困难类型",
+    )
+    regions = RegionChoice(
+        label="指定村（社区）或组",
+        queryset=Region.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+        help_text="覆盖范围为“指定村（社区）或组的户”时适用；按住 Ctrl 可多选",
+    )
+    min_load = forms.IntegerField(label="每名干部最少联系户数", min_value=0, max_value=MAX_LOAD_CAP)
+    max_load = forms.IntegerField(label="每名干部最多联系户数", min_value=1, max_value=MAX_LOAD_CAP)
+    keep_groups_together = forms.BooleanField(label="同组户尽量由同一干部联系", required=False)
+    exclude_city_leaders = forms.BooleanField(
+        label="市级领导不承接户（市级领导联系乡镇）", required=False
+    )
+
+    def __init__(self, *args: Any, county_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["regions"].queryset = coverage_regions(county_id)  # type: ignore[attr-defined]
+
+    @classmethod
+    def initial_for(cls, policy: PairingPolicy) -> dict[str, Any]:
+        return {
+            "coverage": policy.coverage,
+            "hardship_kinds": policy.hardship_kinds,
+            "regions": [r.pk for r in policy.regions.all()],
+            "min_load": policy.min_load,
+            "max_load": policy.max_load,
+            "keep_groups_together": policy.keep_groups_together,
+            "exclude_city_leaders": policy.exclude_city_leaders,
+        }
+
+
+class UnitOverrideForm(forms.Form):
+    """A unit's own load bounds."""
+
+    unit = forms.ModelChoiceField(label="单位", queryset=Unit.objects.none())
+    min_load = forms.IntegerField(label="最少联系户数", min_value=0, max_value=MAX_LOAD_CAP)
+    max_load = forms.IntegerField(label="最多联系户数", min_value=1, max_value=MAX_LOAD_CAP)
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units.filter(dissolved_on__isnull=True)  # type: ignore[attr-defined]
+
+
+class ExclusionForm(forms.Form):
+    """A cadre kept out of automatic pairing for a period."""
+
+    cadre = forms.CharField(
+        label="干部", max_length=30, help_text="填写人员编号；姓名在本县唯一时也可填姓名"
+    )
+    reason = forms.CharField(label="原因", max_length=100, help_text="如：病假、借调、产假")
+    valid_from = forms.DateField(label="开始日期", widget=DATE, required=False)
+    valid_to = forms.DateField(
+        label="最后一天", widget=DATE, required=False, help_text="不填则一直不参与，直到结束"
+    )
+
+    def __init__(self, *args: Any, cadres: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cadres = cadres
+
+    def clean_cadre(self) -> Cadre:
+        value = self.cleaned_data["cadre"].strip()
+        found = self.cadres.filter(staff_no=value).first()
+        if found is not None:
+            return found
+        named = list(self.cadres.filter(name=value)[:2])
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise forms.ValidationError(f"有多名干部叫“{value}”，请填写人员编号")
+        raise forms.ValidationError(f"找不到人员编号或姓名为“{value}”的干部")
+
+
+class DateForm(forms.Form):
+    """One date: the last day of an exclusion or of a pairing."""
+
+    valid_to = forms.DateField(label="最后一天", widget=DATE)
+
+
+class RunForm(forms.Form):
+    """Starting a dry run: an optional note on why (shown in the run list and the audit)."""
+
+    note = forms.CharField(label="说明", max_length=200, required=False)
+
+
+class ManualPairForm(forms.Form):
+    """Pair one household by hand. The choices offered are the cadres of the units whose zone
+    holds the household's village; any other cadre of the county is still accepted here so
+    that the service answers with its reason instead of a bare "invalid choice"."""
+
+    cadre = forms.ModelChoiceField(label="结对干部", queryset=Cadre.objects.none())
+    locked = forms.BooleanField(label="锁定（自动结对不改动）", required=False, initial=True)
+
+    def __init__(self, *args: Any, household: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["cadre"]
+        field.queryset = Cadre.objects.filter(county_id=household.county_id)  # type: ignore[attr-defined]
+        self.offered = zone_cadres(household)
+        field.widget.choices = [("", "请选择")] + [  # type: ignore[attr-defined]
+            (str(c.pk), f"{c.name}（{c.unit}，已联系{getattr(c, 'load', 0)}户）")
+            for c in self.offered
+        ]
+
+
+def zone_cadres(household: Any, on: dt.date | None = None) -> list[Cadre]:
+    """The cadres the policy lets take this household — active, not excluded, not a city
+    leader kept to townships, of a unit whose current zone holds its village — with their
+    current loads, in one query."""
+    on = on or today()
+    policy = policy_for(household.county_id)
+    units = ResponsibilityZone.objects.current(on).filter(village_id=household.village_id)
+    cadres = Cadre.objects.filter(unit_id__in=units.values("unit_id"), left_on__isnull=True)
+    if policy.exclude_city_leaders:
+        cadres = cadres.filter(is_city_leader=False)
+    away = CadreExclusion.objects.current(on).filter(county_id=household.county_id)
+    open_pairings = Q(pairings__valid_to__isnull=True)
+    return list(
+        cadres.exclude(pk__in=away.values("cadre_id"))
+        .select_related("unit")
+        .annotate(load=Count("pairings", filter=open_pairings))
+        .order_by("unit__name", "load", "staff_no")
+    )

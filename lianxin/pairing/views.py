@@ -1,0 +1,183 @@
+"""Pairing pages. Every list starts from the user's scope (visible_to); ids in filters and
+lookups outside it answer 404.
+
+Sections: coverage (双向全覆盖).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from lianxin.audit.services import record
+from lianxin.core.errors import Refused
+from lianxin.core.views import paginate, query_without_page
+
+from .coverage import (
+    DEFINITIONS,
+    LOAD_CHOICES,
+    LOAD_NONE,
+    Coverage,
+    CoverageQuery,
+    coverage_for,
+    definitions_for,
+    policy_label,
+    stale_note,
+    table,
+    write_xlsx,
+)
+from .filters import LISTS, filter_options, parse_list, parse_load, parse_query
+
+# =============================================================================================
+# Coverage (双向全覆盖): the four layers, the gap lists and their xlsx export
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _coverage_refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    """The page with the refusal beside the filters and no figures, answered 4xx."""
+    context = {
+        "error": exc,
+        "params": request.GET,
+        "asked": CoverageQuery(),
+        **filter_options(request.user, CoverageQuery()),
+    }
+    return render(request, "pairing/coverage.html", context, status=exc.status)
+
+
+def _decorate_cadres(cov: Coverage, page: Any) -> None:
+    """Each row's load bounds (its unit's, on the day), for the page."""
+    rows = list(page.object_list)
+    for c in rows:
+        c.min_load, c.max_load = cov.bounds_of(c.unit_on)
+    page.object_list = rows
+
+
+def _list_context(request: HttpRequest, cov: Coverage, name: str, load: str) -> dict[str, Any]:
+    """The rows of the chosen list or table (paginated where it can grow long)."""
+    if name == "households":
+        page = paginate(request, cov.households_without_cadre())
+        rows = list(page.object_list)
+        for h in rows:
+            h.note = stale_note(h)
+        page.object_list = rows
+        return {"page": page}
+    if name == "cadres":
+        page = paginate(request, cov.cadres_by_load(load))
+        _decorate_cadres(cov, page)
+        return {"page": page}
+    if name == "villages":
+        page = paginate(request, cov.villages_without_unit())
+        rows = list(page.object_list)
+        for v in rows:
+            v.ratio = cov.village_households.get(v.pk)
+        page.object_list = rows
+        return {"page": page}
+    if name == "townships":
+        page = paginate(request, cov.townships_without_leader())
+        rows = list(page.object_list)
+        for t in rows:
+            t.village_count = cov.village_counts.get(t.pk, 0)
+            t.ratio = cov.township_households.get(t.pk)
+        page.object_list = rows
+        return {"page": page}
+    if name == "regions":
+        rows = cov.region_rows()
+        # All 253 villages at once is too long for a phone: villages unfold for one township.
+        expanded = len(rows) == 1 or cov.query.township is not None or cov.query.village is not None
+        return {"township_rows": rows, "expanded": expanded}
+    return {"page": paginate(request, cov.unit_rows())}
+
+
+def _without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for n in ("page", *names):
+        params.pop(n, None)
+    return params.urlencode()
+
+
+@login_required
+@require_GET
+def coverage(request: HttpRequest) -> HttpResponse:
+    """The four layers at the top, then one gap list or table (`list`), all with the filters."""
+    user = request.user
+    try:
+        query = parse_query(user, request.GET)
+        name = parse_list(request.GET.get("list"))
+        load = parse_load(request.GET.get("load"))
+    except Refused as exc:
+        return _coverage_refused(request, exc)
+    cov = coverage_for(user, query)
+    summary = cov.summary()
+    gaps = {
+        "households": summary.households.gaps,
+        "cadres": summary.cadres.gaps,
+        "villages": summary.villages.gaps,
+        "townships": summary.townships.gaps,
+    }
+    context = {
+        "asked": query,
+        "summary": summary,
+        "definitions": DEFINITIONS,
+        "policy": cov.policy,
+        "lists": [(key, label, gaps.get(key)) for key, label in LISTS.items()],
+        "list": name,
+        "list_label": LISTS[name],
+        "load": load,
+        "loads": LOAD_CHOICES,
+        "params": request.GET,
+        # Switching tabs keeps the filters and drops the page (and the cadre sub-filter).
+        "filters_query": _without(request, "list", "load"),
+        "query": query_without_page(request),
+        **filter_options(user, query),
+        **_list_context(request, cov, name, load),
+    }
+    return render(request, "pairing/coverage.html", context)
+
+
+@login_required
+@require_GET
+def coverage_export(request: HttpRequest) -> HttpResponseBase:
+    """One gap list or table as .xlsx, with the page's filters; masked values only. The export
+    is audited before the first row is written, so even an interrupted one leaves a trace."""
+    user = request.user
+    try:
+        query = parse_query(user, request.GET)
+        name = parse_list(request.GET.get("list"))
+        load = parse_load(request.GET.get("load")) if name == "cadres" else LOAD_NONE
+    except Refused as exc:
+        return _coverage_refused(request, exc)
+    cov = coverage_for(user, query)
+    tab = table(cov, name, load=load)
+    filename = f"覆盖情况-{tab.title}-{query.on:%Y%m%d}.xlsx"
+    described = query.describe()
+    with transaction.atomic():
+        record(
+            actor=user,
+            action="导出覆盖情况",
+            county_id=user.county_id,  # type: ignore[union-attr]
+            target_type="pairing.coverage",
+            target_label=filename,
+            changes={"list": [None, tab.title], **{k: [None, v] for k, v in described.items()}},
+        )
+    notes = [
+        ("清单", tab.title),
+        ("查询日期", described.pop("on")),
+        ("结对规则", policy_label(cov.policy)),
+        ("筛选条件", "；".join(described.values()) or "无（权限范围内全部）"),
+        ("导出人", str(user)),
+        *((f"口径：{k}", v) for k, v in definitions_for(name).items()),
+    ]
+    # A spooled temporary file: small exports stay in memory, a county-wide one goes to disk.
+    # FileResponse closes it once sent.
+    target = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115
+    write_xlsx(target, tab, notes)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX)

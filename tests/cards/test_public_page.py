@@ -1,0 +1,120 @@
+"""The page behind a card's QR code: no login, the current cadre, nothing about the household."""
+
+from django.urls import reverse
+
+from lianxin.cards.services import do_issue_token, do_reissue_token
+from lianxin.core.models import today
+from lianxin.core.sensitive import unseal
+from lianxin.org.services import do_cadre_leaves
+from lianxin.pairing.services import do_pair
+
+
+def _open(client, token, **extra):
+    return client.get(reverse("cards:public", args=[token]), **extra)
+
+
+def test_it_shows_the_current_cadre_and_the_township_without_login(cards_world, client):
+    w = cards_world
+    token = do_issue_token(w.household, acting_user=w.township_staff).token
+    response = _open(client, token)
+    page = response.content.decode()
+    assert response.status_code == 200
+    for expected in (
+        "连心卡",
+        "马林增",
+        "中共崇州市委宣传部",
+        "网信办干部",
+        'href="tel:13900000001"',
+        "崇州市文井江镇人民政府",
+        'href="tel:02882211234"',
+        "大坪村",
+        "有事怎么办",
+    ):
+        assert expected in page, expected
+    assert '<meta name="robots" content="noindex, nofollow">' in page
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert "no-store" in response["Cache-Control"]
+    assert "<link" not in page and "<script" not in page  # no external assets
+
+
+def test_it_follows_the_pairing_when_the_cadre_changes(cards_world, client):
+    w = cards_world
+    token = do_issue_token(w.household, acting_user=w.township_staff).token
+    assert "马林增" in _open(client, token).content.decode()
+    do_pair(cadre=w.cadre2, household=w.household, acting_user=w.city_admin)
+    page = _open(client, token).content.decode()
+    assert "王秀英" in page and "崇州市民政局" in page and 'href="tel:13900000002"' in page
+    assert "马林增" not in page
+
+
+def test_it_shows_the_township_contact_to_an_unpaired_household(cards_world, client):
+    w = cards_world
+    token = do_issue_token(w.household2, acting_user=w.township_staff).token
+    page = _open(client, token).content.decode()
+    assert "暂未结对" in page and "崇州市文井江镇人民政府" in page
+    assert "马林增" not in page
+
+
+def test_it_treats_a_departed_cadre_as_no_cadre(cards_world, client):
+    w = cards_world
+    token = do_issue_token(w.household, acting_user=w.township_staff).token
+    do_cadre_leaves(w.cadre, left_on=today(), acting_user=w.city_admin)
+    page = _open(client, token).content.decode()
+    assert "暂未结对" in page and "马林增" not in page
+
+
+def test_it_shows_nothing_personal_about_the_household(cards_world, client):
+    w = cards_world
+    token = do_issue_token(w.household, acting_user=w.township_staff).token
+    page = _open(client, token).content.decode()
+    head = w.household.head
+    for personal in (
+        head.name,
+        unseal(head.id_number_enc),
+        head.id_number_masked,
+        unseal(head.phone_enc),
+        head.phone_masked,
+        w.household.number,
+        w.household.address,
+        "6组",
+    ):
+        assert personal not in page, personal
+    for member in w.household.members.all():
+        assert member.name not in page
+
+
+def test_it_answers_404_in_chinese_to_a_revoked_or_unknown_token(cards_world, client):
+    w = cards_world
+    old = do_issue_token(w.household, acting_user=w.township_staff).token
+    new = do_reissue_token(w.household, acting_user=w.township_staff, reason="原卡遗失").token
+    for token in (old, "x" * 43, "short"):
+        response = _open(client, token)
+        assert response.status_code == 404
+        assert "二维码已失效，请联系村（社区）" in response.content.decode()
+        assert "马林增" not in response.content.decode()
+    assert _open(client, new).status_code == 200
+
+
+def test_it_limits_each_client_per_minute(cards_world, client, settings):
+    settings.LIANXIN_PUBLIC_RATE_PER_MINUTE = 3
+    w = cards_world
+    token = do_issue_token(w.household, acting_user=w.township_staff).token
+    assert [_open(client, token).status_code for _ in range(2)] == [200, 200]
+    assert _open(client, "x" * 43).status_code == 404  # guessing counts too
+    limited = _open(client, token)
+    assert limited.status_code == 429
+    assert "访问太频繁" in limited.content.decode()
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    # Another client is not held back by the first one.
+    assert _open(client, token, REMOTE_ADDR="10.9.8.7").status_code == 200
+
+
+def test_it_ignores_a_forged_forwarded_for_unless_behind_a_proxy(cards_world, client, settings):
+    settings.LIANXIN_PUBLIC_RATE_PER_MINUTE = 1
+    w = cards_world
+    token = do_issue_token(w.household, acting_user=w.township_staff).token
+    assert _open(client, token, HTTP_X_FORWARDED_FOR="1.1.1.1").status_code == 200
+    assert _open(client, token, HTTP_X_FORWARDED_FOR="2.2.2.2").status_code == 429
+    settings.LIANXIN_PROXY_COUNT = 1  # now the proxy's X-Forwarded-For names the client
+    assert _open(client, token, HTTP_X_FORWARDED_FOR="3.3.3.3").status_code == 200
+    assert _open(client, token, HTTP_X_FORWARDED_FOR="3.3.3.3").status_code == 429
