@@ -420,7 +420,7 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="write a cProfile of the import to this file")
     parser.add_argument("--phase", choices=("import", "reference"), help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # make bench passes BENCH_ARGS to every benchmark
 
     if args.phase:
         path = Path(args.file)
