@@ -16,7 +16,7 @@ from lianxin.geo.models import Region
 from .choices import UnitKind
 from .models import Cadre, LeaderLiaison, ResponsibilityZone, Unit
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def refuse_into(form: forms.Form, exc: Refused) -> None:

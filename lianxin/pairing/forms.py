@@ -22,7 +22,8 @@ from .models import CadreExclusion, PairingPolicy
 from .policy import policy_for
 from .services import MAX_LOAD_CAP
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# ISO values: a browser's date input shows nothing for the locale's "2025/3/1".
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def refuse_into(form: forms.Form, exc: Refused) -> None:

@@ -206,12 +206,23 @@ def _coverage_rows(coverage: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "label": label,
+            "definition": definition,
             "before": _ratio(before.get(part, 0), before.get(whole, 0)),
             "after": _ratio(after.get(part, 0), after.get(whole, 0)),
         }
-        for label, part, whole in (
-            ("户覆盖（已有干部的户 ÷ 须覆盖的户）", "households_covered", "households_must"),
-            ("干部覆盖（有联系户的干部 ÷ 可参与结对的干部）", "cadres_paired", "cadres_eligible"),
+        for label, definition, part, whole in (
+            (
+                "户覆盖",
+                "已有结对干部的户 ÷ 按结对规则须覆盖的户（结对干部已退出的，视为未结对）",
+                "households_covered",
+                "households_must",
+            ),
+            (
+                "干部覆盖",
+                "已联系至少1户的干部 ÷ 可参与结对的干部",
+                "cadres_paired",
+                "cadres_eligible",
+            ),
         )
     ]
 

@@ -76,6 +76,8 @@ def do_end_pairing(pairing: Pairing, *, valid_to: dt.date, acting_user: Any) -> 
         pairing = Pairing.objects.select_for_update().get(pk=pairing.pk)
         if pairing.valid_to is not None:
             return pairing
+        if valid_to < pairing.valid_from:
+            raise Refused(f"结束日期不能早于结对开始日期{pairing.valid_from}", field="valid_to")
         pairing.valid_to = valid_to
         pairing.save(update_fields=["valid_to"])
         record(

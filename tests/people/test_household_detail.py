@@ -85,6 +85,8 @@ def test_it_shows_the_current_cadre_and_the_pairing_history(world, login, paired
     assert response.context["current_pairing"] == paired
     html = response.content.decode()
     assert "马林增" in html and "中共崇州市委宣传部" in html
+    # Paired since last month, ended yesterday: history, not current.
+    Pairing.objects.filter(pk=paired.pk).update(valid_from=dt.date.today() - dt.timedelta(days=30))
     do_end_pairing(paired, valid_to=dt.date.today() - dt.timedelta(days=1), acting_user=None)
     response = login(world.township_staff).get(_url(world.household))
     assert response.context["current_pairing"] is None
