@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -35,10 +34,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from lianxin.core.context import acting_from, current_source
+from lianxin.core.background import start_after_commit
+from lianxin.core.context import acting_from
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
@@ -653,20 +653,6 @@ def run_pairing(run_id: int, *, source: str = "") -> None:
 
 def start(run: PairingRun) -> None:
     """Compute the run inline (tests) or in a worker thread once its row is committed."""
-    source = current_source()
+    start_after_commit(run_pairing, run.pk, name="pairing-run")
     if settings.LIANXIN_JOBS_INLINE:
-        run_pairing(run.pk, source=source)
         run.refresh_from_db()
-        return
-    thread = threading.Thread(
-        target=_run_in_thread, args=(run.pk, source), name=f"pairing-run-{run.pk}", daemon=True
-    )
-    transaction.on_commit(thread.start)
-
-
-def _run_in_thread(run_id: int, source: str) -> None:
-    try:
-        run_pairing(run_id, source=source)
-    finally:
-        # A worker thread has its own database connection; do not leave it open.
-        connection.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import uuid
 from contextlib import nullcontext
 from pathlib import Path
@@ -15,10 +14,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
 from django.utils import timezone
 
-from lianxin.core.context import acting_from, current_source
+from lianxin.core.background import start_after_commit
+from lianxin.core.context import acting_from
 from lianxin.core.errors import Refused
 from lianxin.core.tabular import SUPPORTED, count_data_rows, iter_rows, write_rows
 from lianxin.geo.choices import Level
@@ -124,23 +123,9 @@ def do_start_export(
 
 def start_job(job: Job) -> None:
     """Run the job inline (tests) or in a worker thread once the Job row is committed."""
-    source = current_source()
+    start_after_commit(run_job, job.pk, name="transfer-job")
     if settings.LIANXIN_JOBS_INLINE:
-        run_job(job.pk, source=source)
         job.refresh_from_db()
-        return
-    thread = threading.Thread(
-        target=_run_in_thread, args=(job.pk, source), name=f"transfer-job-{job.pk}", daemon=True
-    )
-    transaction.on_commit(thread.start)
-
-
-def _run_in_thread(job_id: int, source: str) -> None:
-    try:
-        run_job(job_id, source=source)
-    finally:
-        # A worker thread has its own database connection; do not leave it open.
-        connection.close()
 
 
 class _ProgressFile:
