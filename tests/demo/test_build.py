@@ -190,3 +190,22 @@ def test_it_changes_nothing_when_run_again(demo):
 def test_it_refuses_to_top_up_with_another_scale(demo):
     with pytest.raises(CommandError, match="相同参数"):
         run_demo("--force", "--seed", "7")
+
+
+def test_it_pairs_cadres_with_households_through_one_applied_run(demo):
+    from lianxin.accounts.models import User
+    from lianxin.audit.models import AuditEntry
+    from lianxin.pairing.choices import RunStatus
+    from lianxin.pairing.coverage import county_summary
+    from lianxin.pairing.models import PairingRun
+    from lianxin.people.models import Household
+
+    run = PairingRun.objects.get()
+    assert run.status == RunStatus.APPLIED
+    assert AuditEntry.objects.filter(action="执行自动结对").count() == 1
+    summary = county_summary(run.county_id)
+    # Nearly every household gets a cadre; where a zone lacks cadres the coverage page says so.
+    assert summary.households.covered >= 0.8 * summary.households.total
+    # At this tiny scale there are about two households per cadre, so not every cadre gets one.
+    assert summary.cadres.covered > summary.cadres.total / 2
+    assert Household.objects.visible_to(User.objects.get(username="malin")).exists()
