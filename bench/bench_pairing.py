@@ -76,7 +76,9 @@ def build_base(scale: float, reuse: bool) -> Path:
         Path(f"{base}{suffix}").unlink(missing_ok=True)
     print(f"building the demo county at scale {scale} into {base} …", flush=True)
     run([PY, "manage.py", "migrate", "-v", "0"], base)
-    wall, _, _ = run([PY, "manage.py", "demo", "--scale", str(scale)], base, quiet=True)
+    wall, _, _ = run(
+        [PY, "manage.py", "demo", "--scale", str(scale), "--no-pairing"], base, quiet=True
+    )
     print(f"  demo built in {wall:.0f} s")
     return base
 

@@ -606,6 +606,7 @@ def build(
     scale: float,
     seed: int,
     force: bool = False,
+    pair: bool = True,
     progress: TextIO | None = None,
     show_progress: bool = True,
 ) -> BuildResult:
@@ -650,8 +651,9 @@ def build(
         firms = build_enterprises(m, seed, scale, b)
     for imported in (residents, firms):
         result.bad_rows += [f"第{e.row}行 {e.column}：{e.reason}" for e in imported.errors]
-    with bar("自动结对", "分区") as b:
-        build_pairings(m.county, b)
+    if pair:
+        with bar("自动结对", "分区") as b:
+            build_pairings(m.county, b)
     result.counts = counts(m.county)
     with transaction.atomic():
         record(

@@ -29,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="已生成过也再运行一遍，补齐缺少的数据"
         )
+        parser.add_argument(
+            "--no-pairing", action="store_true", help="不做自动结对（基准测试从未结对的县开始）"
+        )
 
     def handle(self, *args, **opts):
         # tqdm draws with carriage returns: give it the raw stream, not Django's line wrapper.
@@ -38,6 +41,7 @@ class Command(BaseCommand):
                 scale=opts["scale"],
                 seed=opts["seed"],
                 force=opts["force"],
+                pair=not opts["no_pairing"],
                 progress=stream,
                 show_progress=opts["verbosity"] > 0,
             )
