@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
+from lianxin.core.forms import refuse_into
 from lianxin.core.views import paginate, query_without_page
 
 from . import services
@@ -34,10 +35,6 @@ LIST_CRUMBS = [("账号", "accounts:user_list", None)]
 def _require(allowed: bool) -> None:
     if not allowed:
         raise Http404("对象不存在或不在您的权限范围内")
-
-
-def _refuse_into(form: Any, exc: Refused) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _form_page(
@@ -91,7 +88,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 acting_user=user,
             )
         except Refused as exc:
-            _refuse_into(form, exc)
+            refuse_into(form, exc)
             status = exc.status
         else:
             messages.success(
@@ -119,7 +116,7 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
                     target, active=active, reason=form.cleaned_data["reason"], acting_user=user
                 )
             except Refused as exc:
-                _refuse_into(form, exc)
+                refuse_into(form, exc)
                 status = exc.status
             else:
                 word = "启用" if active else "停用"
@@ -153,7 +150,7 @@ def user_reveal_permission(request: HttpRequest, pk: int) -> HttpResponse:
                 target, allowed=allowed, reason=form.cleaned_data["reason"], acting_user=user
             )
         except Refused as exc:
-            _refuse_into(form, exc)
+            refuse_into(form, exc)
             status = exc.status
         else:
             word = "已授予" if allowed else "已收回"

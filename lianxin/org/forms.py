@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from lianxin.core.errors import Refused
+from lianxin.core.forms import DATE_INPUT
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.models import Region
@@ -16,12 +16,7 @@ from lianxin.geo.models import Region
 from .choices import UnitKind
 from .models import Cadre, LeaderLiaison, ResponsibilityZone, Unit
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def refuse_into(form: forms.Form, exc: Refused) -> None:
-    """Show a service's refusal beside the field it names (or above the form)."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+DATE = DATE_INPUT
 
 
 class TownshipField(forms.ModelChoiceField):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lianxin.accounts.choices import Role
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
+from lianxin.core.forms import refuse_into
 from lianxin.core.models import today
 from lianxin.core.views import paginate, query_without_page
 from lianxin.pairing.models import Pairing
@@ -46,7 +47,6 @@ from .forms import (
     TransferForm,
     UnitForm,
     ZoneAssignForm,
-    refuse_into,
 )
 from .models import Cadre, Unit
 

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.db.models import Count, Q
 
-from lianxin.core.errors import Refused
+from lianxin.core.forms import DATE_INPUT
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.models import Region
@@ -22,13 +22,7 @@ from .models import CadreExclusion, PairingPolicy
 from .policy import policy_for
 from .services import MAX_LOAD_CAP
 
-# ISO values: a browser's date input shows nothing for the locale's "2025/3/1".
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def refuse_into(form: forms.Form, exc: Refused) -> None:
-    """Show a service's refusal beside the field it names (or above the form)."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+DATE = DATE_INPUT
 
 
 class RegionChoice(forms.ModelMultipleChoiceField):

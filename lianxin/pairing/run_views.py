@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
+from lianxin.core.forms import refuse_into
 from lianxin.core.models import today
 from lianxin.core.views import paginate, query_without_page
 from lianxin.org.models import Cadre, Unit
@@ -35,7 +36,6 @@ from .forms import (
     PolicyForm,
     RunForm,
     UnitOverrideForm,
-    refuse_into,
 )
 from .models import CadreExclusion, Pairing, PairingRun, UnitLoadOverride
 from .policy import policy_for

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from lianxin.core.errors import Refused
+from lianxin.core.forms import DATE_INPUT, refuse_into
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.filters import not_ended, visible_regions
@@ -13,7 +14,7 @@ from lianxin.geo.models import Region
 from .choices import HardshipKind, Relation, Trade
 
 # A native date picker on phones; the value goes over the wire as YYYY-MM-DD.
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DATE_INPUT
 
 
 class RefusalForm(forms.Form):
@@ -23,8 +24,7 @@ class RefusalForm(forms.Form):
     aliases: dict[str, str] = {}
 
     def refuse(self, exc: Refused) -> None:
-        name = self.aliases.get(exc.field, exc.field)
-        self.add_error(name if name in self.fields else None, exc.message)
+        refuse_into(self, exc, self.aliases)
 
 
 class RegionChoiceField(forms.ModelChoiceField):

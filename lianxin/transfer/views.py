@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
+from lianxin.core.forms import refuse_into
 from lianxin.core.views import paginate, query_without_page
 
 from . import layouts as L
@@ -83,7 +84,7 @@ def start_import(request: HttpRequest) -> HttpResponse:
             mode=form.cleaned_data["mode"],
         )
     except Refused as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        refuse_into(form, exc)
         return _index(request, import_form=form, status=exc.status)
     return redirect("transfer:job_detail", pk=job.pk)
 
@@ -108,7 +109,7 @@ def start_export(request: HttpRequest) -> HttpResponse:
             reason=data.get("reason") or "",
         )
     except Refused as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        refuse_into(form, exc)
         return _index(request, export_form=form, status=exc.status)
     return redirect("transfer:job_detail", pk=job.pk)
 
