@@ -219,7 +219,9 @@ def list_changes(request, run_id: int, filters: Query[ChangeQuery], paging: Quer
     }
 
 
-@router.post("/runs/{run_id}/apply", summary="执行自动结对", **documented(RunOut, *WRITE_ERRORS))
+@router.post(
+    "/runs/{run_id}/apply", summary="执行自动结对", **documented(RunOut, 403, 404, 409, 422)
+)
 def apply_run(request, run_id: int):
     """Write the preview in one transaction (one audit row). 409 when the run is not a waiting
     preview or the county changed since it was computed (then recompute)."""
@@ -230,7 +232,7 @@ def apply_run(request, run_id: int):
     return _run(run)
 
 
-@router.get("/policy", summary="结对规则", **documented(PairingPolicyOut, *READ_ERRORS))
+@router.get("/policy", summary="结对规则", **documented(PairingPolicyOut, 404))
 def get_policy(request):
     user = _reader(request)
     policy = policy_for(user.county_id)

@@ -458,7 +458,7 @@ def enterprise_create(request, payload: EnterpriseIn):
     summary="查找居民、户和企业",
     description="按姓名（包含）、拼音首字母（如 zsf）、完整身份证号、手机号、户号（前缀）、"
     "企业名称或统一社会信用代码查找；每组最多50条，只含您权限范围内的记录。",
-    **documented(SearchOut, 401, 422),
+    **documented(SearchOut),
 )
 def search_endpoint(request, q: str = ""):
     results = search(request.user, q)
