@@ -7,11 +7,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
+from pydantic import ConfigDict
+
+# For schemas only ever answered, never read: a field with a default is still always in the
+# answer, so the document lists it as required (pydantic leaves it optional by default).
+ANSWER_CONFIG = ConfigDict(from_attributes=True, json_schema_serialization_defaults_required=True)
 
 
 class Error(Schema):
     """Every error answer: a Chinese message, and the field at fault when there is one."""
 
+    model_config = ANSWER_CONFIG
     detail: str = Field(description="中文说明")
     field: str = Field("", description="出错的字段或参数；无法归到某个字段时为空")
 

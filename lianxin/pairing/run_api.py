@@ -12,7 +12,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 
 from lianxin.core.access import get_visible_or_404
-from lianxin.core.api import PageParams, Ref, documented, page_of
+from lianxin.core.api import ANSWER_CONFIG, PageParams, Ref, documented, page_of
 from lianxin.core.errors import Refused
 from lianxin.core.models import today
 from lianxin.people.models import Household
@@ -47,6 +47,8 @@ def _writer(request: Any) -> Any:
 
 
 class RunOut(Schema):
+    model_config = ANSWER_CONFIG
+
     id: int
     status: str
     status_label: str

@@ -475,6 +475,38 @@ def test_it_documents_each_error_status_with_the_error_schema(document):
                     assert CJK.search(answer["description"]), (method, path, code)
 
 
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[1]} if "$ref" in node else set()
+        return found.union(*(_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
+
+
+def test_it_lists_every_field_of_an_answer_as_required(document):
+    # An answer always carries all its fields (null where empty); a client generated from the
+    # document must not be told they may be missing.
+    schemas = document["components"]["schemas"]
+    pending = set().union(
+        *(_refs(op["responses"]) for item in document["paths"].values() for op in item.values())
+    )
+    answers: set[str] = set()
+    while pending:
+        name = pending.pop()
+        answers.add(name)
+        pending |= _refs(schemas[name]) - answers
+    assert {"Error", "RunOut", "RegionPage", "CoverageRegionPage"} <= answers
+    optional = {
+        name: sorted(
+            set(schemas[name].get("properties", {})) - set(schemas[name].get("required", []))
+        )
+        for name in answers
+        if schemas[name].get("type") == "object"
+    }
+    assert {name: fields for name, fields in optional.items() if fields} == {}
+
+
 def test_it_documents_the_reveal_reason_as_required(document):
     schemas = document["components"]["schemas"]
     for name in ("ResidentRevealIn", "CadreRevealIn"):
