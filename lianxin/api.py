@@ -14,7 +14,7 @@ from ninja.security import django_auth
 from lianxin.core.api import Error
 from lianxin.core.errors import Refused
 
-__all__ = ["Error", "api"]
+__all__ = ["Error", "LianxinAPI", "api"]
 
 
 class _OpenAPISchema(OpenAPISchema):

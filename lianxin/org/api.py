@@ -352,7 +352,8 @@ def get_cadre(request, cadre_id: int):
 )
 def reveal_cadre(request, cadre_id: int, payload: CadreRevealIn):
     """The cadre's full phone number, for accounts holding the reveal permission; the reason is
-    recorded in the audit log. 403 without the permission, 400 without a reason."""
+    recorded in the audit log. 403 without the permission, 400 for a reason under 2 characters,
+    422 without one."""
     cadre = _cadre(request, cadre_id)
     value = do_reveal(cadre, payload.field, acting_user=request.user, reason=payload.reason)
     return {"field": payload.field, "value": value}
