@@ -9,9 +9,8 @@ from typing import Any
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from lianxin.api import Error
 from lianxin.core.access import get_visible_or_404
-from lianxin.core.api import PageParams, page_of
+from lianxin.core.api import PageParams, documented, page_of
 from lianxin.core.errors import Refused
 
 from .filters import AuditFilter, target_type_label, visible_entries
@@ -67,7 +66,7 @@ def _out(e: AuditEntry) -> dict[str, Any]:
     }
 
 
-@router.get("", response={200: AuditPage, 401: Error, 404: Error, 422: Error}, summary="审计日志")
+@router.get("", summary="审计日志", **documented(AuditPage, 404, 422))
 def list_entries(request, filters: Query[AuditQuery], paging: Query[PageParams]):
     """Audit rows of the caller's county, newest first, with the audit page's filters."""
     entries = visible_entries(request.user)
@@ -80,9 +79,7 @@ def list_entries(request, filters: Query[AuditQuery], paging: Query[PageParams])
     return {"count": page["count"], "items": [_out(e) for e in page["items"]]}
 
 
-@router.get(
-    "/{entry_id}", response={200: AuditEntryOut, 401: Error, 404: Error}, summary="审计记录"
-)
+@router.get("/{entry_id}", summary="审计记录", **documented(AuditEntryOut, 404, 422))
 def get_entry(request, entry_id: int):
     """One audit row."""
     visible_entries(request.user)

@@ -1,8 +1,4 @@
-"""/api/regions: the region tree with the drill-down's counts, scoped like the pages.
-
-Also the small pieces every Lianxin router shares: the documented error responses and
-limit/offset paging.
-"""
+"""/api/regions: the region tree with the drill-down's counts, scoped like the pages."""
 
 from __future__ import annotations
 
@@ -11,8 +7,7 @@ from typing import Any
 
 from ninja import Field, Query, Router, Schema
 
-from lianxin.api import Error
-from lianxin.core.api import PageParams, page_of
+from lianxin.core.api import PageParams, documented, page_of
 
 from .choices import Level
 from .filters import (
@@ -27,27 +22,6 @@ from .filters import (
 from .models import Region, RegionChange
 
 router = Router(tags=["区划"])
-
-# What each error status means, as the OpenAPI document tells the reader.
-ERROR_TEXT = {
-    400: "输入有误：detail 说明原因，field 指出出错的字段",
-    401: "未登录或会话已过期",
-    403: "当前账号没有该操作的权限",
-    404: "对象不存在或不在您的权限范围内（不区分两者）",
-    409: "与已登记的记录冲突（如户号、身份证号、统一社会信用代码重复）",
-    422: "参数格式错误：detail 列出出错的参数",
-}
-
-
-def documented(ok: Any, *codes: int, status: int = 200) -> dict[str, Any]:
-    """response= and openapi_extra= for an operation: the success schema, and the Error schema
-    with a Chinese description for every error status it can answer."""
-    described = {c: {"description": ERROR_TEXT[c]} for c in codes}
-    described[status] = {"description": "成功" if status == 200 else "已创建"}
-    return {
-        "response": {status: ok, **dict.fromkeys(codes, Error)},
-        "openapi_extra": {"responses": described},
-    }
 
 
 class RegionRef(Schema):

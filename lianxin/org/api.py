@@ -9,9 +9,8 @@ from typing import Any
 from django.db.models import QuerySet
 from ninja import Field, Query, Router, Schema
 
-from lianxin.api import Error
 from lianxin.core.access import get_visible_or_404
-from lianxin.core.api import PageParams, page_of
+from lianxin.core.api import PageParams, Ref, documented, page_of
 from lianxin.core.errors import Refused
 from lianxin.people.services import do_reveal
 
@@ -32,9 +31,6 @@ from .views import cadre_facts, liaison_summary, unit_facts
 
 router = Router(tags=["单位与干部"])
 
-LIST_ERRORS: dict[int, Any] = {401: Error, 404: Error, 422: Error}
-DETAIL_ERRORS: dict[int, Any] = {401: Error, 404: Error}
-
 
 def filtered(filterset: FilterSet, qs: QuerySet) -> QuerySet:
     """The queryset narrowed by a filter set, or 422 naming the first bad parameter."""
@@ -45,13 +41,6 @@ def filtered(filterset: FilterSet, qs: QuerySet) -> QuerySet:
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-class Ref(Schema):
-    """An object named by id and its display name."""
-
-    id: int
-    name: str
 
 
 class ZoneOut(Schema):
@@ -179,12 +168,16 @@ class LiaisonPage(Schema):
     items: list[TownshipLiaisonsOut]
 
 
-class RevealIn(Schema):
-    field: str = Field("phone", description="只能是 phone")
-    reason: str = Field(description="查看事由，至少 2 个字，记入审计日志")
+class CadreRevealIn(Schema):
+    # The enum and the minimum length are documented here and enforced by do_reveal, which
+    # answers 400 with its Chinese message (after the permission check, so 403 comes first).
+    field: str = Field("phone", description="只能是 phone", json_schema_extra={"enum": ["phone"]})
+    reason: str = Field(
+        description="查看事由，至少 2 个字，记入审计日志", json_schema_extra={"minLength": 2}
+    )
 
 
-class RevealOut(Schema):
+class CadreRevealOut(Schema):
     field: str
     value: str
 
@@ -266,7 +259,7 @@ def _cadre_row(c: Cadre, paired: int) -> dict[str, Any]:
 # --- endpoints --------------------------------------------------------------------------------
 
 
-@router.get("/units", response={200: UnitPage, **LIST_ERRORS}, summary="单位列表")
+@router.get("/units", summary="单位列表", **documented(UnitPage, 404, 422))
 def list_units(request, filters: Query[UnitQuery], paging: Query[PageParams]):
     """Units in the caller's scope, with the unit page's filters."""
     rows = filtered(UnitFilter(query_params(filters), user=request.user), unit_rows(request.user))
@@ -274,7 +267,7 @@ def list_units(request, filters: Query[UnitQuery], paging: Query[PageParams]):
     return {"count": page["count"], "items": [_unit_row(u) for u in page["items"]]}
 
 
-@router.get("/units/{unit_id}", response={200: UnitDetailOut, **DETAIL_ERRORS}, summary="单位详情")
+@router.get("/units/{unit_id}", summary="单位详情", **documented(UnitDetailOut, 404, 422))
 def get_unit(request, unit_id: int):
     """One unit: current zones and their history, active cadres (phones masked), counts."""
     require_registry_reader(request.user)
@@ -308,7 +301,7 @@ def get_unit(request, unit_id: int):
     }
 
 
-@router.get("/cadres", response={200: CadrePage, **LIST_ERRORS}, summary="干部职工列表")
+@router.get("/cadres", summary="干部职工列表", **documented(CadrePage, 404, 422))
 def list_cadres(request, filters: Query[CadreQuery], paging: Query[PageParams]):
     """Cadres in the caller's scope (active by default), with the cadre page's filters."""
     rows = filtered(CadreFilter(query_params(filters), user=request.user), cadre_rows(request.user))
@@ -324,9 +317,7 @@ def _cadre(request, cadre_id: int) -> Cadre:
     return get_visible_or_404(Cadre, request.user, cadre_id)
 
 
-@router.get(
-    "/cadres/{cadre_id}", response={200: CadreDetailOut, **DETAIL_ERRORS}, summary="干部职工详情"
-)
+@router.get("/cadres/{cadre_id}", summary="干部职工详情", **documented(CadreDetailOut, 404, 422))
 def get_cadre(request, cadre_id: int):
     """One cadre: unit, post, masked phone, assignment history, liaisons, paired households."""
     cadre = _cadre(request, cadre_id)
@@ -356,18 +347,19 @@ def get_cadre(request, cadre_id: int):
 
 @router.post(
     "/cadres/{cadre_id}/reveal",
-    response={200: RevealOut, 400: Error, 401: Error, 403: Error, 404: Error, 422: Error},
     summary="查看干部完整电话",
+    **documented(CadreRevealOut, 400, 403, 404, 422),
 )
-def reveal_cadre(request, cadre_id: int, payload: RevealIn):
+def reveal_cadre(request, cadre_id: int, payload: CadreRevealIn):
     """The cadre's full phone number, for accounts holding the reveal permission; the reason is
-    recorded in the audit log. 403 without the permission, 400 without a reason."""
+    recorded in the audit log. 403 without the permission, 400 for a reason under 2 characters,
+    422 without one."""
     cadre = _cadre(request, cadre_id)
     value = do_reveal(cadre, payload.field, acting_user=request.user, reason=payload.reason)
     return {"field": payload.field, "value": value}
 
 
-@router.get("/liaisons", response={200: LiaisonPage, **LIST_ERRORS}, summary="市级领导联系乡镇")
+@router.get("/liaisons", summary="市级领导联系乡镇", **documented(LiaisonPage, 404, 422))
 def list_liaisons(request, filters: Query[LiaisonQuery], paging: Query[PageParams]):
     """Townships in the caller's scope, each with its current city leaders (an empty list is a
     gap), and the coverage summary over the whole scope."""

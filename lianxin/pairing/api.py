@@ -11,8 +11,7 @@ from typing import Any
 
 from ninja import Field, Query, Router, Schema
 
-from lianxin.core.api import PageParams, page_of
-from lianxin.geo.api import documented
+from lianxin.core.api import PageParams, Ref, documented, page_of
 
 from .coverage import (
     DEFINITIONS,
@@ -59,11 +58,6 @@ def _coverage(request: Any, filters: CoverageFilters) -> Coverage:
 # --- schemas ----------------------------------------------------------------------------------
 
 
-class Ref(Schema):
-    id: int
-    name: str
-
-
 class RatioOut(Schema):
     covered: int = Field(description="已覆盖")
     total: int = Field(description="应覆盖")
@@ -87,7 +81,7 @@ class LoadsOut(Schema):
     under_min: int = Field(description="已结对但低于户数下限的干部")
 
 
-class PolicyOut(Schema):
+class CoveragePolicyOut(Schema):
     coverage: str = Field(description="all / hardship / regions")
     label: str
     min_load: int
@@ -96,7 +90,7 @@ class PolicyOut(Schema):
 
 class SummaryOut(Schema):
     on: dt.date
-    policy: PolicyOut
+    policy: CoveragePolicyOut
     households: LayerOut = Field(description="户：已有结对干部 ÷ 须覆盖")
     cadres: LayerOut = Field(description="干部：已结对 ÷ 可参与结对")
     villages: LayerOut = Field(description="村（社区）：有责任单位 ÷ 全部")
@@ -181,7 +175,7 @@ class TownshipRowOut(Schema):
     villages: list[VillageRowOut]
 
 
-class RegionPage(Schema):
+class CoverageRegionPage(Schema):
     count: int
     items: list[TownshipRowOut]
 
@@ -196,7 +190,7 @@ class UnitRowOut(Schema):
     zone_households: RatioOut = Field(description="责任区内须覆盖户的结对情况")
 
 
-class UnitPage(Schema):
+class CoverageUnitPage(Schema):
     count: int
     items: list[UnitRowOut]
 
@@ -339,7 +333,9 @@ def townships(request, filters: Query[CoverageFilters], paging: Query[PageParams
     }
 
 
-@router.get("/regions", summary="分乡镇、村（社区）覆盖情况", **documented(RegionPage, *ERRORS))
+@router.get(
+    "/regions", summary="分乡镇、村（社区）覆盖情况", **documented(CoverageRegionPage, *ERRORS)
+)
 def regions(request, filters: Query[CoverageFilters], paging: Query[PageParams]):
     """Townships with their liaising leaders, each with its villages, their responsible units
     and their households' coverage (paged by township)."""
@@ -366,7 +362,7 @@ def regions(request, filters: Query[CoverageFilters], paging: Query[PageParams])
     return _list_page(items, paging)
 
 
-@router.get("/units", summary="分单位结对情况", **documented(UnitPage, *ERRORS))
+@router.get("/units", summary="分单位结对情况", **documented(CoverageUnitPage, *ERRORS))
 def units(request, filters: Query[CoverageFilters], paging: Query[PageParams]):
     """Units with their eligible cadres' loads against their bounds, and their zone's
     coverage on the day."""

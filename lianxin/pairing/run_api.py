@@ -11,9 +11,8 @@ from typing import Any
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 
-from lianxin.api import Error
 from lianxin.core.access import get_visible_or_404
-from lianxin.core.api import PageParams, page_of
+from lianxin.core.api import ANSWER_CONFIG, PageParams, Ref, documented, page_of
 from lianxin.core.errors import Refused
 from lianxin.core.models import today
 from lianxin.people.models import Household
@@ -25,15 +24,8 @@ from .policy import policy_for
 
 router = Router(tags=["自动结对"])
 
-READ_ERRORS: dict[int, Any] = {401: Error, 404: Error, 422: Error}
-WRITE_ERRORS: dict[int, Any] = {
-    400: Error,
-    401: Error,
-    403: Error,
-    404: Error,
-    409: Error,
-    422: Error,
-}
+READ_ERRORS = (404, 422)
+WRITE_ERRORS = (400, 403, 404, 409, 422)
 NOT_FOUND = "对象不存在或不在您的权限范围内"
 
 
@@ -54,12 +46,9 @@ def _writer(request: Any) -> Any:
 # --- schemas ----------------------------------------------------------------------------------
 
 
-class Ref(Schema):
-    id: int
-    name: str
-
-
 class RunOut(Schema):
+    model_config = ANSWER_CONFIG
+
     id: int
     status: str
     status_label: str
@@ -122,7 +111,7 @@ class RunIn(Schema):
     )
 
 
-class PolicyOut(Schema):
+class PairingPolicyOut(Schema):
     coverage: str
     coverage_label: str
     hardship_kinds: list[str]
@@ -163,7 +152,7 @@ def _run(run: PairingRun) -> dict[str, Any]:
 # --- endpoints --------------------------------------------------------------------------------
 
 
-@router.get("/runs", response={200: RunPage, **READ_ERRORS}, summary="自动结对列表")
+@router.get("/runs", summary="自动结对列表", **documented(RunPage, *READ_ERRORS))
 def list_runs(request, paging: Query[PageParams]):
     """The county's runs, newest first."""
     user = _reader(request)
@@ -172,7 +161,7 @@ def list_runs(request, paging: Query[PageParams]):
     return {"count": page["count"], "items": [_run(r) for r in page["items"]]}
 
 
-@router.post("/runs", response={201: RunOut, **WRITE_ERRORS}, summary="计算自动结对预览")
+@router.post("/runs", summary="计算自动结对预览", **documented(RunOut, *WRITE_ERRORS, status=201))
 def start_run(request, payload: RunIn):
     """Start a dry run in the background (nothing is paired); poll GET /runs/{id} for progress.
     409 while another run of the county is computing."""
@@ -184,7 +173,7 @@ def start_run(request, payload: RunIn):
     return Status(201, _run(run))
 
 
-@router.get("/runs/{run_id}", response={200: RunDetailOut, **READ_ERRORS}, summary="自动结对详情")
+@router.get("/runs/{run_id}", summary="自动结对详情", **documented(RunDetailOut, *READ_ERRORS))
 def get_run(request, run_id: int):
     """One run: progress while it computes, then the whole preview summary."""
     user = _reader(request)
@@ -197,7 +186,7 @@ def get_run(request, run_id: int):
 
 
 @router.get(
-    "/runs/{run_id}/changes", response={200: ChangePage, **READ_ERRORS}, summary="自动结对变化明细"
+    "/runs/{run_id}/changes", summary="自动结对变化明细", **documented(ChangePage, *READ_ERRORS)
 )
 def list_changes(request, run_id: int, filters: Query[ChangeQuery], paging: Query[PageParams]):
     """The pairings the run starts or ends, by unit and village."""
@@ -232,7 +221,9 @@ def list_changes(request, run_id: int, filters: Query[ChangeQuery], paging: Quer
     }
 
 
-@router.post("/runs/{run_id}/apply", response={200: RunOut, **WRITE_ERRORS}, summary="执行自动结对")
+@router.post(
+    "/runs/{run_id}/apply", summary="执行自动结对", **documented(RunOut, 403, 404, 409, 422)
+)
 def apply_run(request, run_id: int):
     """Write the preview in one transaction (one audit row). 409 when the run is not a waiting
     preview or the county changed since it was computed (then recompute)."""
@@ -243,7 +234,7 @@ def apply_run(request, run_id: int):
     return _run(run)
 
 
-@router.get("/policy", response={200: PolicyOut, **READ_ERRORS}, summary="结对规则")
+@router.get("/policy", summary="结对规则", **documented(PairingPolicyOut, 404))
 def get_policy(request):
     user = _reader(request)
     policy = policy_for(user.county_id)
@@ -268,8 +259,8 @@ def get_policy(request):
 
 @router.get(
     "/households/{household_id}/cadre",
-    response={200: CadreOnOut, **READ_ERRORS},
     summary="某日的结对干部",
+    **documented(CadreOnOut, *READ_ERRORS),
 )
 def household_cadre(request, household_id: int, on: dt.date | None = None):
     """Who was (or is) the household's cadre on the day — history is never overwritten.

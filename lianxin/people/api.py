@@ -13,8 +13,9 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 
 from lianxin.core.access import get_visible_or_404
+from lianxin.core.api import PageParams, documented, page_of
 from lianxin.core.errors import Refused
-from lianxin.geo.api import PageParams, RegionRef, documented, page_of
+from lianxin.geo.api import RegionRef
 from lianxin.geo.filters import get_region_or_404
 from lianxin.people import services
 
@@ -270,12 +271,18 @@ class EnterpriseIn(Schema):
     address: str = ""
 
 
-class RevealIn(Schema):
-    field: str = Field(description="id_number 或 phone")
-    reason: str = Field("", description="查看事由，至少2个字，记入审计日志")
+class ResidentRevealIn(Schema):
+    # The enum and the minimum length are documented here and enforced by do_reveal, which
+    # answers 400 with its Chinese message (after the permission check, so 403 comes first).
+    field: str = Field(
+        description="id_number 或 phone", json_schema_extra={"enum": ["id_number", "phone"]}
+    )
+    reason: str = Field(
+        description="查看事由，至少2个字，记入审计日志", json_schema_extra={"minLength": 2}
+    )
 
 
-class RevealOut(Schema):
+class ResidentRevealOut(Schema):
     value: str
 
 
@@ -339,7 +346,7 @@ def household_create(request, payload: HouseholdIn):
     tags=["户"],
     summary="登记户成员",
     description="身份证号重复时返回 409；在您范围内的已登记记录会在 detail 中指明。",
-    **documented(ResidentOut, 400, 401, 404, 409, 422, status=201),
+    **documented(ResidentOut, 400, 401, 403, 404, 409, 422, status=201),
 )
 def resident_create(request, household_id: int, payload: ResidentIn):
     household = get_visible_or_404(Household, request.user, household_id, write=True)
@@ -385,9 +392,9 @@ def resident_detail(request, resident_id: int):
     tags=["居民"],
     summary="查看完整身份证号或电话",
     description="需要“可查看完整信息”权限和查看事由（至少2个字）；每次查看都记入审计日志。",
-    **documented(RevealOut, 400, 401, 403, 404, 422),
+    **documented(ResidentRevealOut, 400, 401, 403, 404, 422),
 )
-def resident_reveal(request, resident_id: int, payload: RevealIn):
+def resident_reveal(request, resident_id: int, payload: ResidentRevealIn):
     # Scope first: an outsider learns nothing (404), not even that they lack the permission.
     resident = get_visible_or_404(Resident, request.user, resident_id)
     value = services.do_reveal(
@@ -451,7 +458,7 @@ def enterprise_create(request, payload: EnterpriseIn):
     summary="查找居民、户和企业",
     description="按姓名（包含）、拼音首字母（如 zsf）、完整身份证号、手机号、户号（前缀）、"
     "企业名称或统一社会信用代码查找；每组最多50条，只含您权限范围内的记录。",
-    **documented(SearchOut, 401, 422),
+    **documented(SearchOut),
 )
 def search_endpoint(request, q: str = ""):
     results = search(request.user, q)
