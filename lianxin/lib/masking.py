@@ -39,3 +39,18 @@ def _replace(match: re.Match[str]) -> str:
 def scrub(text: str) -> str:
     """Mask every ID-number-like token and mainland mobile number inside free text."""
     return _SENSITIVE.sub(_replace, text)
+
+
+def contains_sensitive(text: str) -> bool:
+    """Whether free text holds something that looks like an ID number or a mobile number.
+
+    An 18-character all-digit token that is a valid unified social credit code (GB 32100) and not
+    a valid ID number is an enterprise's public code, not a person's: it does not count, so an
+    enterprise can still be looked up by its code in a link."""
+    from lianxin.lib import idcard, uscc
+
+    for match in _SENSITIVE.finditer(text):
+        token = match.group("id")
+        if token is None or idcard.is_valid(token) or not uscc.is_valid(token):
+            return True
+    return False
