@@ -8,24 +8,20 @@ logger's filters do not see the records its children propagate to its handlers.
 from __future__ import annotations
 
 import logging
-import re
 from urllib.parse import unquote_plus
 
-from lianxin.lib.masking import mask_id_number, scrub
+from lianxin.lib.masking import scrub
 
 _FORMATTER = logging.Formatter()
-# An ID number typed in groups ("510184 19800101 002X"), which the search accepts; phones in
-# groups are already caught by masking.scrub.
-_GROUPED_ID = re.compile(r"(?<!\d)\d{6}[ \-]\d{8}[ \-]\d{3}[\dXx](?![\dXx])")
 
 
 def scrub_line(text: str) -> str:
-    """masking.scrub, plus grouped ID numbers, plus what URL-encoding hides: a request line
-    carries `q=510184%2019800101…` or full-width digits as %EF%BC%95."""
-    cleaned = _GROUPED_ID.sub(lambda m: mask_id_number(m.group()), scrub(text))
+    """masking.scrub, plus what URL-encoding hides: a request line carries
+    `q=510184+19800101+002X`, `%31%33%39…` or full-width digits as %EF%BC%95."""
+    cleaned = scrub(text)
     if "%" in cleaned or "+" in cleaned:
         decoded = unquote_plus(cleaned)
-        scrubbed = _GROUPED_ID.sub(lambda m: mask_id_number(m.group()), scrub(decoded))
+        scrubbed = scrub(decoded)
         if scrubbed != decoded:
             return scrubbed
     return cleaned

@@ -7,9 +7,10 @@ import re
 _SPACING = re.compile(r"[\s\-]")
 
 # \d (not [0-9]) so full-width digits in free text are caught too; lookarounds rather than \b
-# because Chinese characters count as word characters.
+# because Chinese characters count as word characters. An ID number may be typed in groups
+# ("510184 19800101 002X"), which the search box accepts.
 _SENSITIVE = re.compile(
-    r"(?P<id>(?<!\d)\d{17}(?:\d(?!\d)|[Xx]))"
+    r"(?P<id>(?<!\d)\d{6}[ \-]?\d{8}[ \-]?\d{3}(?:\d(?!\d)|[Xx]))"
     r"|(?P<phone>(?<!\d)(?:\+86[ \-]?)?[1１][3-9３-９]\d(?:\d{8}|[ \-]\d{4}[ \-]\d{4})(?!\d))"
 )
 
