@@ -19,7 +19,7 @@ SENSITIVE_IN_URL = (
 )
 SENSITIVE_IN_API_URL = (
     "查询参数中不能含完整身份证号或手机号（网址会被记入日志）；"
-    "请改用 POST /api/search，在请求体中提交 {\"q\": \"…\"}"
+    '请改用 POST /api/search，在请求体中提交 {"q": "…"}'
 )
 
 

@@ -446,7 +446,9 @@ def enterprise_create(request, payload: EnterpriseIn):
 
 
 class SearchIn(Schema):
-    q: str = Field(max_length=200, description="查询内容：姓名、拼音首字母、完整身份证号、手机号、户号等")
+    q: str = Field(
+        max_length=200, description="查询内容：姓名、拼音首字母、完整身份证号、手机号、户号等"
+    )
 
 
 def _search_answer(user, q: str) -> dict[str, Any]:

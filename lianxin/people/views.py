@@ -468,7 +468,9 @@ def search_view(request: HttpRequest) -> HttpResponse:
     if token:
         q = _recall_search(request, token)
         if q is None:
-            return render(request, "people/search.html", {"results": search(None, ""), "gone": SEARCH_GONE})
+            return render(
+                request, "people/search.html", {"results": search(None, ""), "gone": SEARCH_GONE}
+            )
     else:
         q = request.GET.get("q")
     results = search(request.user, q)

@@ -98,7 +98,9 @@ def do_purge_exports(*, acting_user: Any = None, now: dt.datetime | None = None)
     finished = Job.objects.filter(kind=JobKind.IMPORT).exclude(
         status__in=(JobStatus.QUEUED, JobStatus.RUNNING)
     )
-    for pk in finished.exclude(source="").filter(finished_at__lt=short).values_list("pk", flat=True):
+    for pk in (
+        finished.exclude(source="").filter(finished_at__lt=short).values_list("pk", flat=True)
+    ):
         removed += _drop_upload(pk)
     for job in Job.objects.exclude(report="").filter(finished_at__lt=long):
         job.report.delete(save=False)

@@ -127,7 +127,9 @@ def test_it_searches_by_id_number_and_phone_without_either_in_a_url_or_log(
     try:
         raise ValueError(f"no match for {NUMBER}")
     except ValueError:
-        logging.getLogger("django.request").exception("Internal error for phone %(p)s", {"p": PHONE})
+        logging.getLogger("django.request").exception(
+            "Internal error for phone %(p)s", {"p": PHONE}
+        )
     output = log_output()
     assert "Bad Request: /api/search" in output  # django.request did write
     assert "looked up" in output and "no match for 510184" in output
