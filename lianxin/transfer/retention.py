@@ -82,12 +82,15 @@ def _drop_upload(job_id: int) -> bool:
     return True
 
 
-def do_purge_exports(*, acting_user: Any = None, now: dt.datetime | None = None) -> int:
+def do_purge_exports(
+    *, acting_user: Any = None, now: dt.datetime | None = None, keep_days: int | None = None
+) -> int:
     """Delete every transfer file past its lifetime; returns how many. Idempotent: a second run
     finds nothing to do."""
     now = now or timezone.now()
     short = now - dt.timedelta(minutes=settings.LIANXIN_EXPORT_TTL_MINUTES)
-    long = now - dt.timedelta(days=settings.LIANXIN_TRANSFER_KEEP_DAYS)
+    days = settings.LIANXIN_TRANSFER_KEEP_DAYS if keep_days is None else keep_days
+    long = now - dt.timedelta(days=days)
     removed = 0
     exports = Job.objects.filter(kind=JobKind.EXPORT).exclude(result="")
     for job in exports.filter(finished_at__lt=short).only("pk", "kind", "params", "finished_at"):

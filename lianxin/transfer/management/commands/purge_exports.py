@@ -15,9 +15,15 @@ class Command(BaseCommand):
         "可重复运行"
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days", type=int, default=None, help="脱敏导出和错误报告的保留天数（默认取设置）"
+        )
+
     def handle(self, *args, **opts):
-        removed = do_purge_exports()
+        days = settings.LIANXIN_TRANSFER_KEEP_DAYS if opts["days"] is None else opts["days"]
+        removed = do_purge_exports(keep_days=days)
         self.stdout.write(
             f"已删除 {removed} 个文件（完整信息 {settings.LIANXIN_EXPORT_TTL_MINUTES} 分钟，"
-            f"其余 {settings.LIANXIN_TRANSFER_KEEP_DAYS} 天）"
+            f"其余 {days} 天）"
         )

@@ -1,5 +1,5 @@
 """`lianxin purge-transfer-files`: the former name of `lianxin purge-exports`, kept so existing
-cron lines go on working; the lifetimes are now settings, not a --days option."""
+cron lines go on working."""
 
 from __future__ import annotations
 
