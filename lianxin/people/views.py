@@ -458,21 +458,18 @@ def search_view(request: HttpRequest) -> HttpResponse:
     and 户号 ride in ?q=, an ID number or phone only as ?t=<token> (never in history or logs)."""
     url = reverse("people:search")
     if request.method == "POST":
-        q = text(request.POST.get("q"))[:60]
-        if not q:
+        typed = text(request.POST.get("q"))[:60]
+        if not typed:
             return redirect(url)
-        if is_sensitive_query(q):
-            return redirect(f"{url}?{urlencode({'t': _remember_search(request, q)})}")
-        return redirect(f"{url}?{urlencode({'q': q})}")
+        if is_sensitive_query(typed):
+            return redirect(f"{url}?{urlencode({'t': _remember_search(request, typed)})}")
+        return redirect(f"{url}?{urlencode({'q': typed})}")
     token = request.GET.get("t")
-    if token:
-        q = _recall_search(request, token)
-        if q is None:
-            return render(
-                request, "people/search.html", {"results": search(None, ""), "gone": SEARCH_GONE}
-            )
-    else:
-        q = request.GET.get("q")
+    q = _recall_search(request, token) if token else request.GET.get("q")
+    if token and q is None:
+        return render(
+            request, "people/search.html", {"results": search(None, ""), "gone": SEARCH_GONE}
+        )
     results = search(request.user, q)
     _with_ages(results.residents)
     return render(request, "people/search.html", {"results": results})

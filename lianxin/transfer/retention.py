@@ -94,7 +94,8 @@ def do_purge_exports(
     removed = 0
     exports = Job.objects.filter(kind=JobKind.EXPORT).exclude(result="")
     for job in exports.filter(finished_at__lt=short).only("pk", "kind", "params", "finished_at"):
-        if (is_full_export(job) or job.finished_at < long) and do_discard_export_file(
+        old = job.finished_at is not None and job.finished_at < long
+        if (is_full_export(job) or old) and do_discard_export_file(
             job.pk, acting_user=acting_user, why=EXPIRED
         ):
             removed += 1

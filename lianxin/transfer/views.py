@@ -237,7 +237,7 @@ def _download(handle, filename: str) -> FileResponse:
 
 
 @login_required
-def job_download(request: HttpRequest, pk: int) -> HttpResponse:
+def job_download(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     """The exported file, for the user who asked for it (the job lookup is theirs alone). A full
     export is deleted as soon as it has been downloaded once, completely."""
     job = get_visible_or_404(Job, request.user, pk)
