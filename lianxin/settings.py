@@ -75,11 +75,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "lianxin.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lianxin.core.middleware.SensitiveQueryMiddleware",
     "lianxin.core.context.RequestSourceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -199,13 +201,71 @@ CACHES = {
     )
 }
 
+# Transport, headers, logs and files at rest -------------------------------------------------
+# HTTPS: HSTS and the redirect are off by default (a county test install may run plain HTTP on
+# the intranet); docs/deployment.md lists the production values, which `check --deploy` passes.
+SECURE_HSTS_SECONDS = env_int("LIANXIN_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LIANXIN_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("LIANXIN_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("LIANXIN_SSL_REDIRECT", False)
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy of every page (lianxin.core.middleware): no inline script or style
+# anywhere; a template that needs one inline element uses request.csp_nonce.
+LIANXIN_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+}
+# django-ninja's Swagger page: an inline start-up script and its assets on a CDN. It shows the
+# schema only, no personal data; the rest of the policy stays.
+LIANXIN_CSP_API_DOCS = {
+    **LIANXIN_CSP,
+    "script-src": ["'self'", "'unsafe-inline'", "https://cdn.jsdelivr.net"],
+    "style-src": ["'self'", "'unsafe-inline'", "https://cdn.jsdelivr.net"],
+    "img-src": ["'self'", "data:", "https://django-ninja.dev"],
+}
+# Files the application writes (uploads, exports, error reports, progress files, the SQLite
+# database and its -wal/-shm) are its owner's alone: the umask is set when the app loads
+# (lianxin.core.apps) and the database file is chmod-ed on every connection.
+LIANXIN_UMASK = 0o077
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# A full export (clear ID numbers and phones) is deleted right after its first complete
+# download, and by `lianxin purge-exports` this many minutes after it was written.
+LIANXIN_EXPORT_TTL_MINUTES = env_int("LIANXIN_EXPORT_TTL_MINUTES", 60)
+# Masked exports and import error reports are kept longer (the office reads them twice).
+LIANXIN_TRANSFER_KEEP_DAYS = env_int("LIANXIN_TRANSFER_KEEP_DAYS", 7)
+
+# Every handler carries the scrub filter. Django's own defaults (console when DEBUG, mail to
+# ADMINS, runserver's request log "django.server") have unfiltered handlers: replaced here.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"scrub": {"()": "lianxin.core.logging.ScrubSensitiveFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["scrub"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["scrub"],
+        },
     },
     "root": {"handlers": ["console"], "level": env("LIANXIN_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

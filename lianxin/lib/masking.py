@@ -7,9 +7,10 @@ import re
 _SPACING = re.compile(r"[\s\-]")
 
 # \d (not [0-9]) so full-width digits in free text are caught too; lookarounds rather than \b
-# because Chinese characters count as word characters.
+# because Chinese characters count as word characters. An ID number may be typed in groups
+# ("510184 19800101 002X"), which the search box accepts.
 _SENSITIVE = re.compile(
-    r"(?P<id>(?<!\d)\d{17}(?:\d(?!\d)|[Xx]))"
+    r"(?P<id>(?<!\d)\d{6}[ \-]?\d{8}[ \-]?\d{3}(?:\d(?!\d)|[Xx]))"
     r"|(?P<phone>(?<!\d)(?:\+86[ \-]?)?[1１][3-9３-９]\d(?:\d{8}|[ \-]\d{4}[ \-]\d{4})(?!\d))"
 )
 
@@ -39,3 +40,18 @@ def _replace(match: re.Match[str]) -> str:
 def scrub(text: str) -> str:
     """Mask every ID-number-like token and mainland mobile number inside free text."""
     return _SENSITIVE.sub(_replace, text)
+
+
+def contains_sensitive(text: str) -> bool:
+    """Whether free text holds something that looks like an ID number or a mobile number.
+
+    An 18-character all-digit token that is a valid unified social credit code (GB 32100) and not
+    a valid ID number is an enterprise's public code, not a person's: it does not count, so an
+    enterprise can still be looked up by its code in a link."""
+    from lianxin.lib import idcard, uscc
+
+    for match in _SENSITIVE.finditer(text):
+        token = match.group("id")
+        if token is None or idcard.is_valid(token) or not uscc.is_valid(token):
+            return True
+    return False

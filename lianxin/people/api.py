@@ -452,16 +452,14 @@ def enterprise_create(request, payload: EnterpriseIn):
 # Search ----------------------------------------------------------------------------------
 
 
-@router.get(
-    "/search",
-    tags=["查找"],
-    summary="查找居民、户和企业",
-    description="按姓名（包含）、拼音首字母（如 zsf）、完整身份证号、手机号、户号（前缀）、"
-    "企业名称或统一社会信用代码查找；每组最多50条，只含您权限范围内的记录。",
-    **documented(SearchOut),
-)
-def search_endpoint(request, q: str = ""):
-    results = search(request.user, q)
+class SearchIn(Schema):
+    q: str = Field(
+        max_length=200, description="查询内容：姓名、拼音首字母、完整身份证号、手机号、户号等"
+    )
+
+
+def _search_answer(user, q: str) -> dict[str, Any]:
+    results = search(user, q)
     return {
         "q": results.shown_q,
         "matched_by": results.matched_by,
@@ -471,3 +469,29 @@ def search_endpoint(request, q: str = ""):
         "households": results.households,
         "enterprises": results.enterprises,
     }
+
+
+@router.get(
+    "/search",
+    tags=["查找"],
+    summary="查找居民、户和企业",
+    description="按姓名（包含）、拼音首字母（如 zsf）、户号（前缀）、企业名称或统一社会信用代码查找；"
+    "每组最多50条，只含您权限范围内的记录。完整身份证号或手机号不能放在网址里（会进日志和浏览器历史），"
+    "这样的查询答 400，请改用 POST /api/search。",
+    **documented(SearchOut, 400),
+)
+def search_endpoint(request, q: str = ""):
+    # A q holding an ID number or phone never gets here: SensitiveQueryMiddleware answers 400.
+    return _search_answer(request.user, q)
+
+
+@router.post(
+    "/search",
+    tags=["查找"],
+    summary="查找居民、户和企业（请求体提交）",
+    description="与 GET /api/search 相同，查询内容放在请求体中：按完整身份证号或手机号查找时必须用这个，"
+    "号码不进网址和访问日志。",
+    **documented(SearchOut, 403, 422),
+)
+def search_post(request, payload: SearchIn):
+    return _search_answer(request.user, payload.q)

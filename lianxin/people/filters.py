@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
@@ -240,6 +241,20 @@ def _capped(qs: QuerySet, results: SearchResults, label: str) -> list:
     if len(rows) > SEARCH_LIMIT:
         results.more.append(label)
     return rows[:SEARCH_LIMIT]
+
+
+def is_sensitive_query(q: str) -> bool:
+    """Whether a search text is (or holds) an ID number or a mobile number, which must not go
+    into a URL: what search() matches by hash, and anything the URL guard would refuse."""
+    from lianxin.core.middleware import query_has_sensitive
+
+    compact = idcard.normalize(q)
+    if len(compact) == 18 and compact[:17].isdigit():
+        return True
+    digits = compact.replace("-", "")
+    if digits.lstrip("+").isdigit() and phone_hash(digits) is not None:
+        return True
+    return query_has_sensitive(urlencode({"q": q}))
 
 
 def search(user, q: Any) -> SearchResults:

@@ -6,8 +6,10 @@ writes go through the do_* services, whose refusals are shown beside the field t
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,8 +21,9 @@ from django.views.decorators.http import require_POST
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
 from lianxin.core.models import today
+from lianxin.core.sensitive import cipher, unseal
 from lianxin.core.views import paginate, query_without_page
-from lianxin.geo.filters import breadcrumbs
+from lianxin.geo.filters import breadcrumbs, text
 from lianxin.pairing.run_views import offer_repair
 
 from . import services
@@ -32,6 +35,7 @@ from .filters import (
     filter_households,
     filter_residents,
     household_rows,
+    is_sensitive_query,
     region_options,
     resident_rows,
     search,
@@ -427,8 +431,45 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
 # Search ----------------------------------------------------------------------------------
 
 
+SEARCH_TOKENS = "lianxin_search_tokens"
+SEARCH_TOKENS_KEPT = 20
+SEARCH_GONE = "这次查找已过期（只在本次登录中保留），请重新输入查找"
+
+
+def _remember_search(request: HttpRequest, q: str) -> str:
+    """A random token standing for a typed ID number or phone in the result page's URL. The
+    session keeps the value encrypted with the field key: the session table is in the database
+    too, and must not hold what the people tables seal."""
+    token = secrets.token_urlsafe(12)
+    kept = dict(request.session.get(SEARCH_TOKENS, {}))
+    kept[token] = cipher().encrypt(q)
+    request.session[SEARCH_TOKENS] = dict(list(kept.items())[-SEARCH_TOKENS_KEPT:])
+    return token
+
+
+def _recall_search(request: HttpRequest, token: str) -> str | None:
+    sealed = request.session.get(SEARCH_TOKENS, {}).get(token)
+    return unseal(sealed) if sealed else None
+
+
 @login_required
 def search_view(request: HttpRequest) -> HttpResponse:
-    results = search(request.user, request.GET.get("q"))
+    """The form POSTs, then redirects to a GET the browser can go back to and refresh: names
+    and 户号 ride in ?q=, an ID number or phone only as ?t=<token> (never in history or logs)."""
+    url = reverse("people:search")
+    if request.method == "POST":
+        typed = text(request.POST.get("q"))[:60]
+        if not typed:
+            return redirect(url)
+        if is_sensitive_query(typed):
+            return redirect(f"{url}?{urlencode({'t': _remember_search(request, typed)})}")
+        return redirect(f"{url}?{urlencode({'q': typed})}")
+    token = request.GET.get("t")
+    q = _recall_search(request, token) if token else request.GET.get("q")
+    if token and q is None:
+        return render(
+            request, "people/search.html", {"results": search(None, ""), "gone": SEARCH_GONE}
+        )
+    results = search(request.user, q)
     _with_ages(results.residents)
     return render(request, "people/search.html", {"results": results})

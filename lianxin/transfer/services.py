@@ -267,6 +267,8 @@ def _run_export(job: Job, progress: _ProgressFile) -> None:
         reason=params.get("reason", ""),
         progress=progress,
     )
+    # Owner-only even under a process umask other than the app's (lianxin.core.apps).
+    path.chmod(0o600)
     job.counts = {"rows_written": rows}
     job.rows_done = job.rows_total = rows
     job.saved = True

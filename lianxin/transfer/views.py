@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import (
     FileResponse,
@@ -26,6 +29,7 @@ from .choices import FileFormat, JobKind, JobStatus
 from .exporters import write_template
 from .forms import ExportForm, ImportForm
 from .models import Job
+from .retention import DOWNLOADED, do_discard_export_file, gone_message, is_full_export
 from .services import do_fail_stalled_jobs, do_start_export, do_start_import
 
 CONTENT_TYPES = {
@@ -147,7 +151,14 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "transfer/job_detail.html",
-        {"job": job, "page": errors, "query": query_without_page(request)},
+        {
+            "job": job,
+            "page": errors,
+            "query": query_without_page(request),
+            "gone": gone_message(job),
+            "full_export": is_full_export(job),
+            "ttl_minutes": settings.LIANXIN_EXPORT_TTL_MINUTES,
+        },
     )
 
 
@@ -181,11 +192,44 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _download(path_field, filename: str) -> FileResponse:
+class _WhenReadToTheEnd:
+    """The file handed to FileResponse, calling `done` when it is closed after being read to
+    its end: the whole file went to the web server, so the download is complete. No fileno():
+    gunicorn would sendfile() it without reading, and the end could not be seen."""
+
+    def __init__(self, handle, done: Callable[[], Any]):
+        self.handle, self.done, self.at_end = handle, done, False
+        self.name = handle.name
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        if not data or size < 0:
+            self.at_end = True
+        return data
+
+    def tell(self) -> int:
+        return self.handle.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.handle.seek(offset, whence)
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.handle.close()
+        if self.at_end:
+            self.done()
+
+
+def _open(path_field):
     try:
-        handle = path_field.open("rb")
+        return path_field.open("rb")
     except (FileNotFoundError, ValueError):
         raise Http404("文件已不存在") from None
+
+
+def _download(handle, filename: str) -> FileResponse:
     suffix = filename.rsplit(".", 1)[-1]
     return FileResponse(
         handle, as_attachment=True, filename=filename, content_type=CONTENT_TYPES.get(suffix)
@@ -193,12 +237,23 @@ def _download(path_field, filename: str) -> FileResponse:
 
 
 @login_required
-def job_download(request: HttpRequest, pk: int) -> FileResponse:
-    """The exported file, for the user who asked for it (the job lookup is theirs alone)."""
+def job_download(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
+    """The exported file, for the user who asked for it (the job lookup is theirs alone). A full
+    export is deleted as soon as it has been downloaded once, completely."""
     job = get_visible_or_404(Job, request.user, pk)
+    gone = gone_message(job)
+    if gone:
+        return render(request, "transfer/file_gone.html", {"job": job, "gone": gone}, status=410)
     if job.kind != JobKind.EXPORT or job.status != JobStatus.DONE or not job.result:
         raise Http404("导出文件尚未生成")
-    return _download(job.result, job.file_name)
+    handle = _open(job.result)
+    if is_full_export(job):
+        user = request.user
+        handle = _WhenReadToTheEnd(
+            handle,
+            lambda: do_discard_export_file(job.pk, acting_user=user, why=DOWNLOADED),
+        )
+    return _download(handle, job.file_name)
 
 
 @login_required
@@ -208,4 +263,4 @@ def job_report(request: HttpRequest, pk: int) -> FileResponse:
     if not job.report:
         raise Http404("该任务没有错误报告")
     stem = job.file_name.rsplit(".", 1)[0]
-    return _download(job.report, f"{stem}-错误报告.csv")
+    return _download(_open(job.report), f"{stem}-错误报告.csv")

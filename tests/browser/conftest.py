@@ -40,8 +40,16 @@ def page(browser, live_server):
     )
     page = context.new_page()
     page.set_default_timeout(15000)
+    # Whatever the Content-Security-Policy blocks (an inline script, a style="" attribute)
+    # shows up as a console error: a flow that trips it fails.
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     yield page
     context.close()
+    assert blocked == []
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ PATHS = {
     ("get", "/api/enterprises"): {401, 422},
     ("post", "/api/enterprises"): {400, 401, 403, 404, 409, 422},
     ("get", "/api/enterprises/{enterprise_id}"): {401, 404, 422},
-    ("get", "/api/search"): {401},
+    ("get", "/api/search"): {400, 401},
+    ("post", "/api/search"): {401, 403, 422},
 }
 
 

@@ -211,4 +211,6 @@ def test_it_purges_old_export_files_and_reports(world, login, inline_jobs):
     Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(days=8))
     assert "已删除 1 个文件" in run("purge_transfer_files")
     assert not path.exists()
-    assert client.get(reverse("transfer:job_download", args=[job.pk])).status_code == 404
+    assert (
+        client.get(reverse("transfer:job_download", args=[job.pk])).status_code == 410
+    )  # gone, and the page says so
