@@ -140,13 +140,10 @@ LIANXIN_PASSWORD_MIN_LENGTH = env_int("LIANXIN_PASSWORD_MIN_LENGTH", 10)
 LIANXIN_PASSWORD_HISTORY = env_int("LIANXIN_PASSWORD_HISTORY", 5)
 LIANXIN_PASSWORD_MAX_AGE_DAYS = env_int("LIANXIN_PASSWORD_MAX_AGE_DAYS", 90)
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": LIANXIN_PASSWORD_MIN_LENGTH},
-    },
+    {"NAME": "lianxin.accounts.validators.MinimumLengthValidator"},
     {"NAME": "lianxin.accounts.validators.CharacterClassesValidator"},
     {"NAME": "lianxin.accounts.validators.NotUsernameValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "lianxin.accounts.validators.CommonPasswordValidator"},
     {"NAME": "lianxin.accounts.validators.PasswordHistoryValidator"},
 ]
 # The demo logins share a published password: only a demo deployment lets them in.

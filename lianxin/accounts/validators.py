@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 
@@ -16,6 +17,38 @@ CLASSES = (
     # Anything that is not a letter or digit counts as a symbol (punctuation, space, 汉字).
     ("符号", lambda c: not (c.isascii() and c.isalnum())),
 )
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's length rule, in Chinese whatever the request's language, and with the length
+    read from LIANXIN_PASSWORD_MIN_LENGTH at validation time unless given."""
+
+    def __init__(self, min_length: int | None = None) -> None:
+        self._min_length = min_length
+
+    @property  # type: ignore[override]
+    def min_length(self) -> int:
+        return self._min_length or settings.LIANXIN_PASSWORD_MIN_LENGTH
+
+    @min_length.setter
+    def min_length(self, value: int) -> None:
+        self._min_length = value
+
+    def get_error_message(self) -> str:
+        return f"密码太短，至少 {self.min_length} 个字符"
+
+    def get_help_text(self) -> str:
+        return f"至少 {self.min_length} 个字符"
+
+
+class CommonPasswordValidator(password_validation.CommonPasswordValidator):
+    """Django's list of 20,000 common passwords, in Chinese."""
+
+    def get_error_message(self) -> str:
+        return "这个密码太常见，容易被猜中"
+
+    def get_help_text(self) -> str:
+        return "不能是常见密码"
 
 
 class CharacterClassesValidator:
