@@ -32,7 +32,7 @@ run: system-deps migrate
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(PY) manage.py demo --scale $(SCALE)
 	@echo "连心 is at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
+	LIANXIN_DEMO_ACCOUNTS=1 $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 test: $(STAMP) system-deps
 	$(PY) -m pytest -q -p no:cacheprovider

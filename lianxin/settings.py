@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "lianxin.core.middleware.SensitiveQueryMiddleware",
     "lianxin.core.context.RequestSourceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "lianxin.accounts.middleware.AccountPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -135,10 +136,20 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Passwords as 等保 level 3 asks: length, three of four character classes, not the username,
+# not one of the last N, not a common password; expired after N days (0: never).
+LIANXIN_PASSWORD_MIN_LENGTH = env_int("LIANXIN_PASSWORD_MIN_LENGTH", 10)
+LIANXIN_PASSWORD_HISTORY = env_int("LIANXIN_PASSWORD_HISTORY", 5)
+LIANXIN_PASSWORD_MAX_AGE_DAYS = env_int("LIANXIN_PASSWORD_MAX_AGE_DAYS", 90)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "lianxin.accounts.validators.MinimumLengthValidator"},
+    {"NAME": "lianxin.accounts.validators.CharacterClassesValidator"},
+    {"NAME": "lianxin.accounts.validators.NotUsernameValidator"},
+    {"NAME": "lianxin.accounts.validators.CommonPasswordValidator"},
+    {"NAME": "lianxin.accounts.validators.PasswordHistoryValidator"},
 ]
+# The demo logins share a published password: only a demo deployment lets them in.
+LIANXIN_DEMO_ACCOUNTS = env_bool("LIANXIN_DEMO_ACCOUNTS", False)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -149,7 +160,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_ENABLED = env_bool("LIANXIN_AXES_ENABLED", True)
 
-SESSION_COOKIE_AGE = env_int("LIANXIN_SESSION_HOURS", 12) * 3600
+# Sessions end after LIANXIN_SESSION_IDLE_MINUTES without a request and LIANXIN_SESSION_MAX_HOURS
+# after log-in, whichever comes first (checked server-side by accounts.middleware).
+LIANXIN_SESSION_IDLE_MINUTES = env_int("LIANXIN_SESSION_IDLE_MINUTES", 30)
+LIANXIN_SESSION_MAX_HOURS = env_int(
+    "LIANXIN_SESSION_MAX_HOURS", env_int("LIANXIN_SESSION_HOURS", 12)
+)
+SESSION_COOKIE_AGE = LIANXIN_SESSION_MAX_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -24,3 +24,16 @@ REGION_SCOPED = frozenset({Role.TOWNSHIP_STAFF, Role.VILLAGE_STAFF})
 UNIT_SCOPED = frozenset({Role.CADRE, Role.HANDLER})
 # Roles that may change the registry (households, residents, enterprises, units, cadres).
 REGISTRY_WRITERS = frozenset({Role.CITY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_STAFF})
+# Roles whose accounts read people's data: the security administrator approves each one.
+DATA_ROLES = frozenset(set(Role) - SEPARATED_ADMINS)
+
+
+class ProposalKind(models.TextChoices):
+    NEW_ADMIN = "new_admin", "新建管理员账号"
+    ACCESS = "access", "角色与范围"
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "已驳回"

@@ -6,13 +6,40 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.db.models import Q
 
 from lianxin.geo.choices import Level
 from lianxin.geo.models import Region
 from lianxin.org.models import Unit
 
-from .choices import Role
+from .choices import DATA_ROLES, SEPARATED_ADMINS, Role
+from .middleware import refusal
+
+# The account page offers the roles the system administrator can give directly; the three
+# administrator roles go through a proposal (三员分立).
+DATA_ROLE_CHOICES = [(r.value, r.label) for r in Role if r in DATA_ROLES]
+ADMIN_ROLE_CHOICES = [(r.value, r.label) for r in Role if r in SEPARATED_ADMINS]
+
+
+def password_help() -> str:
+    return "；".join(password_validators_help_texts())
+
+
+class LoginForm(AuthenticationForm):
+    """The log-in form, which also refuses demo logins outside a demo and unapproved accounts."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "用户名或密码不正确，请重试。连续多次错误后账号将被暂时锁定。",
+    }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        why = refusal(user)
+        if why:
+            raise forms.ValidationError(why, code="refused")
 
 
 class RegionField(forms.ModelChoiceField):
@@ -29,7 +56,11 @@ class UserCreateForm(forms.Form):
 
     username = forms.CharField(label="用户名", max_length=150, help_text="登录用，建议用拼音或工号")
     full_name = forms.CharField(label="姓名", max_length=50)
-    role = forms.ChoiceField(label="角色", choices=Role.choices)
+    role = forms.ChoiceField(
+        label="角色",
+        choices=DATA_ROLE_CHOICES,
+        help_text="新账号须经安全管理员审批角色后才能登录；管理员账号请走“提议新建管理员”",
+    )
     region = RegionField(
         label="负责区域",
         queryset=Region.objects.none(),
@@ -45,7 +76,10 @@ class UserCreateForm(forms.Form):
         help_text="干部职工和部门办理人员必填",
     )
     password = forms.CharField(
-        label="初始密码", widget=forms.PasswordInput(render_value=False), strip=False
+        label="初始密码",
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
+        help_text="本人首次登录后须修改",
     )
     password_again = forms.CharField(
         label="再次输入初始密码", widget=forms.PasswordInput(render_value=False), strip=False
@@ -98,9 +132,7 @@ class PasswordChangeForm(forms.Form):
     """Change one's own password."""
 
     old_password = forms.CharField(label="原密码", widget=forms.PasswordInput, strip=False)
-    new_password = forms.CharField(
-        label="新密码", widget=forms.PasswordInput, strip=False, help_text="至少8位，不能过于简单"
-    )
+    new_password = forms.CharField(label="新密码", widget=forms.PasswordInput, strip=False)
     new_password_again = forms.CharField(
         label="再次输入新密码", widget=forms.PasswordInput, strip=False
     )
@@ -108,6 +140,7 @@ class PasswordChangeForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["new_password"].help_text = password_help()
 
     def clean_old_password(self):
         value = self.cleaned_data["old_password"]
@@ -148,3 +181,65 @@ class UserFilter(forms.Form):
         if text:
             qs = qs.filter(Q(username__icontains=text) | Q(full_name__icontains=text))
         return qs
+
+
+class AccessChangeForm(forms.Form):
+    """A new role or scope for an account, proposed to the security administrator."""
+
+    role = forms.ChoiceField(label="角色", choices=DATA_ROLE_CHOICES)
+    region = RegionField(
+        label="负责区域",
+        queryset=Region.objects.none(),
+        required=False,
+        empty_label="全县（不限区域）",
+    )
+    unit = forms.ModelChoiceField(
+        label="所在单位", queryset=Unit.objects.none(), required=False, empty_label="（无）"
+    )
+    reason = forms.CharField(label="事由", max_length=200, min_length=2)
+
+    def __init__(self, *args: Any, county_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = (  # type: ignore[attr-defined]
+            Region.objects.current()
+            .filter(county_id=county_id, level__in=[Level.TOWNSHIP, Level.VILLAGE])
+            .select_related("parent")
+            .order_by("path")
+        )
+        self.fields["unit"].queryset = Unit.objects.filter(county_id=county_id).order_by("name")  # type: ignore[attr-defined]
+
+
+class ResetPasswordForm(forms.Form):
+    """The system administrator sets a temporary password, changed by its owner at next log-in."""
+
+    password = forms.CharField(
+        label="临时密码", widget=forms.PasswordInput, strip=False, help_text="本人下次登录后须修改"
+    )
+    password_again = forms.CharField(label="再次输入", widget=forms.PasswordInput, strip=False)
+    reason = forms.CharField(label="事由", max_length=200, min_length=2)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "两次输入的密码不一致")
+        return data
+
+
+class AdminProposalForm(forms.Form):
+    """Propose a new system, security or audit administrator (approved by another role)."""
+
+    username = forms.CharField(label="用户名", max_length=150)
+    full_name = forms.CharField(label="姓名", max_length=50)
+    role = forms.ChoiceField(label="角色", choices=ADMIN_ROLE_CHOICES)
+    reason = forms.CharField(
+        label="事由", max_length=200, min_length=2, help_text="如“安全管理员调岗，由某某接任”"
+    )
+
+
+class DecisionForm(forms.Form):
+    """Approve or reject one proposal."""
+
+    approve = forms.TypedChoiceField(
+        choices=[("1", "批准"), ("0", "驳回")], coerce=lambda v: v == "1"
+    )
+    note = forms.CharField(label="意见", max_length=200, required=False)

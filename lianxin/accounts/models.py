@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from lianxin.core.models import CountyOwned
 
-from .choices import COUNTY_WIDE, REGION_SCOPED, REGISTRY_WRITERS, SEPARATED_ADMINS, Role
+from .choices import (
+    COUNTY_WIDE,
+    REGION_SCOPED,
+    REGISTRY_WRITERS,
+    SEPARATED_ADMINS,
+    ProposalKind,
+    ProposalStatus,
+    Role,
+)
 
 
 class LianxinUserManager(UserManager):
@@ -47,6 +58,18 @@ class User(CountyOwned, AbstractUser):
         "可查看完整身份证号和电话",
         default=False,
         help_text="由安全管理员授予；每次查看都需填写事由并记入审计日志",
+    )
+    access_approved = models.BooleanField(
+        "角色已审批",
+        default=False,
+        help_text="读取居民数据的角色须经安全管理员批准后才能登录",
+    )
+    must_change_password = models.BooleanField(
+        "须修改密码", default=False, help_text="由他人设置或重置的密码，登录后须先修改"
+    )
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    is_demo = models.BooleanField(
+        "演示账号", default=False, help_text="由 lianxin demo 创建；非演示部署拒绝其登录"
     )
 
     objects: ClassVar[LianxinUserManager] = LianxinUserManager()  # type: ignore[assignment]
@@ -113,3 +136,111 @@ class User(CountyOwned, AbstractUser):
     @property
     def manages_permissions(self) -> bool:
         return self.role == Role.SECURITY_ADMIN
+
+    @property
+    def password_expired(self) -> bool:
+        """Past LIANXIN_PASSWORD_MAX_AGE_DAYS (0: never). Demo logins keep their published one."""
+        days = settings.LIANXIN_PASSWORD_MAX_AGE_DAYS
+        if not days or self.is_demo or self.password_changed_at is None:
+            return False
+        return timezone.now() - self.password_changed_at > dt.timedelta(days=days)
+
+
+class PasswordHistory(models.Model):
+    """A hash the account once had, so a new password cannot repeat one of the last N."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField("密码哈希", max_length=128)
+    created_at = models.DateTimeField("设置时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "历史密码"
+        indexes = [models.Index(fields=["user", "-created_at"], name="accounts_pwhist_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"
+
+
+class ProposalQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The three separated administrators see their county's proposals; nobody else."""
+        if not user.is_authenticated or user.role not in SEPARATED_ADMINS:
+            return self.none()
+        return self.filter(county_id=user.county_id)
+
+
+class AccountProposal(CountyOwned):
+    """One half of a two-person step (三员分立): a new administrator account, or the role and
+    scope of an account that reads people's data, waiting for another administrator's decision."""
+
+    kind = models.CharField("类型", max_length=12, choices=ProposalKind.choices)
+    status = models.CharField(
+        "状态", max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+    )
+    # The account concerned: set from the start for an access proposal, on approval for a new
+    # administrator (the account only exists once approved).
+    target = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name="账号",
+    )
+    username = models.CharField("用户名", max_length=150)
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    region = models.ForeignKey(
+        "geo.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="负责区域",
+    )
+    unit = models.ForeignKey(
+        "org.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所在单位",
+    )
+    reason = models.CharField("事由", max_length=200, blank=True)
+    proposed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name="提议人"
+    )
+    proposed_at = models.DateTimeField("提议时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审批人",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.CharField("审批意见", max_length=200, blank=True)
+
+    objects = ProposalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "账号审批"
+        constraints = [
+            # Two persons: whoever proposed can never be the one who decides.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                name="%(app_label)s_%(class)s_two_persons",
+                violation_error_message="提议人不能审批自己的提议",
+            ),
+            models.UniqueConstraint(
+                fields=["username"],
+                condition=Q(status=ProposalStatus.PENDING),
+                name="%(app_label)s_%(class)s_one_pending_per_username",
+                violation_error_message="该账号已有待审批的提议",
+            ),
+        ]
+        indexes = [models.Index(fields=["county", "status"], name="accounts_prop_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.username}（{self.get_role_display()}）"

@@ -1,13 +1,26 @@
-"""Account changes. The system administrator makes accounts; the security administrator grants
-the reveal permission; nobody holds two of the three administrator roles (one role per account)."""
+"""Account changes under 三员分立.
+
+- The system administrator makes accounts that read people's data (cadres, staff, handlers, ...)
+  and proposes changes to their role and scope; none of them can log in, nor does a change take
+  effect, until the security administrator approves it.
+- An administrator account (system, security, audit) is made only at install (`lianxin
+  create-account`, acting_user=None) or by two persons: one administrator proposes, an
+  administrator of another of the three roles approves; its initial password is generated then.
+- The security administrator approves roles and grants the reveal permission, and makes no account.
+- A password set by someone else must be changed at the account's first log-in.
+"""
 
 from __future__ import annotations
 
+import secrets
+import string
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from lianxin.audit.services import record
 from lianxin.core.errors import Refused
@@ -15,8 +28,8 @@ from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.org.models import Unit
 
-from .choices import REGION_SCOPED, SEPARATED_ADMINS, Role
-from .models import User
+from .choices import REGION_SCOPED, SEPARATED_ADMINS, ProposalKind, ProposalStatus, Role
+from .models import AccountProposal, PasswordHistory, User
 
 
 def _check_scope(county: County, role: str, region: Region | None, unit: Unit | None) -> None:
@@ -38,6 +51,42 @@ def _check_scope(county: County, role: str, region: Region | None, unit: Unit | 
         raise Refused("系统、安全、审计管理员不按区域划分", field="region")
 
 
+def _validate_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise Refused("密码不符合要求：" + "；".join(exc.messages), field="password") from None
+
+
+def _set_password(user: User, password: str | None, *, must_change: bool) -> list[str]:
+    """Set the hash and its bookkeeping; the caller saves the user, then _remember_password()."""
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    user.must_change_password = must_change
+    return ["password", "password_changed_at", "must_change_password"]
+
+
+def _remember_password(user: User) -> None:
+    if user.has_usable_password():
+        PasswordHistory.objects.create(user=user, password=user.password)
+
+
+def generate_password(length: int = 14) -> str:
+    """A random initial password that passes the rules (all four character classes)."""
+    pools = [string.ascii_lowercase, string.ascii_uppercase, string.digits, "#%+-=@_"]
+    alphabet = "".join(pools)
+    while True:
+        chars = [secrets.choice(pool) for pool in pools]
+        chars += [secrets.choice(alphabet) for _ in range(length - len(pools))]
+        secrets.SystemRandom().shuffle(chars)
+        return "".join(chars)
+
+
+def _scope_label(role: str, region: Region | None, unit: Unit | None) -> str:
+    where = unit.name if unit else (str(region) if region else "全县")
+    return f"{Role(role).label}（{where}）"
+
+
 def do_create_user(
     *,
     county: County,
@@ -50,35 +99,48 @@ def do_create_user(
     unit: Unit | None = None,
     can_reveal: bool = False,
     check_password: bool = True,
+    is_demo: bool = False,
 ) -> User:
-    """Create an account. Only the system administrator (or the installer, acting_user=None)."""
-    if acting_user is not None and not acting_user.manages_accounts:
+    """Create an account: the installer (acting_user=None) any, the system administrator one
+    that reads people's data, which waits for the security administrator's approval."""
+    installing = acting_user is None
+    if not installing and not acting_user.manages_accounts:
         raise Refused("只有系统管理员可以新建账号", status=403)
+    if not installing and role in SEPARATED_ADMINS:
+        raise Refused(
+            "系统、安全、审计管理员账号不能直接新建：须由一名管理员提议、另一类管理员批准，"
+            "或在安装时用 lianxin create-account 创建",
+            field="role",
+            status=403,
+        )
+    if not installing and can_reveal:
+        raise Refused("查看完整信息的权限只能由安全管理员授予", field="can_reveal", status=403)
     username = username.strip()
     if not username:
         raise Refused("用户名不能为空", field="username")
     _check_scope(county, role, region, unit)
     if can_reveal and role in SEPARATED_ADMINS:
         raise Refused("管理员账号不能查看居民完整信息", field="can_reveal")
+    user = User(
+        county=county,
+        username=username,
+        full_name=full_name,
+        role=role,
+        region=region,
+        unit=unit,
+        can_reveal=can_reveal,
+        access_approved=installing,
+        is_demo=is_demo,
+    )
     if check_password:
-        try:
-            validate_password(password)
-        except ValidationError as exc:
-            raise Refused("密码不符合要求：" + "；".join(exc.messages), field="password") from None
+        _validate_password(password, user)
     with transaction.atomic():
-        if User.objects.filter(username=username).exists():
+        if User.objects.filter(username=username).exists() or _pending_username(username):
             raise Refused(f"用户名“{username}”已被使用", field="username", status=409)
-        user = User(
-            county=county,
-            username=username,
-            full_name=full_name,
-            role=role,
-            region=region,
-            unit=unit,
-            can_reveal=can_reveal,
-        )
-        user.set_password(password)
+        # Someone else chose this password: its owner changes it at first log-in.
+        _set_password(user, password, must_change=not installing)
         user.save()
+        _remember_password(user)
         record(
             actor=acting_user,
             action="新建账号",
@@ -90,7 +152,270 @@ def do_create_user(
                 "can_reveal": [None, can_reveal],
             },
         )
+        if not installing:
+            _propose_access(user, role=role, region=region, unit=unit, acting_user=acting_user)
         return user
+
+
+def _pending_username(username: str) -> bool:
+    return AccountProposal.objects.filter(
+        username=username, status=ProposalStatus.PENDING, kind=ProposalKind.NEW_ADMIN
+    ).exists()
+
+
+def _propose_access(
+    user: User,
+    *,
+    role: str,
+    region: Region | None,
+    unit: Unit | None,
+    acting_user: Any,
+    reason: str = "",
+) -> AccountProposal:
+    proposal = AccountProposal.objects.create(
+        county_id=user.county_id,
+        kind=ProposalKind.ACCESS,
+        target=user,
+        username=user.username,
+        full_name=user.full_name,
+        role=role,
+        region=region,
+        unit=unit,
+        reason=reason,
+        proposed_by=acting_user,
+    )
+    record(
+        actor=acting_user,
+        action="提议账号角色",
+        target=user,
+        changes={"role": [None, _scope_label(role, region, unit)], "proposal": [None, proposal.pk]},
+        reason=reason,
+    )
+    return proposal
+
+
+def do_propose_access_change(
+    user: User,
+    *,
+    role: str,
+    acting_user: Any,
+    region: Region | None = None,
+    unit: Unit | None = None,
+    reason: str = "",
+) -> AccountProposal:
+    """The system administrator proposes a new role or scope for an account that reads people's
+    data; the account keeps its present one until the security administrator approves."""
+    if not acting_user.manages_accounts:
+        raise Refused("只有系统管理员可以提议变更账号角色和范围", status=403)
+    if user.county_id != acting_user.county_id:
+        raise Refused("账号不属于本县", status=404)
+    if user.role in SEPARATED_ADMINS or role in SEPARATED_ADMINS:
+        raise Refused(
+            "系统、安全、审计管理员的角色不能变更；请另行提议新建管理员账号", field="role"
+        )
+    _check_scope(user.county, role, region, unit)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if AccountProposal.objects.filter(
+            username=user.username, status=ProposalStatus.PENDING
+        ).exists():
+            raise Refused("该账号已有待审批的提议，请等安全管理员处理后再提", status=409)
+        if (user.role, user.region_id, user.unit_id) == (
+            role,
+            region.pk if region else None,
+            unit.pk if unit else None,
+        ) and user.access_approved:
+            raise Refused("角色和范围没有变化", field="role")
+        return _propose_access(
+            user, role=role, region=region, unit=unit, acting_user=acting_user, reason=reason
+        )
+
+
+def do_propose_admin(
+    *,
+    county: County,
+    username: str,
+    full_name: str,
+    role: str,
+    acting_user: Any,
+    reason: str = "",
+) -> AccountProposal:
+    """One administrator proposes a new system, security or audit administrator account."""
+    if acting_user is None or not acting_user.is_separated_admin:
+        raise Refused("只有系统、安全、审计管理员可以提议新建管理员账号", status=403)
+    if role not in SEPARATED_ADMINS:
+        raise Refused("这里只提议系统、安全、审计管理员账号", field="role")
+    if county.pk != acting_user.county_id:
+        raise Refused("只能为本县提议", status=403)
+    username = username.strip()
+    if not username:
+        raise Refused("用户名不能为空", field="username")
+    if len(reason.strip()) < 2:
+        raise Refused("请填写事由", field="reason")
+    with transaction.atomic():
+        if (
+            User.objects.filter(username=username).exists()
+            or AccountProposal.objects.filter(
+                username=username, status=ProposalStatus.PENDING
+            ).exists()
+        ):
+            raise Refused(f"用户名“{username}”已被使用", field="username", status=409)
+        proposal = AccountProposal.objects.create(
+            county=county,
+            kind=ProposalKind.NEW_ADMIN,
+            username=username,
+            full_name=full_name,
+            role=role,
+            reason=reason,
+            proposed_by=acting_user,
+        )
+        record(
+            actor=acting_user,
+            action="提议新建管理员账号",
+            target=proposal,
+            changes={"username": [None, username], "role": [None, Role(role).label]},
+            reason=reason,
+        )
+        return proposal
+
+
+def _check_decider(proposal: AccountProposal, acting_user: Any) -> None:
+    if acting_user is None or not acting_user.is_separated_admin:
+        raise Refused("只有系统、安全、审计管理员可以审批", status=403)
+    if proposal.county_id != acting_user.county_id:
+        raise Refused("对象不存在或不在您的权限范围内", status=404)
+    if proposal.status != ProposalStatus.PENDING:
+        raise Refused(f"该提议已{proposal.get_status_display()}，不能再审批", status=409)
+    if proposal.proposed_by_id == acting_user.pk:
+        raise Refused("提议人不能审批自己的提议", status=403)
+    if proposal.kind == ProposalKind.ACCESS:
+        if not acting_user.manages_permissions:
+            raise Refused("读取居民数据的角色只能由安全管理员审批", status=403)
+    elif proposal.proposed_by.role == acting_user.role:
+        raise Refused(
+            f"管理员账号须由另一类管理员审批：提议人是{proposal.proposed_by.get_role_display()}",
+            status=403,
+        )
+
+
+def do_approve_proposal(
+    proposal: AccountProposal, *, acting_user: Any, note: str = ""
+) -> tuple[AccountProposal, str]:
+    """Approve: a new administrator account is made (its generated initial password is returned,
+    shown once to the approver, to be changed at first log-in), or an account's role and scope
+    take effect. Returns the proposal and the initial password ("" for an access proposal)."""
+    with transaction.atomic():
+        # Two approvers clicking at once: the row lock makes the second see it decided.
+        proposal = (
+            AccountProposal.objects.select_for_update()
+            .select_related("proposed_by")
+            .get(pk=proposal.pk)
+        )
+        _check_decider(proposal, acting_user)
+        initial = ""
+        if proposal.kind == ProposalKind.NEW_ADMIN:
+            if User.objects.filter(username=proposal.username).exists():
+                raise Refused(f"用户名“{proposal.username}”已被使用", status=409)
+            initial = generate_password()
+            user = User(
+                county_id=proposal.county_id,
+                username=proposal.username,
+                full_name=proposal.full_name,
+                role=proposal.role,
+                access_approved=True,
+            )
+            _set_password(user, initial, must_change=True)
+            user.save()
+            _remember_password(user)
+            proposal.target = user
+            record(
+                actor=acting_user,
+                action="新建账号",
+                target=user,
+                changes={
+                    "role": [None, Role(proposal.role).label],
+                    "proposal": [None, proposal.pk],
+                },
+            )
+        else:
+            user = User.objects.select_for_update().get(pk=proposal.target_id)
+            _check_scope(user.county, proposal.role, proposal.region, proposal.unit)
+            before = _scope_label(user.role, user.region, user.unit)
+            user.role = proposal.role
+            user.region = proposal.region
+            user.unit = proposal.unit
+            user.access_approved = True
+            user.save(update_fields=["role", "region", "unit", "access_approved"])
+            record(
+                actor=acting_user,
+                action="批准账号角色",
+                target=user,
+                changes={
+                    "role": [before, _scope_label(user.role, user.region, user.unit)],
+                    "proposal": [None, proposal.pk],
+                },
+                reason=note,
+            )
+        proposal.status = ProposalStatus.APPROVED
+        proposal.decided_by = acting_user
+        proposal.decided_at = timezone.now()
+        proposal.decision_note = note
+        proposal.save(
+            update_fields=["status", "decided_by", "decided_at", "decision_note", "target"]
+        )
+        record(
+            actor=acting_user,
+            action="批准提议",
+            target=proposal,
+            changes={"status": [ProposalStatus.PENDING.label, ProposalStatus.APPROVED.label]},
+            reason=note,
+        )
+        return proposal, initial
+
+
+def do_approve_access_proposals(
+    proposals: Iterable[AccountProposal], *, acting_user: Any, note: str = ""
+) -> int:
+    """Bulk approval of role proposals (a county's thousands of cadre accounts), one audit row
+    per account as if approved one by one. Returns how many were approved."""
+    if acting_user is None or not acting_user.manages_permissions:
+        raise Refused("读取居民数据的角色只能由安全管理员审批", status=403)
+    approved = 0
+    with transaction.atomic():
+        for proposal in proposals:
+            if proposal.kind != ProposalKind.ACCESS or proposal.status != ProposalStatus.PENDING:
+                continue
+            do_approve_proposal(proposal, acting_user=acting_user, note=note)
+            approved += 1
+    return approved
+
+
+def do_reject_proposal(
+    proposal: AccountProposal, *, acting_user: Any, note: str
+) -> AccountProposal:
+    """Reject: nothing changes (an account made for a rejected role stays unable to log in)."""
+    if len(note.strip()) < 2:
+        raise Refused("驳回须填写理由", field="note")
+    with transaction.atomic():
+        proposal = (
+            AccountProposal.objects.select_for_update()
+            .select_related("proposed_by")
+            .get(pk=proposal.pk)
+        )
+        _check_decider(proposal, acting_user)
+        proposal.status = ProposalStatus.REJECTED
+        proposal.decided_by = acting_user
+        proposal.decided_at = timezone.now()
+        proposal.decision_note = note
+        proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        record(
+            actor=acting_user,
+            action="驳回提议",
+            target=proposal,
+            changes={"status": [ProposalStatus.PENDING.label, ProposalStatus.REJECTED.label]},
+            reason=note,
+        )
+        return proposal
 
 
 def do_set_reveal_permission(
@@ -136,13 +461,43 @@ def do_set_active(user: User, *, active: bool, acting_user: Any, reason: str = "
         return user
 
 
-def do_change_password(user: User, *, new_password: str, acting_user: Any) -> User:
-    try:
-        validate_password(new_password, user)
-    except ValidationError as exc:
-        raise Refused("密码不符合要求：" + "；".join(exc.messages), field="password") from None
+def do_reset_password(user: User, *, new_password: str, acting_user: Any, reason: str = "") -> User:
+    """The system administrator resets a forgotten password; its owner must change it at the
+    next log-in. An administrator's password is never reset by another administrator (that
+    would hand over the role): at the console (`lianxin create-account --reset-password`,
+    acting_user=None), where its owner types the new one."""
+    console = acting_user is None
+    if not console and not acting_user.manages_accounts:
+        raise Refused("只有系统管理员可以重置密码", status=403)
+    if not console and user.county_id != acting_user.county_id:
+        raise Refused("对象不存在或不在您的权限范围内", status=404)
+    if not console and user.role in SEPARATED_ADMINS:
+        raise Refused(
+            "系统、安全、审计管理员的密码不能由他人重置：由本人修改，或在服务器上用命令行重置",
+            status=403,
+        )
+    _validate_password(new_password, user)
     with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.save(update_fields=_set_password(user, new_password, must_change=not console))
+        _remember_password(user)
+        record(
+            actor=acting_user,
+            action="重置密码",
+            target=user,
+            changes={"password": ["*", "*"]},
+            reason=reason,
+        )
+        return user
+
+
+def do_change_password(user: User, *, new_password: str, acting_user: Any) -> User:
+    """Change one's own password (which clears the must-change flag)."""
+    if acting_user is not None and acting_user.pk != user.pk:
+        raise Refused("只能修改自己的密码", status=403)
+    _validate_password(new_password, user)
+    with transaction.atomic():
+        user.save(update_fields=_set_password(user, new_password, must_change=False))
+        _remember_password(user)
         record(actor=acting_user, action="修改密码", target=user, changes={"password": ["*", "*"]})
         return user

@@ -11,6 +11,11 @@ from lianxin.audit.services import record
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
+    from .middleware import mark_login
+
+    # The idle and absolute session clocks start at log-in.
+    if request is not None and hasattr(request, "session"):
+        mark_login(request)
     with transaction.atomic():
         record(actor=user, action="登录", target=user)
 

@@ -2,13 +2,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .forms import LoginForm
 
 app_name = "accounts"
 urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
+            template_name="accounts/login.html",
+            redirect_authenticated_user=True,
+            authentication_form=LoginForm,
         ),
         name="login",
     ),
@@ -22,4 +25,10 @@ urlpatterns = [
         views.user_reveal_permission,
         name="user_reveal_permission",
     ),
+    path("users/<int:pk>/access/", views.user_change_access, name="user_change_access"),
+    path("users/<int:pk>/password/", views.user_reset_password, name="user_reset_password"),
+    path("proposals/", views.proposal_list, name="proposal_list"),
+    path("proposals/new-admin/", views.admin_propose, name="admin_propose"),
+    path("proposals/<int:pk>/decide/", views.proposal_decide, name="proposal_decide"),
+    path("proposals/approve/", views.proposal_bulk_approve, name="proposal_bulk_approve"),
 ]

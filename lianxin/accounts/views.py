@@ -1,6 +1,7 @@
-"""Account pages. The system administrator lists, creates and (de)activates accounts; the
-security administrator grants and withdraws the reveal permission; everyone changes their own
-password. Nobody else sees the account pages (404)."""
+"""Account pages. The system administrator lists, creates and (de)activates accounts and proposes
+role changes; the security administrator approves roles and grants the reveal permission; new
+administrator accounts are proposed by one administrator and approved by another of a different
+role; everyone changes their own password. Nobody else sees the account pages (404)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from lianxin.core.access import get_visible_or_404
@@ -19,14 +21,20 @@ from lianxin.core.forms import refuse_into
 from lianxin.core.views import paginate, query_without_page
 
 from . import services
+from .choices import ProposalKind, ProposalStatus
 from .forms import (
+    AccessChangeForm,
+    AdminProposalForm,
+    DecisionForm,
     PasswordChangeForm,
+    ResetPasswordForm,
     RevealPermissionForm,
     SetActiveForm,
     UserCreateForm,
     UserFilter,
 )
-from .models import User
+from .middleware import must_change_reason
+from .models import AccountProposal, User
 
 GET_POST = require_http_methods(["GET", "POST"])
 LIST_CRUMBS = [("账号", "accounts:user_list", None)]
@@ -92,7 +100,9 @@ def user_create(request: HttpRequest) -> HttpResponse:
             status = exc.status
         else:
             messages.success(
-                request, f"已新建账号“{created.username}”（{created.get_role_display()}）"
+                request,
+                f"已新建账号“{created.username}”（{created.get_role_display()}），"
+                "待安全管理员审批角色后即可登录；本人首次登录须修改密码",
             )
             return redirect("accounts:user_list")
     return _form_page(request, form, title="新建账号", crumbs=LIST_CRUMBS, status=status)
@@ -190,5 +200,211 @@ def password_change(request: HttpRequest) -> HttpResponse:
             messages.success(request, "密码已修改")
             return redirect("core:home")
     return _form_page(
-        request, form, title="修改密码", crumbs=[("首页", "core:home", None)], status=status
+        request,
+        form,
+        title="修改密码",
+        crumbs=[("首页", "core:home", None)],
+        status=status,
+        note=must_change_reason(user),
     )
+
+
+@login_required
+@GET_POST
+def user_change_access(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    _require(user.manages_accounts)  # type: ignore[union-attr]
+    target = get_visible_or_404(User, user, pk)
+    form = AccessChangeForm(
+        request.POST or None,
+        county_id=user.county_id,  # type: ignore[union-attr]
+        initial={"role": target.role, "region": target.region_id, "unit": target.unit_id},
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.do_propose_access_change(
+                target,
+                role=data["role"],
+                region=data["region"],
+                unit=data["unit"],
+                reason=data["reason"],
+                acting_user=user,
+            )
+        except Refused as exc:
+            refuse_into(form, exc)
+            status = exc.status
+        else:
+            messages.success(
+                request, f"已提议变更“{target.username}”的角色和范围，待安全管理员审批"
+            )
+            return redirect("accounts:user_list")
+    return _form_page(
+        request,
+        form,
+        title=f"变更角色和范围：{target}（{target.username}）",
+        crumbs=LIST_CRUMBS,
+        status=status,
+        note=f"目前是{target.get_role_display()}。变更经安全管理员批准后生效，在此之前保持原角色。",
+    )
+
+
+@login_required
+@GET_POST
+def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    _require(user.manages_accounts)  # type: ignore[union-attr]
+    target = get_visible_or_404(User, user, pk)
+    form = ResetPasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_reset_password(
+                target,
+                new_password=form.cleaned_data["password"],
+                reason=form.cleaned_data["reason"],
+                acting_user=user,
+            )
+        except Refused as exc:
+            refuse_into(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, f"已重置“{target.username}”的密码，本人下次登录须修改")
+            return redirect("accounts:user_list")
+    return _form_page(
+        request,
+        form,
+        title=f"重置密码：{target}（{target.username}）",
+        crumbs=LIST_CRUMBS,
+        status=status,
+        note="临时密码只用于本人下次登录，登录后须立即修改。管理员账号的密码不能由他人重置。",
+    )
+
+
+PROPOSAL_CRUMBS = [("账号审批", "accounts:proposal_list", None)]
+
+
+@login_required
+@require_GET
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require(user.is_separated_admin)  # type: ignore[union-attr]
+    status = request.GET.get("status", ProposalStatus.PENDING)
+    if status not in ProposalStatus.values:
+        status = ProposalStatus.PENDING
+    proposals = (
+        AccountProposal.objects.visible_to(user)
+        .filter(status=status)
+        .select_related("proposed_by", "decided_by", "region", "unit", "target")
+        .order_by("-proposed_at", "-pk")
+    )
+    pending_access = (
+        AccountProposal.objects.visible_to(user)
+        .filter(status=ProposalStatus.PENDING, kind=ProposalKind.ACCESS)
+        .count()
+        if user.manages_permissions  # type: ignore[union-attr]
+        else 0
+    )
+    context = {
+        "page": paginate(request, proposals),
+        "status": status,
+        "statuses": ProposalStatus.choices,
+        "pending_access": pending_access,
+        "query": query_without_page(request),
+    }
+    return render(request, "accounts/proposal_list.html", context)
+
+
+@login_required
+@GET_POST
+def admin_propose(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require(user.is_separated_admin)  # type: ignore[union-attr]
+    form = AdminProposalForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.do_propose_admin(
+                county=user.county,  # type: ignore[union-attr]
+                username=data["username"],
+                full_name=data["full_name"],
+                role=data["role"],
+                reason=data["reason"],
+                acting_user=user,
+            )
+        except Refused as exc:
+            refuse_into(form, exc)
+            status = exc.status
+        else:
+            messages.success(
+                request, f"已提议新建管理员账号“{data['username']}”，待另一类管理员审批"
+            )
+            return redirect("accounts:proposal_list")
+    return _form_page(
+        request,
+        form,
+        title="提议新建管理员账号",
+        crumbs=PROPOSAL_CRUMBS,
+        status=status,
+        note="系统、安全、审计管理员账号须两人办理：您提议，另一类管理员批准后才创建；"
+        "初始密码在批准时生成，只显示给批准人一次，本人首次登录须修改。",
+    )
+
+
+@never_cache  # the page may carry a new administrator's initial password
+@login_required
+@require_http_methods(["POST"])
+def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    _require(user.is_separated_admin)  # type: ignore[union-attr]
+    proposal = get_visible_or_404(AccountProposal, user, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择批准或驳回")
+        return redirect("accounts:proposal_list")
+    note = form.cleaned_data["note"]
+    try:
+        if form.cleaned_data["approve"]:
+            proposal, initial = services.do_approve_proposal(proposal, acting_user=user, note=note)
+        else:
+            services.do_reject_proposal(proposal, acting_user=user, note=note)
+            initial = ""
+    except Refused as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:proposal_list")
+    if initial:
+        # Shown once, to the approver only; the proposer never learns it.
+        return render(
+            request,
+            "accounts/initial_password.html",
+            {"proposal": proposal, "initial": initial},
+        )
+    word = "已批准" if form.cleaned_data["approve"] else "已驳回"
+    messages.success(request, f"{word}：{proposal}")
+    return redirect("accounts:proposal_list")
+
+
+@login_required
+@require_http_methods(["POST"])
+def proposal_bulk_approve(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require(user.manages_permissions)  # type: ignore[union-attr]
+    pending = AccountProposal.objects.visible_to(user).filter(
+        status=ProposalStatus.PENDING, kind=ProposalKind.ACCESS
+    )
+    if request.POST.get("all") != "1":
+        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        pending = pending.filter(pk__in=ids)
+    try:
+        count = services.do_approve_access_proposals(
+            pending.select_related("proposed_by").order_by("pk"),
+            acting_user=user,
+            note=request.POST.get("note", "")[:200],
+        )
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已批准 {count} 个账号的角色")
+    return redirect("accounts:proposal_list")

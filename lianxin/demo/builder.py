@@ -311,6 +311,7 @@ def build_accounts(m: Map, units: dict[str, Unit]) -> dict[str, User]:
                 unit=units[spec.unit] if spec.unit else None,
                 can_reveal=spec.can_reveal,
                 check_password=False,
+                is_demo=True,
                 acting_user=None,
             )
             fresh.append(user.pk)

@@ -161,12 +161,19 @@ def test_it_makes_the_demo_logins(demo, username, role, region, unit, can_reveal
     assert (user.unit.name if user.unit else None) == unit
     assert user.can_reveal is can_reveal
     assert user.is_active and not user.is_superuser
+    assert user.is_demo and user.access_approved and not user.must_change_password
     # The printed table names every login with its password.
     assert re.search(rf"^\s*{username}\s.*{DEMO_PASSWORD}$", demo, re.MULTILINE)
 
 
-def test_it_shares_one_password_that_signs_in(demo, client):
+def test_it_shares_one_password_that_signs_in(demo, client, settings):
     assert User.objects.get(username="admin").check_password(DEMO_PASSWORD)
+    # Outside a demo deployment (the default) the published password opens nothing.
+    response = client.post(
+        reverse("accounts:login"), {"username": "daping", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    settings.LIANXIN_DEMO_ACCOUNTS = True  # as `make run` sets it
     response = client.post(
         reverse("accounts:login"), {"username": "daping", "password": DEMO_PASSWORD}
     )

@@ -8,7 +8,8 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from lianxin.accounts.choices import Role
-from lianxin.accounts.services import do_create_user
+from lianxin.accounts.models import User
+from lianxin.accounts.services import do_create_user, do_reset_password
 from lianxin.core.errors import Refused
 from lianxin.geo.models import County, Region
 from lianxin.org.models import Unit
@@ -27,6 +28,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--unit", default="", help="所在单位名称（干部、部门办理人员）")
         parser.add_argument("--can-reveal", action="store_true")
+        parser.add_argument(
+            "--reset-password",
+            action="store_true",
+            help="账号已存在时重置其密码（管理员忘记密码时在服务器上由本人操作）",
+        )
 
     def handle(self, *args, **opts):
         county = County.objects.filter(code=opts["county"]).first()
@@ -47,6 +53,16 @@ class Command(BaseCommand):
             if unit is None:
                 raise CommandError(f"找不到单位“{opts['unit']}”")
         password = os.environ.get("LIANXIN_NEW_PASSWORD") or getpass.getpass("密码：")
+        if opts["reset_password"]:
+            existing = User.objects.filter(county=county, username=opts["username"]).first()
+            if existing is None:
+                raise CommandError(f"找不到账号“{opts['username']}”")
+            try:
+                do_reset_password(existing, new_password=password, acting_user=None)
+            except Refused as exc:
+                raise CommandError(exc.message) from None
+            self.stdout.write(f"已重置账号 {existing.username} 的密码")
+            return
         try:
             user = do_create_user(
                 county=county,
