@@ -11,12 +11,18 @@ from django.db import transaction
 
 from lianxin.audit.services import record
 from lianxin.core.errors import Refused
+from lianxin.core.integrity import refuse_conflicts
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.org.models import Unit
 
 from .choices import REGION_SCOPED, SEPARATED_ADMINS, Role
 from .models import User
+
+ACCOUNT_FIELDS = {
+    "accounts_user_region_staff_have_region": "region",
+    "accounts_user_handler_has_unit": "unit",
+}
 
 
 def _check_scope(county: County, role: str, region: Region | None, unit: Unit | None) -> None:
@@ -65,7 +71,7 @@ def do_create_user(
             validate_password(password)
         except ValidationError as exc:
             raise Refused("密码不符合要求：" + "；".join(exc.messages), field="password") from None
-    with transaction.atomic():
+    with refuse_conflicts(ACCOUNT_FIELDS):
         if User.objects.filter(username=username).exists():
             raise Refused(f"用户名“{username}”已被使用", field="username", status=409)
         user = User(
