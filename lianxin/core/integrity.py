@@ -99,9 +99,10 @@ def _rules() -> tuple[dict[str, _Rule], dict[tuple[str, frozenset[str]], _Rule]]
                 by_columns.setdefault((opts.db_table, columns), rule)
         for field in opts.local_fields:
             if field.unique and not field.primary_key:
-                by_columns.setdefault(
-                    (opts.db_table, frozenset([_column(field)])), _Rule(model, field=field)
-                )
+                rule = _Rule(model, field=field)
+                by_columns.setdefault((opts.db_table, frozenset([_column(field)])), rule)
+                # PostgreSQL's own name for a UNIQUE declared with its column.
+                by_name.setdefault(f"{opts.db_table}_{_column(field)}_key", rule)
     return by_name, by_columns
 
 
@@ -110,7 +111,9 @@ def _violated(exc: IntegrityError) -> _Rule | None:
     diag = getattr(exc.__cause__, "diag", None)
     if diag is not None:  # PostgreSQL (psycopg) names the constraint and its table.
         rule = by_name.get(diag.constraint_name or "")
-        if rule is None and diag.table_name:
+        # A unique=True field added later has a name Django made up: find it by its columns
+        # (23505 = unique_violation; a missing foreign key's detail names columns too).
+        if rule is None and diag.table_name and diag.sqlstate == "23505":
             key = _PG_KEY.search(diag.message_detail or "")
             if key:
                 columns = frozenset(c.strip().strip('"') for c in key["cols"].split(","))
