@@ -248,3 +248,11 @@ def test_it_shows_the_message_beside_the_field_on_the_page(world, login):
     assert response.status_code == 409
     assert response.context["form"].errors["number"] == ["同一户号不能重复登记"]
     assert "同一户号不能重复登记" in response.content.decode()
+
+
+def test_it_refuses_a_hardship_the_household_already_has_open_as_the_constraint_would(world):
+    do_add_hardship(world.household, kind=HardshipKind.DISABILITY, acting_user=None)
+    exc = refused(
+        lambda: do_add_hardship(world.household, kind=HardshipKind.DISABILITY, acting_user=None)
+    )
+    assert (exc.message, exc.field) == ("该户已登记困难类型“残疾”", "hardship")
