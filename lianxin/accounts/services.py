@@ -24,12 +24,18 @@ from django.utils import timezone
 
 from lianxin.audit.services import record
 from lianxin.core.errors import Refused
+from lianxin.core.integrity import refuse_conflicts
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.org.models import Unit
 
 from .choices import REGION_SCOPED, SEPARATED_ADMINS, ProposalKind, ProposalStatus, Role
 from .models import AccountProposal, PasswordHistory, User
+
+ACCOUNT_FIELDS = {
+    "accounts_user_region_staff_have_region": "region",
+    "accounts_user_handler_has_unit": "unit",
+}
 
 
 def _check_scope(county: County, role: str, region: Region | None, unit: Unit | None) -> None:
@@ -134,7 +140,7 @@ def do_create_user(
     )
     if check_password:
         _validate_password(password, user)
-    with transaction.atomic():
+    with refuse_conflicts(ACCOUNT_FIELDS):
         if User.objects.filter(username=username).exists() or _pending_username(username):
             raise Refused(f"用户名“{username}”已被使用", field="username", status=409)
         # Someone else chose this password: its owner changes it at first log-in.
@@ -214,7 +220,7 @@ def do_propose_access_change(
             "系统、安全、审计管理员的角色不能变更；请另行提议新建管理员账号", field="role"
         )
     _check_scope(user.county, role, region, unit)
-    with transaction.atomic():
+    with refuse_conflicts():
         user = User.objects.select_for_update().get(pk=user.pk)
         if AccountProposal.objects.filter(
             username=user.username, status=ProposalStatus.PENDING
@@ -252,7 +258,7 @@ def do_propose_admin(
         raise Refused("用户名不能为空", field="username")
     if len(reason.strip()) < 2:
         raise Refused("请填写事由", field="reason")
-    with transaction.atomic():
+    with refuse_conflicts():
         if (
             User.objects.filter(username=username).exists()
             or AccountProposal.objects.filter(
@@ -304,7 +310,7 @@ def do_approve_proposal(
     """Approve: a new administrator account is made (its generated initial password is returned,
     shown once to the approver, to be changed at first log-in), or an account's role and scope
     take effect. Returns the proposal and the initial password ("" for an access proposal)."""
-    with transaction.atomic():
+    with refuse_conflicts(ACCOUNT_FIELDS):
         # Two approvers clicking at once: the row lock makes the second see it decided.
         proposal = (
             AccountProposal.objects.select_for_update()

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from lianxin.audit.services import record
 from lianxin.core.errors import Refused
+from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
 from lianxin.core.sensitive import unseal
 from lianxin.org.choices import UnitKind
@@ -63,7 +64,7 @@ def _issue(household: Household, acting_user: Any) -> CardToken:
 
 def do_issue_token(household: Household, *, acting_user: Any) -> CardToken:
     """The household's live token, issued now if it has none (idempotent)."""
-    with transaction.atomic():
+    with refuse_conflicts():
         _lock(household)
         token = live_token(household)
         if token is not None:
@@ -85,7 +86,7 @@ def do_reissue_token(household: Household, *, acting_user: Any, reason: str) -> 
     new one issued for the replacement card."""
     _require_writer(acting_user)
     reason = _check_reason(reason)
-    with transaction.atomic():
+    with refuse_conflicts():
         _lock(household)
         old = live_token(household)
         if old is not None:

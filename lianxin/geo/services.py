@@ -11,11 +11,17 @@ from django.db.models.functions import Concat
 
 from lianxin.audit.services import record
 from lianxin.core.errors import Refused
+from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
 from lianxin.lib.names import short_region_name
 
 from .choices import CHILD_LEVEL, ChangeKind, Level
 from .models import County, Region, RegionChange
+
+REGION_FIELDS = {
+    "geo_region_valid_dates": "effective_on",
+    "geo_region_parent_by_level": "parent",
+}
 
 
 def do_create_county(*, code: str, name: str, acting_user: Any = None) -> County:
@@ -63,7 +69,8 @@ def do_create_region(
 ) -> Region:
     """Create a region under its parent and record its creation."""
     _check_parent(level, parent, county)
-    with transaction.atomic():
+    # No look for a duplicate code first: the constraint's message says it all.
+    with refuse_conflicts(REGION_FIELDS):
         region = Region.objects.create(
             county=county,
             parent=parent,
@@ -147,7 +154,7 @@ def do_move_region(
     region: Region, *, new_parent: Region, effective_on: dt.date, acting_user: Any
 ) -> Region:
     """Put a village under another township (or a group under another village)."""
-    with transaction.atomic():
+    with refuse_conflicts(REGION_FIELDS):
         region = Region.objects.select_for_update().get(pk=region.pk)
         _check_parent(region.level, new_parent, region.county)
         if region.parent_id == new_parent.pk:
@@ -187,7 +194,7 @@ def do_merge_regions(
         raise Refused("只能撤并同一层级的两个不同区划", field="into")
     if absorbed.county_id != into.county_id:
         raise Refused("不能跨县撤并", field="into")
-    with transaction.atomic():
+    with refuse_conflicts(REGION_FIELDS):
         absorbed = Region.objects.select_for_update().get(pk=absorbed.pk)
         if absorbed.valid_to is not None:
             raise Refused(f"“{absorbed.short_name}”已于{absorbed.valid_to}撤销", field="absorbed")
@@ -227,7 +234,7 @@ def do_end_region(region: Region, *, effective_on: dt.date, acting_user: Any) ->
     """End a region that holds nothing current (no current children, households, enterprises)."""
     from lianxin.people.models import Enterprise, Household
 
-    with transaction.atomic():
+    with refuse_conflicts(REGION_FIELDS):
         region = Region.objects.select_for_update().get(pk=region.pk)
         if region.valid_to is not None:
             return region

@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from lianxin.audit.services import diff, record, snapshot
 from lianxin.core.errors import Refused
+from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
 from lianxin.core.sensitive import seal_phone
 from lianxin.geo.choices import Level
@@ -44,7 +45,7 @@ def do_create_unit(
         township.level != Level.TOWNSHIP or township.county_id != county.pk
     ):
         raise Refused("所在乡镇必须是本县的乡镇（街道）", field="township")
-    with transaction.atomic():
+    with refuse_conflicts():
         if Unit.objects.filter(county=county, name=name).exists():
             raise Refused(f"同名单位“{name}”已存在", field="name", status=409)
         unit = Unit.objects.create(
@@ -69,7 +70,7 @@ def do_update_unit(unit: Unit, *, acting_user: Any, **fields: Any) -> Unit:
     unknown = set(fields) - set(UNIT_FIELDS) - {"township"}
     if unknown:
         raise Refused("不能修改的字段：" + "、".join(sorted(unknown)))
-    with transaction.atomic():
+    with refuse_conflicts():
         unit = Unit.objects.select_for_update().get(pk=unit.pk)
         before = snapshot(unit, UNIT_FIELDS)
         for key, value in fields.items():
@@ -78,11 +79,10 @@ def do_update_unit(unit: Unit, *, acting_user: Any, **fields: Any) -> Unit:
         changes = diff(before, after)
         if not changes:
             return unit
-        try:
-            with transaction.atomic():
-                unit.save(update_fields=[f.removesuffix("_id") for f in changes])
-        except IntegrityError:
-            raise Refused(f"同名单位“{unit.name}”已存在", field="name", status=409) from None
+        taken = Unit.objects.filter(county_id=unit.county_id, name=unit.name).exclude(pk=unit.pk)
+        if "name" in changes and taken.exists():
+            raise Refused(f"同名单位“{unit.name}”已存在", field="name", status=409)
+        unit.save(update_fields=[f.removesuffix("_id") for f in changes])
         record(actor=acting_user, action="修改单位", target=unit, changes=changes)
         return unit
 
@@ -109,7 +109,7 @@ def do_create_cadre(
     except InvalidValue as exc:
         raise Refused(str(exc), field="phone") from None
     joined_on = joined_on or today()
-    with transaction.atomic():
+    with refuse_conflicts():
         if Cadre.objects.filter(county_id=unit.county_id, staff_no=staff_no).exists():
             raise Refused(f"人员编号“{staff_no}”已存在", field="staff_no", status=409)
         cadre = Cadre.objects.create(
@@ -261,7 +261,7 @@ def do_assign_zone(
 ) -> ResponsibilityZone:
     if village.level != Level.VILLAGE or village.county_id != unit.county_id:
         raise Refused("责任区必须是本县的村（社区）", field="village")
-    with transaction.atomic():
+    with refuse_conflicts():
         existing = ResponsibilityZone.objects.filter(
             unit=unit, village=village, valid_to__isnull=True
         ).first()
@@ -306,7 +306,7 @@ def do_assign_liaison(
         raise Refused(f"{leader.name}不是市级领导", field="leader")
     if township.level != Level.TOWNSHIP or township.county_id != leader.county_id:
         raise Refused("联系对象必须是本县的乡镇（街道）", field="township")
-    with transaction.atomic():
+    with refuse_conflicts():
         existing = LeaderLiaison.objects.filter(
             leader=leader, township=township, valid_to__isnull=True
         ).first()
@@ -404,7 +404,7 @@ def do_bulk_create_cadres(
     if len(county_ids) != 1:
         raise Refused("一批干部只能属于同一个县", field="unit")
     (county_id,) = county_ids
-    with transaction.atomic():
+    with refuse_conflicts():
         taken = set(
             Cadre.objects.filter(
                 county_id=county_id, staff_no__in=[r.staff_no for r in rows]

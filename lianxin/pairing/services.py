@@ -15,6 +15,7 @@ from django.utils import timezone
 from lianxin.accounts.choices import Role
 from lianxin.audit.services import diff, record
 from lianxin.core.errors import Refused
+from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
@@ -42,7 +43,7 @@ def do_pair(
     if cadre.left_on is not None:
         raise Refused(f"{cadre.name}已退出，不能结对", field="cadre")
     valid_from = valid_from or today()
-    with transaction.atomic():
+    with refuse_conflicts():
         # Two people pairing the same household at once: lock it first.
         Household.objects.select_for_update().get(pk=household.pk)
         current = Pairing.objects.filter(household=household, valid_to__isnull=True).first()
@@ -203,6 +204,11 @@ do_unlock = do_unlock_pairing
 
 # A cadre visits each household about monthly: more than this is not a pairing but a list.
 MAX_LOAD_CAP = 100
+# The bounds check names min_load, as _check_bounds does.
+LOAD_FIELDS = {
+    "pairing_pairingpolicy_load_bounds": "min_load",
+    "pairing_unitloadoverride_load_bounds": "min_load",
+}
 
 
 def _check_bounds(min_load: int, max_load: int) -> None:
@@ -260,7 +266,7 @@ def do_set_policy(
         raise Refused("请至少选择一个村（社区）或组", field="regions")
     _check_bounds(min_load, max_load)
     policy_for(county_id)
-    with transaction.atomic():
+    with refuse_conflicts(LOAD_FIELDS):
         # Lock the policy row: an apply running now reads it under the same lock.
         policy = PairingPolicy.objects.select_for_update().get(county_id=county_id)
         before = _policy_snapshot(policy)
@@ -291,7 +297,7 @@ def do_set_unit_override(
     _check_admin(acting_user, unit.county_id)
     _check_bounds(min_load, max_load)
     policy = policy_for(unit.county_id)
-    with transaction.atomic():
+    with refuse_conflicts(LOAD_FIELDS):
         PairingPolicy.objects.select_for_update().get(pk=policy.pk)
         override = UnitLoadOverride.objects.filter(policy=policy, unit=unit).first()
         before = (override.min_load, override.max_load) if override else (None, None)

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from lianxin.audit.services import diff, record, snapshot
 from lianxin.core.errors import Refused
+from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
 from lianxin.core.sensitive import Sealed, seal_id_number, seal_phone, unseal
 from lianxin.geo.choices import Level
@@ -21,6 +22,9 @@ from .choices import HardshipKind, Relation, Trade
 from .models import Enterprise, Household, HouseholdHardship, Resident
 
 HOUSEHOLD_FIELDS = ("number", "region_id", "address")
+# The service's field names where the constraint's own last field is not what the user typed.
+HARDSHIP_FIELD = {"people_householdhardship_unique_open_kind": "hardship"}
+RESIDENT_FIELDS = {"people_resident_one_head": "relation"}
 REVEALABLE = {
     ("people.resident", "id_number"),
     ("people.resident", "phone"),
@@ -53,7 +57,9 @@ def do_create_household(
     number = number.strip()
     if not number:
         raise Refused("户号不能为空", field="number")
-    with transaction.atomic():
+    # The look below answers the common case; two requests passing it at once meet the
+    # constraint, which refuse_conflicts turns into the same 409.
+    with refuse_conflicts():
         if Household.objects.filter(county=county, number=number).exists():
             raise Refused(f"户号“{number}”已登记", field="number", status=409)
         household = Household.objects.create(
@@ -65,7 +71,7 @@ def do_create_household(
             target=household,
             changes=diff({}, {"number": number, "region": region.short_name, "address": address}),
         )
-        for kind in hardships or []:
+        for kind in dict.fromkeys(hardships or []):
             do_add_hardship(
                 household, kind=kind, acting_user=acting_user, valid_from=hardship_since
             )
@@ -80,7 +86,7 @@ def do_update_household(
     region: Region | None = None,
 ) -> Household:
     """Change the address or move the household to another group/village."""
-    with transaction.atomic():
+    with refuse_conflicts():
         household = Household.objects.select_for_update().get(pk=household.pk)
         before = snapshot(household, HOUSEHOLD_FIELDS)
         if address is not None:
@@ -106,12 +112,14 @@ def do_add_hardship(
 ) -> HouseholdHardship:
     if kind not in HardshipKind.values:
         raise Refused(f"无法识别的困难类型“{kind}”", field="hardship")
-    with transaction.atomic():
-        open_one = HouseholdHardship.objects.filter(
+    with refuse_conflicts(HARDSHIP_FIELD):
+        # The same refusal as the constraint's, so the answer does not depend on timing.
+        if HouseholdHardship.objects.filter(
             household=household, kind=kind, valid_to__isnull=True
-        ).first()
-        if open_one:
-            return open_one
+        ).exists():
+            raise Refused(
+                f"该户已登记困难类型“{HardshipKind(kind).label}”", field="hardship", status=409
+            )
         hardship = HouseholdHardship.objects.create(
             county_id=household.county_id,
             household=household,
@@ -189,7 +197,7 @@ def do_create_resident(
     if relation not in Relation.values:
         raise Refused(f"无法识别的与户主关系“{relation}”", field="relation")
     sealed_id, card, sealed_phone = seal_resident_fields(id_number, phone)
-    with transaction.atomic():
+    with refuse_conflicts(RESIDENT_FIELDS):
         existing = (
             Resident.objects.filter(county_id=household.county_id, id_number_hash=sealed_id.hash)
             .select_related("household")
@@ -236,7 +244,8 @@ def do_update_resident(
     phone: str | None = None,
     relation: str | None = None,
 ) -> Resident:
-    with transaction.atomic():
+    # Two residents made head at once pass the head check together; the constraint answers.
+    with refuse_conflicts(RESIDENT_FIELDS):
         resident = Resident.objects.select_for_update().get(pk=resident.pk)
         changes: dict[str, list[Any]] = {}
         fields: list[str] = []
@@ -294,7 +303,7 @@ def do_create_enterprise(
         raise Refused(f"统一社会信用代码：{exc}", field="credit_code") from None
     if trade not in Trade.values:
         raise Refused(f"无法识别的行业门类“{trade}”", field="trade")
-    with transaction.atomic():
+    with refuse_conflicts():
         if Enterprise.objects.filter(county=county, credit_code=code).exists():
             raise Refused(f"统一社会信用代码“{code}”已登记", field="credit_code", status=409)
         enterprise = Enterprise.objects.create(
