@@ -180,8 +180,12 @@ def _iter_csv(stream: IO[bytes], limits: ReadLimits) -> Iterator[tuple[int, list
             row = next(reader)
         except StopIteration:
             break
-        except csv.Error as exc:
-            raise Refused(f"第{number + 1}行无法按 CSV 格式读取：{exc}", field="file") from None
+        except csv.Error:
+            # The csv module's reasons are English: a stray quote or a field past 131,072
+            # characters (both usually a quote left open, swallowing the following lines).
+            raise Refused(
+                f"第{number + 1}行无法按 CSV 格式读取（引号不成对，或单元格过长）", field="file"
+            ) from None
         number += 1
         cells = Cells(_clean(c) for c in row)
         if lines.bad:

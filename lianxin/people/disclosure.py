@@ -21,7 +21,7 @@ from lianxin.audit.services import record
 
 OUTSIDE_SCOPE_MESSAGE = "该身份证号已在其他辖区登记，请联系上级管理员核实"
 # Past the budget: refused, saying neither where nor whether the number is registered.
-WITHHELD_MESSAGE = "该身份证号暂不能在此登记；今日核对次数已用完，请联系上级管理员核实"
+WITHHELD_MESSAGE = "该身份证号暂不能在此登记，请联系上级管理员核实"
 ANSWERED_ACTION = "答复身份证号已在辖区外登记"
 WITHHELD_ACTION = "辖区外登记答复超出每日限额"
 # A day and a bit, so the counter outlives its own day wherever the cache's clock is.
