@@ -94,11 +94,14 @@ def do_start_import(*, acting_user: Any, upload: UploadedFile, data_kind: str, m
     return job
 
 
-def check_upload_size(size: int, limits: ImportLimits) -> None:
-    if size > limits.upload_bytes:
+def check_upload_size(size: int | None, limits: ImportLimits) -> None:
+    """Refuse an upload past the county's size limit (size None: the page stopped receiving
+    it at the limit, so its full size is unknown)."""
+    if size is None or size > limits.upload_bytes:
+        actual = f"（本文件 {size_text(size)}）" if size is not None else ""
         raise Refused(
-            f"文件超过每个文件最多 {size_text(limits.upload_bytes)} 的限制"
-            f"（本文件 {size_text(size)}），请分成几个文件导入",
+            f"文件超过每个文件最多 {size_text(limits.upload_bytes)} 的限制{actual}，"
+            "请分成几个文件导入",
             field="file",
             status=413,
         )

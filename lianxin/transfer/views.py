@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import (
     FileResponse,
     Http404,
@@ -14,6 +15,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from lianxin.core.access import get_visible_or_404
@@ -25,8 +27,13 @@ from . import layouts as L
 from .choices import FileFormat, JobKind, JobStatus
 from .exporters import write_template
 from .forms import ExportForm, ImportForm
-from .models import Job
-from .services import do_fail_stalled_jobs, do_start_export, do_start_import
+from .models import ImportLimits, Job
+from .services import (
+    check_upload_size,
+    do_fail_stalled_jobs,
+    do_start_export,
+    do_start_import,
+)
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -67,13 +74,49 @@ def index(request: HttpRequest) -> HttpResponse:
     return _index(request)
 
 
+class _UploadCap(FileUploadHandler):
+    """Stops receiving an upload once it passes the county's size limit, so a huge file is
+    not written to the server's disk before being refused (the rest of the body is drained)."""
+
+    def __init__(self, request: HttpRequest, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received = start + len(raw_data)
+        if self.received > self.limit:
+            self.request.upload_past_limit = True  # type: ignore[union-attr]
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+@csrf_exempt
 @login_required
 @require_POST
 def start_import(request: HttpRequest) -> HttpResponse:
+    # The cap must be in place before anything reads the body, the CSRF check included: the
+    # check runs in _start_import instead of the middleware.
+    limits = ImportLimits.for_county(request.user.county_id)  # type: ignore[union-attr]
+    request.upload_handlers.insert(0, _UploadCap(request, limits.upload_bytes))
+    return _start_import(request, limits)
+
+
+@csrf_protect
+def _start_import(request: HttpRequest, limits: ImportLimits) -> HttpResponse:
     user = _people_user(request)
     if not user.writes_registry:
         return _index(request, error="您没有导入户籍和企业数据的权限", status=403)
     form = ImportForm(request.POST, request.FILES)
+    if getattr(request, "upload_past_limit", False):
+        try:
+            check_upload_size(None, limits)
+        except Refused as exc:
+            refuse_into(form, exc)
+            return _index(request, import_form=form, status=exc.status)
     if not form.is_valid():
         return _index(request, import_form=form, status=400)
     try:

@@ -193,3 +193,16 @@ def test_it_answers_djangos_own_upload_limits_with_a_400_not_a_500(
     too_many = client.post(reverse("transfer:import"), {f"f{i}": "1" for i in range(20)})
 
     assert too_big.status_code == 400 and too_many.status_code == 400
+
+
+def test_it_still_checks_the_csrf_token_on_the_upload(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.township_staff)
+    data = csv_bytes(RESIDENT_HEADER, good_rows(1))
+
+    response = upload(client, data, "居民.csv")
+
+    assert response.status_code == 403
+    assert not Job.objects.exists()
