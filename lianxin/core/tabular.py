@@ -40,7 +40,7 @@ class FromNumber(str):
     __slots__ = ()
 
 
-class Cells(list):
+class Cells(list[str]):
     """A row's cell texts, and what went wrong reading it: (index of the cell or None, reason).
     A row that could not be read (a byte that is not text in the file's encoding, an over-long
     cell) is still yielded, with its problem, so it is reported like any other bad row."""
@@ -168,7 +168,7 @@ def _decode_problem(cells: list[str], encoding: str) -> tuple[int | None, str]:
     )
 
 
-def _iter_csv(stream: IO[bytes], limits: ReadLimits) -> Iterator[tuple[int, list[str]]]:
+def _iter_csv(stream: IO[bytes], limits: ReadLimits) -> Iterator[tuple[int, Cells]]:
     encoding = _sniff_encoding(stream)
     # A line holds at most some 60 cells of the cell limit, 4 bytes a character, and quotes.
     max_line = limits.cell_chars * 4 * 60 + 4096 if limits.cell_chars else None
@@ -340,7 +340,7 @@ def _open_book(stream: IO[bytes], limits: ReadLimits, *, data_only: bool = True)
     return reader.wb
 
 
-def _iter_xlsx(stream: IO[bytes], limits: ReadLimits) -> Iterator[tuple[int, list[str]]]:
+def _iter_xlsx(stream: IO[bytes], limits: ReadLimits) -> Iterator[tuple[int, Cells]]:
     book = _open_book(stream, limits)
     try:
         sheet = book.worksheets[0]

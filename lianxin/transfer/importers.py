@@ -314,10 +314,10 @@ class _Importer:
         self.regions = _RegionIndex(county, acting_user)
         self.positions = {title: header.index.get(title) for title in self.layout.titles}
         self.titles = {i: title for title, i in header.index.items()}
-        self.text_positions = [
-            (title, self.positions[title])
+        self.text_positions: list[tuple[str, int]] = [
+            (title, i)
             for title in self.layout.text_titles
-            if self.positions[title] is not None
+            if (i := self.positions[title]) is not None
         ]
         # Row numbers of the batch being written, to report them if the write fails.
         self.pending: list[int] = []

@@ -12,7 +12,12 @@ from lianxin.geo.models import County
 from lianxin.transfer.choices import DataKind, ImportMode
 from lianxin.transfer.importers import ImportStopped, import_people
 from lianxin.transfer.models import ImportLimits
-from lianxin.transfer.services import REPORT_HEADER, check_row_count, report_rows
+from lianxin.transfer.services import (
+    REPORT_HEADER,
+    check_row_count,
+    check_upload_size,
+    report_rows,
+)
 
 from ._progress import bar
 
@@ -45,6 +50,7 @@ class Command(BaseCommand):
         # whole-county file.
         limits = ImportLimits.for_county(county.pk)
         try:
+            check_upload_size(path.stat().st_size, limits)
             with path.open("rb") as stream:
                 total = count_data_rows(stream, path.name, limits.read_limits())
                 check_row_count(total, limits)
