@@ -26,11 +26,12 @@ from lianxin.core.views import paginate, query_without_page
 from . import layouts as L
 from .choices import FileFormat, JobKind, JobStatus
 from .exporters import write_template
-from .forms import ExportForm, ImportForm
+from .forms import ExportForm, ImportForm, ImportLimitsForm
 from .models import ImportLimits, Job
 from .services import (
     check_upload_size,
     do_fail_stalled_jobs,
+    do_set_import_limits,
     do_start_export,
     do_start_import,
 )
@@ -252,3 +253,33 @@ def job_report(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404("该任务没有错误报告")
     stem = job.file_name.rsplit(".", 1)[0]
     return _download(job.report, f"{stem}-错误报告.csv")
+
+
+@login_required
+def limits(request: HttpRequest) -> HttpResponse:
+    """The county's import limits, for its system administrator (404 for everyone else)."""
+    user = request.user
+    if not user.manages_accounts:  # type: ignore[union-attr]
+        raise Http404("对象不存在或不在您的权限范围内")
+    current = ImportLimits.for_county(user.county_id)  # type: ignore[union-attr]
+    form = ImportLimitsForm(request.POST or None, limits=current)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            reason = data.pop("reason")
+            try:
+                do_set_import_limits(
+                    county=user.county,  # type: ignore[union-attr]
+                    acting_user=user,
+                    reason=reason,
+                    **data,
+                )
+            except Refused as exc:
+                refuse_into(form, exc)
+                status = exc.status
+            else:
+                return redirect("transfer:limits")
+        else:
+            status = 400
+    return render(request, "transfer/limits.html", {"form": form}, status=status)

@@ -206,3 +206,25 @@ def test_it_still_checks_the_csrf_token_on_the_upload(world):
 
     assert response.status_code == 403
     assert not Job.objects.exists()
+
+
+def test_the_system_administrator_sets_the_limits_on_a_page(world, login):
+    client = login(world.system_admin)
+    page = client.get(reverse("transfer:limits"))
+    assert page.status_code == 200 and 'value="200000"' in page.content.decode()
+    values = {
+        name: getattr(ImportLimits.for_county(world.county.pk), name)
+        for name in ImportLimits.FIELDS
+    }
+
+    response = client.post(
+        reverse("transfer:limits"), {**values, "rows": 30000, "reason": "按村导入"}
+    )
+
+    assert response.status_code == 302
+    assert ImportLimits.for_county(world.county.pk).rows == 30000
+    assert AuditEntry.objects.get(action="修改导入限制").reason == "按村导入"
+    bad = client.post(reverse("transfer:limits"), {**values, "cell_chars": 5})
+    assert bad.status_code == 400
+    for persona in ("city_admin", "township_staff", "security_admin"):
+        assert login(getattr(world, persona)).get(reverse("transfer:limits")).status_code == 404
