@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import (
     FileResponse,
@@ -101,8 +102,17 @@ class _UploadCap(FileUploadHandler):
 def start_import(request: HttpRequest) -> HttpResponse:
     # The cap must be in place before anything reads the body, the CSRF check included: the
     # check runs in _start_import instead of the middleware.
+    _people_user(request)
     limits = ImportLimits.for_county(request.user.county_id)  # type: ignore[union-attr]
     request.upload_handlers.insert(0, _UploadCap(request, limits.upload_bytes))
+    try:
+        # Parsed here, under the cap; Django's own limits (DATA_UPLOAD_MAX_MEMORY_SIZE, the
+        # numbers of fields and files) answer the page with a message, not a bare 400.
+        request.POST, request.FILES  # noqa: B018
+    except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+        return _index(
+            request, error="提交的内容超过服务器允许的大小或字段数量，请只上传一个文件", status=400
+        )
     return _start_import(request, limits)
 
 

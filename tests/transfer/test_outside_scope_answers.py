@@ -86,6 +86,8 @@ def test_the_budget_is_per_account(world, elsewhere):
         acting_user=world.township_staff,
     )
     assert [e.reason for e in other.errors] == [OUTSIDE_SCOPE_MESSAGE]
+    answered = AuditEntry.objects.get(action=ANSWERED_ACTION, actor=world.township_staff)
+    assert answered.changes["answers"] == [None, 1]
 
 
 def test_the_create_form_spends_the_same_budget_and_its_audit_survives_the_refusal(
