@@ -64,7 +64,7 @@ class ReadLimits:
 
 NO_LIMITS = ReadLimits()
 # A real .xlsx compresses its XML 5–20 times; deflate cannot go past ~1,030.
-MAX_COMPRESSION_RATIO = 100
+MAX_COMPRESSION_RATIO = 200
 # Members smaller than this are not judged by their ratio (tiny files compress oddly).
 RATIO_MIN_BYTES = 1 << 20
 # The shared-strings table is held in memory whole (openpyxl reads it at open): it gets a
@@ -187,7 +187,7 @@ def _iter_csv(stream: IO[bytes], limits: ReadLimits) -> Iterator[tuple[int, Cell
                 f"第{number + 1}行无法按 CSV 格式读取（引号不成对，或单元格过长）", field="file"
             ) from None
         number += 1
-        cells = Cells(_clean(c) for c in row)
+        cells = Cells([_clean(c) for c in row])
         if lines.bad:
             cells.problem = _decode_problem(cells, encoding)
             lines.bad = False
@@ -345,7 +345,7 @@ def _iter_xlsx(stream: IO[bytes], limits: ReadLimits) -> Iterator[tuple[int, Cel
     try:
         sheet = book.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, Cells(_clean(c) for c in row)
+            yield number, Cells([_clean(c) for c in row])
     finally:
         book.close()
 
@@ -367,7 +367,11 @@ def iter_rows(
         data_rows += 1
         if limits.rows is not None and data_rows > limits.rows:
             raise Refused(rows_limit_message(limits.rows), field="file")
-        if limits.cell_chars is not None and cells.problem is None:
+        if (
+            limits.cell_chars is not None
+            and cells.problem is None
+            and max(map(len, cells), default=0) > limits.cell_chars
+        ):
             for i, cell in enumerate(cells):
                 if len(cell) > limits.cell_chars:
                     cells[i] = ""
