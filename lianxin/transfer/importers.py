@@ -1082,7 +1082,7 @@ def _stop(importer: _Importer, tracked: _Tracked, exc: Exception, file_name: str
         result._zero_writes()
         result.saved = False
     else:
-        result.saved = result.wrote_anything or result.unchanged > 0
+        result.saved = result.wrote_anything
     result.errors.sort(key=lambda e: e.row)
     with transaction.atomic():
         _audit(result, importer.county, importer.acting_user, file_name)
