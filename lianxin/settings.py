@@ -198,6 +198,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # set this to run them inline so a request returns after the job is done.
 LIANXIN_JOBS_INLINE = env_bool("LIANXIN_JOBS_INLINE", False)
 LIANXIN_PAGE_SIZE = env_int("LIANXIN_PAGE_SIZE", 50)
+# How many times a day one account may be told an ID number is registered outside its scope
+# (a duplicate refused on import or create); past it the refusal no longer says so. Audited.
+LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY = env_int("LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY", 50)
 
 # 连心卡: the CJK font embedded in the PDF (Debian fonts-wqy-microhei by default), the public
 # base URL the QR codes point at (empty: taken from the request), and the public page's rate limit.

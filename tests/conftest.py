@@ -1,6 +1,15 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import build_world
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Rate-limit and answer-budget counters live in the process-wide cache: none carries over.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from lianxin.lib.errors import InvalidValue
 from lianxin.lib.pinyin import initials
 from lianxin.lib.uscc import validate as validate_credit_code
 
+from . import disclosure
 from .choices import HardshipKind, Relation, Trade
 from .models import Enterprise, Household, HouseholdHardship, Resident
 
@@ -166,7 +167,24 @@ def _duplicate_message(existing: Resident, acting_user: Any) -> str:
             f"该身份证号已登记：{existing.name}（户号 {existing.household.number}，"
             f"{existing.household.region}）"
         )
-    return "该身份证号已在其他辖区登记，请联系上级管理员核实"
+    return disclosure.OUTSIDE_SCOPE_MESSAGE
+
+
+def _refuse_if_registered_outside(county_id: int, id_hash: str, acting_user: Any) -> None:
+    """An ID number registered outside the user's scope: refused before the create's
+    transaction, so the budgeted answer's audit row (disclosure.py) is not rolled back with
+    the refusal. The check inside the transaction still catches a record made meanwhile."""
+    if acting_user is None:
+        return
+    outside = (
+        Resident.objects.filter(county_id=county_id, id_number_hash=id_hash)
+        .exclude(pk__in=Resident.objects.visible_to(acting_user).values("pk"))
+        .exists()
+    )
+    if outside:
+        shown = disclosure.answer_outside_scope(acting_user, count=1)
+        message = disclosure.OUTSIDE_SCOPE_MESSAGE if shown else disclosure.WITHHELD_MESSAGE
+        raise Refused(message, field="id_number", status=409)
 
 
 def seal_resident_fields(id_number: str, phone: str) -> tuple[Sealed, Any, Sealed]:
@@ -197,6 +215,7 @@ def do_create_resident(
     if relation not in Relation.values:
         raise Refused(f"无法识别的与户主关系“{relation}”", field="relation")
     sealed_id, card, sealed_phone = seal_resident_fields(id_number, phone)
+    _refuse_if_registered_outside(household.county_id, sealed_id.hash, acting_user)
     with refuse_conflicts(RESIDENT_FIELDS):
         existing = (
             Resident.objects.filter(county_id=household.county_id, id_number_hash=sealed_id.hash)

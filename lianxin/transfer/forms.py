@@ -10,6 +10,7 @@ from lianxin.geo.models import Region
 from lianxin.people.choices import HardshipKind
 
 from .choices import DataKind, FileFormat, ImportMode
+from .models import ImportLimits
 from .services import township_and_village_choices
 
 
@@ -52,3 +53,17 @@ class ExportForm(forms.Form):
         if not user.can_reveal:
             del self.fields["full"]
             del self.fields["reason"]
+
+
+class ImportLimitsForm(forms.Form):
+    """The county's import limits, one field per ImportLimits.FIELDS entry, and a reason."""
+
+    reason = forms.CharField(label="修改事由（记入审计日志）", max_length=200, required=False)
+
+    def __init__(self, *args: Any, limits: ImportLimits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields = {
+            name: forms.IntegerField(label=label, min_value=smallest, initial=getattr(limits, name))
+            for name, (label, smallest) in ImportLimits.FIELDS.items()
+        }
+        self.fields = {**fields, "reason": self.fields["reason"]}

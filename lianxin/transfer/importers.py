@@ -7,11 +7,12 @@ changes nothing."""
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
@@ -20,18 +21,21 @@ from lianxin.audit.services import record
 from lianxin.core.errors import Refused
 from lianxin.core.models import today
 from lianxin.core.sensitive import Sealed, seal_id_number, seal_phone
-from lianxin.core.tabular import Header
+from lianxin.core.tabular import FromNumber, Header
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.lib.errors import InvalidValue
 from lianxin.lib.names import short_region_name
 from lianxin.lib.pinyin import initials
 from lianxin.lib.uscc import validate as validate_credit_code
+from lianxin.people import disclosure
 from lianxin.people.choices import HardshipKind, Relation
 from lianxin.people.models import Enterprise, Household, HouseholdHardship, Resident
 
 from . import layouts as L
 from .choices import DataKind, ImportMode
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 AUDIT_ACTIONS = {DataKind.RESIDENTS: "批量导入居民", DataKind.ENTERPRISES: "批量导入企业"}
@@ -65,10 +69,21 @@ class ImportResult:
     enterprises_created: int = 0
     enterprises_updated: int = 0
     unchanged: int = 0
+    # Bad rows past the errors-kept limit: counted, not listed (their reasons not kept).
+    bad_rows_not_listed: int = 0
     # False when mode "all" found bad rows and rolled everything back.
     saved: bool = False
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    # The first `errors_kept` bad rows keep their reasons (None: all of them).
+    errors_kept: int | None = None
+    # Error entries of the bad rows not listed, for the job's error total.
+    errors_not_listed: int = 0
+    # Why the import stopped before the end of its file ("" when it read the file through).
+    stopped: str = ""
+    # Out-of-scope ID-number answers given and withheld past the daily budget (disclosure.py).
+    outside_shown: int = 0
+    outside_withheld: int = 0
 
     WRITE_COUNTS = (
         "households_created",
@@ -94,6 +109,9 @@ class ImportResult:
                 "residents_updated",
             }
         )
+        if not self.bad_rows_not_listed:
+            skip.add("bad_rows_not_listed")
+        skip |= {"errors_kept", "errors_not_listed", "outside_shown", "outside_withheld"}
         return {
             f.name: getattr(self, f.name)
             for f in fields(self)
@@ -102,13 +120,31 @@ class ImportResult:
             and f.name not in skip
         }
 
+    @property
+    def error_total(self) -> int:
+        """Error entries, listed or not."""
+        return len(self.errors) + self.errors_not_listed
+
+    @property
+    def wrote_anything(self) -> bool:
+        return any(getattr(self, name) for name in self.WRITE_COUNTS if name != "unchanged")
+
     def summary(self) -> str:
         from .models import COUNT_LABELS
 
         parts = [f"{COUNT_LABELS[k]} {v}" for k, v in self.counts().items()]
         text = "，".join(parts)
-        if self.mode == ImportMode.ALL and self.bad_rows:
+        if self.stopped:
+            text = f"导入中途停止：{self.stopped}。" + (
+                f"停止前已保存：{text}" if self.saved else f"本次未保存任何数据（{text}）"
+            )
+        elif self.mode == ImportMode.ALL and self.bad_rows:
             text += "。发现错误行，按“全部正确才保存”方式，本次未保存任何数据"
+        if self.bad_rows_not_listed:
+            text += (
+                f"。错误行只列出前 {self.errors_kept:,} 行（错误报告的限制），"
+                f"另有 {self.bad_rows_not_listed:,} 行错误未列出"
+            )
         return text
 
     def _zero_writes(self) -> None:
@@ -277,6 +313,12 @@ class _Importer:
         self.result = result
         self.regions = _RegionIndex(county, acting_user)
         self.positions = {title: header.index.get(title) for title in self.layout.titles}
+        self.titles = {i: title for title, i in header.index.items()}
+        self.text_positions: list[tuple[str, int]] = [
+            (title, i)
+            for title in self.layout.text_titles
+            if (i := self.positions[title]) is not None
+        ]
         # Row numbers of the batch being written, to report them if the write fails.
         self.pending: list[int] = []
 
@@ -286,9 +328,32 @@ class _Importer:
             out[title] = cells[i] if i is not None and i < len(cells) else ""
         return out
 
+    def unreadable(self, cells: list[str]) -> list[tuple[str, str]]:
+        """Why a row cannot be read at all: a cell the reader could not decode or that is
+        past the cell limit, a text-only cell that arrived as a number (its digits are gone,
+        so it is refused, never converted back). Such a row is not parsed further."""
+        problem = getattr(cells, "problem", None)
+        if problem is not None:
+            index, reason = problem
+            return [(self.titles.get(index, "") if index is not None else "", reason)]
+        errors = []
+        for title, i in self.text_positions:
+            value = cells[i] if i < len(cells) else ""
+            if isinstance(value, FromNumber) or L.is_excel_number(value):
+                errors.append((title, L.NUMBER_CELL_MESSAGE))
+        return errors
+
     def fail(self, row: int, errors: Iterable[tuple[str, str]]) -> None:
-        self.result.bad_rows += 1
-        self.result.errors.extend(RowError(row, column, reason) for column, reason in errors)
+        result = self.result
+        result.bad_rows += 1
+        listed = result.bad_rows - result.bad_rows_not_listed
+        if result.errors_kept is not None and listed > result.errors_kept:
+            # Past the limit only the count is kept: a million bad rows must not become a
+            # million reasons in memory and a 190 MB report.
+            result.bad_rows_not_listed += 1
+            result.errors_not_listed += sum(1 for _ in errors)
+            return
+        result.errors.extend(RowError(row, column, reason) for column, reason in errors)
 
     def process(self, batch: list[tuple[int, list[str]]], *, write: bool) -> None:
         raise NotImplementedError
@@ -497,7 +562,10 @@ class _ResidentImporter(_Importer):
         rows: list[_ResidentRow] = []
         for number, cells in batch:
             self.result.rows_read += 1
-            parsed, errors = self._parse(number, cells)
+            errors = self.unreadable(cells)
+            parsed = None
+            if not errors:
+                parsed, errors = self._parse(number, cells)
             if errors:
                 self.fail(number, errors)
             else:
@@ -543,6 +611,24 @@ class _ResidentImporter(_Importer):
         ).values_list("household_id", "kind"):
             open_kinds.setdefault(household_id, set()).add(kind)
 
+        # Registered outside the user's scope: answered within the account's daily budget
+        # (people/disclosure.py); the audit rows are written when the import ends.
+        outside = sum(
+            1
+            for r in rows
+            if (existing := residents.get(r.sealed_id.hash)) is not None
+            and existing["household__number"] != r.number
+            and not self._sees(
+                (
+                    existing["household__township_id"],
+                    existing["household__village_id"],
+                    existing["household__region_id"],
+                )
+            )
+        )
+        may_say = disclosure.spend(self.acting_user, outside)
+        self.result.outside_shown += may_say
+        self.result.outside_withheld += outside - may_say
         accepted: list[_ResidentRow] = []
         for r in rows:
             errors = []
@@ -562,8 +648,11 @@ class _ResidentImporter(_Importer):
                         f"该身份证号已登记在户号“{existing['household__number']}”"
                         f"（{existing['name']}），不能在两户重复登记"
                     )
+                elif may_say:
+                    may_say -= 1
+                    reason = disclosure.OUTSIDE_SCOPE_MESSAGE
                 else:
-                    reason = "该身份证号已在其他辖区登记，请联系上级管理员核实"
+                    reason = disclosure.WITHHELD_MESSAGE
                 errors.append((L.ID_NUMBER, reason))
             if r.relation == Relation.HEAD and household is not None:
                 head = heads.get(household["id"])
@@ -763,7 +852,10 @@ class _EnterpriseImporter(_Importer):
         rows: list[_EnterpriseRow] = []
         for number, cells in batch:
             self.result.rows_read += 1
-            parsed, errors = self._parse(number, cells)
+            errors = self.unreadable(cells)
+            parsed = None
+            if not errors:
+                parsed, errors = self._parse(number, cells)
             if errors:
                 self.fail(number, errors)
             else:
@@ -871,7 +963,11 @@ def _batches(
     """Lists of at most `size` rows, pulled from the source only as each batch is needed.
     Rows whose cells are all blank (stray formatting in a spreadsheet) are skipped."""
     while True:
-        batch = [r for r in itertools.islice(rows, size) if "".join(r[1]).strip()]
+        batch = [
+            r
+            for r in itertools.islice(rows, size)
+            if "".join(r[1]).strip() or getattr(r[1], "problem", None) is not None
+        ]
         if not batch:
             # islice came back empty only at the end; a batch of blank rows just continues.
             peek = next(rows, None)
@@ -880,6 +976,31 @@ def _batches(
             rows = itertools.chain([peek], rows)
             continue
         yield batch
+
+
+class ImportStopped(Refused):
+    """An import that stopped before the end of its file (a limit, a crash, a conflict):
+    `result` says what it saved; the audit row saying so is already written."""
+
+    def __init__(self, message: str, result: ImportResult, status: int = 400):
+        super().__init__(message, field="file", status=status)
+        self.result = result
+
+
+class _Tracked:
+    """The source's rows, remembering the last row number pulled (where a stop happened)."""
+
+    def __init__(self, rows: Iterator[tuple[int, list[str]]]):
+        self.rows = rows
+        self.last = 1
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> tuple[int, list[str]]:
+        number, cells = next(self.rows)
+        self.last = number
+        return number, cells
 
 
 def import_people(
@@ -892,10 +1013,16 @@ def import_people(
     progress: Callable[[int], Any] | None = None,
     file_name: str = "",
     batch_size: int = BATCH_SIZE,
+    errors_kept: int | None = None,
 ) -> ImportResult:
     """Import households/residents or enterprises from rows (header first), as
     `lianxin.core.tabular.iter_rows` yields them. Mode "all" saves nothing when any row is bad;
-    mode "good" saves the good rows batch by batch. Every bad row is in `errors`."""
+    mode "good" saves the good rows batch by batch. The first `errors_kept` bad rows (all when
+    None) are in `errors` with their reasons, the rest only counted.
+
+    An import that stops before the end of its file (the reader refusing it past a limit, a
+    conflict, any exception) raises ImportStopped after writing an audit row with what it
+    saved: nothing in mode "all", the batches written before the stop in mode "good"."""
     if kind not in IMPORTERS:
         raise Refused(f"无法识别的导入数据类型“{kind}”", field="kind")
     if mode not in ImportMode.values:
@@ -912,15 +1039,54 @@ def import_people(
         raise Refused("文件为空：第一行应为表头（请下载模板对照）", field="file") from None
     layout = L.LAYOUTS[kind]
     header = Header(header_cells, layout.required, layout.titles)
-    result = ImportResult(kind=kind, mode=mode, ignored_columns=header.unknown)
+    result = ImportResult(
+        kind=kind, mode=mode, ignored_columns=header.unknown, errors_kept=errors_kept
+    )
     importer = IMPORTERS[kind](county=county, header=header, acting_user=acting_user, result=result)
-    with _import_cache():
-        if mode == ImportMode.ALL:
-            _import_all(importer, rows, batch_size, progress, file_name)
-        else:
-            _import_good(importer, rows, batch_size, progress, file_name)
+    tracked = _Tracked(rows)
+    try:
+        with _import_cache():
+            if mode == ImportMode.ALL:
+                _import_all(importer, tracked, batch_size, progress, file_name)
+            else:
+                _import_good(importer, tracked, batch_size, progress, file_name)
+    except Exception as exc:
+        _stop(importer, tracked, exc, file_name)
+    finally:
+        # Given whether the import saved, stopped or rolled back: the answers were shown.
+        disclosure.record_answers(
+            acting_user,
+            shown=result.outside_shown,
+            withheld=result.outside_withheld,
+            label=file_name or "（程序生成的数据）",
+        )
     result.errors.sort(key=lambda e: e.row)
     return result
+
+
+def _stop(importer: _Importer, tracked: _Tracked, exc: Exception, file_name: str) -> NoReturn:
+    """Leave the audit row of an import that did not reach the end of its file, then raise
+    ImportStopped. Mode "all" rolled everything back; mode "good" keeps its written batches
+    (their counts are added only once a batch's transaction has committed)."""
+    result = importer.result
+    status = exc.status if isinstance(exc, Refused) else 500
+    if isinstance(exc, IntegrityError):
+        reason, status = "保存时与同时进行的其他修改冲突，请重新导入", 409
+    elif isinstance(exc, Refused):
+        reason = exc.message
+    else:
+        logger.error("import of %s stopped", file_name or "rows", exc_info=exc)
+        reason = f"导入出错（{exc.__class__.__name__}），请联系系统管理员查看日志"
+    result.stopped = f"{reason}（读到第{tracked.last}行时停止）"
+    if result.mode == ImportMode.ALL:
+        result._zero_writes()
+        result.saved = False
+    else:
+        result.saved = result.wrote_anything
+    result.errors.sort(key=lambda e: e.row)
+    with transaction.atomic():
+        _audit(result, importer.county, importer.acting_user, file_name)
+    raise ImportStopped(result.summary(), result, status=status) from exc
 
 
 # SQLite's default page cache is 2 MB; a county's resident table has indexes on random keys
@@ -947,6 +1113,10 @@ def _import_cache() -> Iterator[None]:
 
 
 def _audit(result: ImportResult, county: County, acting_user: Any, file_name: str) -> None:
+    changes: dict[str, Any] = {key: [None, value] for key, value in result.counts().items()}
+    if result.stopped:
+        changes["stopped"] = [None, result.stopped]
+        changes["saved"] = [None, result.saved]
     record(
         actor=acting_user,
         action=AUDIT_ACTIONS[DataKind(result.kind)],
@@ -955,33 +1125,25 @@ def _audit(result: ImportResult, county: County, acting_user: Any, file_name: st
         if result.kind == DataKind.ENTERPRISES
         else "people.household",
         target_label=file_name or "（程序生成的数据）",
-        changes={key: [None, value] for key, value in result.counts().items()},
+        changes=changes,
     )
 
 
 def _import_all(importer: _Importer, rows, batch_size, progress, file_name) -> None:
     result = importer.result
-    try:
-        with transaction.atomic():
-            for batch in _batches(rows, batch_size):
-                # After the first bad row nothing will be kept: only validate the rest, so every
-                # bad row is still reported, without the cost of writing rows to roll back.
-                importer.process(batch, write=not result.errors)
-                if progress:
-                    progress(len(batch))
-            if result.errors:
-                transaction.set_rollback(True)
-                result._zero_writes()
-                return
-            _audit(result, importer.county, importer.acting_user, file_name)
-            result.saved = True
-    except IntegrityError as exc:
-        # Only another user's change landing between our lookup and our insert gets here.
-        raise Refused(
-            f"保存时与同时进行的其他修改冲突（{exc}），本次未保存任何数据，请重新导入",
-            field="file",
-            status=409,
-        ) from None
+    with transaction.atomic():
+        for batch in _batches(rows, batch_size):
+            # After the first bad row nothing will be kept: only validate the rest, so every
+            # bad row is still reported, without the cost of writing rows to roll back.
+            importer.process(batch, write=not result.bad_rows)
+            if progress:
+                progress(len(batch))
+        if result.bad_rows:
+            transaction.set_rollback(True)
+            result._zero_writes()
+            return
+        _audit(result, importer.county, importer.acting_user, file_name)
+        result.saved = True
 
 
 def _import_good(importer: _Importer, rows, batch_size, progress, file_name) -> None:
@@ -998,6 +1160,6 @@ def _import_good(importer: _Importer, rows, batch_size, progress, file_name) -> 
                 importer.fail(row, [("", "保存时与同时进行的其他修改冲突，本行未保存，请重新导入")])
         if progress:
             progress(len(batch))
+    result.saved = True
     with transaction.atomic():
         _audit(result, importer.county, importer.acting_user, file_name)
-    result.saved = True

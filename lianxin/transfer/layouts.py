@@ -29,6 +29,16 @@ ENTERPRISE_NAME = "企业名称"
 TRADE = "行业门类"
 ENTERPRISE_ADDRESS = "地址"
 
+NUMBER_CELL_MESSAGE = "该单元格被 Excel 存成了数字，请把这一列设为文本后重新填写"
+# What Excel writes into a .csv for a number it shows in scientific notation (5.10184E+17).
+_EXCEL_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
+
+
+def is_excel_number(text: str) -> bool:
+    """Whether a .csv cell is a number Excel wrote in scientific notation: its digits are lost."""
+    return _EXCEL_NUMBER.fullmatch(text.strip()) is not None
+
+
 # Several hardship kinds share one cell, joined by 、 (other common separators accepted).
 HARDSHIP_JOINER = "、"
 _HARDSHIP_SPLIT = re.compile(r"[、,，;；/\s]+")
@@ -43,7 +53,9 @@ class Column:
     note: str = ""
     example: str = ""
     width: int = 14
-    # Text columns Excel would otherwise turn into numbers (and lose digits of ID numbers).
+    # Text-only columns: Excel would turn them into numbers and lose digits (it keeps 15), so a
+    # cell that arrives as a number is refused, never converted back (NUMBER_CELL_MESSAGE), and
+    # the template formats the column as text ("@").
     text: bool = False
 
 
@@ -62,6 +74,11 @@ class Layout:
     @property
     def required(self) -> list[str]:
         return [c.title for c in self.columns if c.required]
+
+    @property
+    def text_titles(self) -> list[str]:
+        """The text-only columns: a cell there that is a number is refused."""
+        return [c.title for c in self.columns if c.text]
 
     def template_header(self) -> list[str]:
         """The header row of the template: required columns marked with a leading *."""

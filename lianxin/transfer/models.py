@@ -10,8 +10,18 @@ from django.db import models
 from django.utils import timezone
 
 from lianxin.core.models import CountyOwned
+from lianxin.core.tabular import ReadLimits
 
 from .choices import DataKind, ImportMode, JobKind, JobStatus
+
+# Defaults of ImportLimits, sized for a county of ~670,000 residents whose offices import a
+# township at a time (~30,000 rows; the largest township under 100,000): a 200,000-row .csv
+# is some 25 MB, an .xlsx some 10 MB zipped and 120 MB unpacked (openpyxl's inline strings).
+DEFAULT_UPLOAD_BYTES = 50 * 1024 * 1024
+DEFAULT_ROWS = 200_000
+DEFAULT_CELL_CHARS = 1_000
+DEFAULT_UNPACKED_BYTES = 256 * 1024 * 1024
+DEFAULT_ERRORS_KEPT = 10_000
 
 # Labels of the counts an import or export leaves in Job.counts, in display order.
 COUNT_LABELS = {
@@ -25,6 +35,7 @@ COUNT_LABELS = {
     "enterprises_created": "新建企业",
     "enterprises_updated": "更新企业",
     "unchanged": "未变",
+    "bad_rows_not_listed": "未列出的错误行",
     "rows_written": "导出行数",
 }
 # A running job whose progress has not moved for this long died with its process.
@@ -140,3 +151,59 @@ class Job(CountyOwned):
         return [
             (label, self.counts[key]) for key, label in COUNT_LABELS.items() if key in self.counts
         ]
+
+
+class ImportLimits(models.Model):
+    """What one import may do in a county; a county without a row has the defaults. Changed
+    only through transfer.services.do_set_import_limits (audited)."""
+
+    county = models.OneToOneField(
+        "geo.County", on_delete=models.CASCADE, related_name="+", verbose_name="县（市、区）"
+    )
+    upload_bytes = models.PositiveBigIntegerField(
+        "每个文件最大字节数", default=DEFAULT_UPLOAD_BYTES
+    )
+    rows = models.PositiveIntegerField("每个文件最多行数", default=DEFAULT_ROWS)
+    cell_chars = models.PositiveIntegerField("每格最多字符数", default=DEFAULT_CELL_CHARS)
+    unpacked_bytes = models.PositiveBigIntegerField(
+        "Excel 文件解压后最大字节数", default=DEFAULT_UNPACKED_BYTES
+    )
+    errors_kept = models.PositiveIntegerField("错误报告最多列出行数", default=DEFAULT_ERRORS_KEPT)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    # Field name → (label, smallest sensible value): the do_* service refuses values below it.
+    FIELDS = {
+        "upload_bytes": ("每个文件最大字节数", 1024),
+        "rows": ("每个文件最多行数", 1),
+        "cell_chars": ("每格最多字符数", 200),
+        "unpacked_bytes": ("Excel 文件解压后最大字节数", 64 * 1024),
+        "errors_kept": ("错误报告最多列出行数", 1),
+    }
+
+    class Meta:
+        verbose_name = "导入限制"
+        verbose_name_plural = "导入限制"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(upload_bytes__gte=1024)
+                & models.Q(rows__gte=1)
+                & models.Q(cell_chars__gte=200)
+                & models.Q(unpacked_bytes__gte=64 * 1024)
+                & models.Q(errors_kept__gte=1),
+                name="%(app_label)s_%(class)s_positive",
+                violation_error_message="导入限制的数值过小",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county_id} 的导入限制"
+
+    @classmethod
+    def for_county(cls, county_id: int) -> ImportLimits:
+        """The county's limits, or an unsaved row holding the defaults."""
+        return cls.objects.filter(county_id=county_id).first() or cls(county_id=county_id)
+
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(
+            rows=self.rows, cell_chars=self.cell_chars, unpacked_bytes=self.unpacked_bytes
+        )

@@ -14,21 +14,32 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.utils import timezone
 
+from lianxin.accounts.choices import Role
+from lianxin.audit.services import record
 from lianxin.core.background import start_after_commit
 from lianxin.core.context import acting_from
 from lianxin.core.errors import Refused
-from lianxin.core.tabular import SUPPORTED, count_data_rows, iter_rows, write_rows
+from lianxin.core.tabular import (
+    SUPPORTED,
+    count_data_rows,
+    figure,
+    iter_rows,
+    rows_limit_message,
+    size_text,
+    write_rows,
+)
 from lianxin.geo.choices import Level
-from lianxin.geo.models import Region
+from lianxin.geo.models import County, Region
 from lianxin.people.choices import HardshipKind
 
 from . import layouts as L
 from .choices import DataKind, FileFormat, ImportMode, JobKind, JobStatus
 from .exporters import ExportFilters, check_full_export, export_people
-from .importers import ImportResult, import_people
-from .models import Job
+from .importers import ImportResult, ImportStopped, import_people
+from .models import ImportLimits, Job
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +69,8 @@ def do_start_import(*, acting_user: Any, upload: UploadedFile, data_kind: str, m
     suffix = _suffix(file_name)
     if not upload.size:
         raise Refused("上传的文件是空的", field="file")
+    limits = ImportLimits.for_county(acting_user.county_id)
+    check_upload_size(upload.size, limits)
     job = Job(
         county_id=acting_user.county_id,
         kind=JobKind.IMPORT,
@@ -68,11 +81,78 @@ def do_start_import(*, acting_user: Any, upload: UploadedFile, data_kind: str, m
     )
     # Stored under a generated name: the office's file name is only shown, never used as a path.
     job.source.save(f"{uuid.uuid4().hex}{suffix}", upload, save=False)
-    with job.source.open("rb") as stream:
-        job.rows_total = count_data_rows(stream, file_name)
+    try:
+        with job.source.open("rb") as stream:
+            # Refused here when the zip's directory already says the file is past a limit.
+            job.rows_total = count_data_rows(stream, file_name, limits.read_limits())
+        check_row_count(job.rows_total, limits)
+    except Refused:
+        job.source.delete(save=False)
+        raise
     job.save()
     start_job(job)
     return job
+
+
+def check_upload_size(size: int | None, limits: ImportLimits) -> None:
+    """Refuse an upload past the county's size limit (size None: the page stopped receiving
+    it at the limit, so its full size is unknown)."""
+    if size is None or size > limits.upload_bytes:
+        actual = f"（本文件 {size_text(size)}）" if size is not None else ""
+        raise Refused(
+            f"文件超过每个文件最多 {size_text(limits.upload_bytes)} 的限制{actual}，"
+            "请分成几个文件导入",
+            field="file",
+            status=413,
+        )
+
+
+def check_row_count(rows: int | None, limits: ImportLimits) -> None:
+    """Refuse up front when the file says it has too many rows (the reader still counts)."""
+    if rows is not None and rows > limits.rows:
+        raise Refused(rows_limit_message(limits.rows), field="file", status=413)
+
+
+def do_set_import_limits(
+    *, county: County, acting_user: Any, reason: str = "", **values: int
+) -> ImportLimits:
+    """Change what one import may do in the county (ImportLimits.FIELDS); audited.
+
+    The system administrator sets them on the page; the operator (acting_user None) from the
+    command line, e.g. to raise the rows per file for a whole-county import."""
+    if acting_user is not None and (
+        acting_user.role != Role.SYSTEM_ADMIN or acting_user.county_id != county.pk
+    ):
+        raise Refused("只有本县的系统管理员可以修改导入限制", status=403)
+    unknown = set(values) - set(ImportLimits.FIELDS)
+    if unknown:
+        raise Refused(f"无法识别的导入限制：{'、'.join(sorted(unknown))}", field="limits")
+    for name, value in values.items():
+        label, smallest = ImportLimits.FIELDS[name]
+        if not isinstance(value, int) or value < smallest:
+            raise Refused(f"{label}不能小于 {figure(smallest)}", field=name)
+    with transaction.atomic():
+        limits, _ = ImportLimits.objects.select_for_update().get_or_create(county=county)
+        changes = {
+            name: [getattr(limits, name), value]
+            for name, value in values.items()
+            if getattr(limits, name) != value
+        }
+        if not changes:
+            return limits
+        for name, value in values.items():
+            setattr(limits, name, value)
+        limits.save()
+        record(
+            actor=acting_user,
+            action="修改导入限制",
+            target=limits,
+            county_id=county.pk,
+            target_label=f"{county.name}导入限制",
+            changes=changes,
+            reason=reason,
+        )
+        return limits
 
 
 def do_start_export(
@@ -192,27 +272,45 @@ def _fail(job: Job, message: str) -> None:
 
 
 def _run_import(job: Job, progress: _ProgressFile) -> None:
-    with job.source.open("rb") as stream:
-        result = import_people(
-            iter_rows(stream, job.file_name),
-            county=job.county,
-            kind=job.data_kind,
-            mode=job.mode,
-            acting_user=job.created_by,
-            progress=progress,
-            file_name=job.file_name,
-        )
-    if result.errors:
-        job.report.name = _write_report(job, result)
+    limits = ImportLimits.for_county(job.county_id)
+    try:
+        with job.source.open("rb") as stream:
+            result = import_people(
+                iter_rows(stream, job.file_name, limits.read_limits()),
+                county=job.county,
+                kind=job.data_kind,
+                mode=job.mode,
+                acting_user=job.created_by,
+                progress=progress,
+                file_name=job.file_name,
+                errors_kept=limits.errors_kept,
+            )
+    except ImportStopped as exc:
+        # Stopped part-way (a limit, a conflict, a crash): the job shows what was saved.
+        _finish_import(job, exc.result, JobStatus.FAILED, exc.message)
+        return
+    _finish_import(job, result, JobStatus.DONE, _import_message(result))
+
+
+def _finish_import(job: Job, result: ImportResult, status: str, message: str) -> None:
     job.counts = result.counts()
     job.errors = [[e.row, e.column, e.reason] for e in result.errors[:ERRORS_SHOWN]]
-    job.error_total = len(result.errors)
+    job.error_total = result.error_total
     job.saved = result.saved
     job.rows_done = job.rows_total = result.rows_read
-    job.message = _import_message(result)
-    job.status = JobStatus.DONE
+    job.message = message
+    job.status = status
     job.finished_at = timezone.now()
+    # The counts are on the row before the report is written: a job that saved something
+    # never shows empty counts, whatever happens to the report.
     job.save()
+    if result.errors or result.bad_rows_not_listed:
+        try:
+            job.report.name = _write_report(job, result)
+        except Exception:
+            logger.exception("error report of transfer job %s not written", job.pk)
+            return
+        job.save(update_fields=["report", "updated_at"])
 
 
 def _import_message(result: ImportResult) -> str:
@@ -226,6 +324,11 @@ def _import_message(result: ImportResult) -> str:
             f"发现 {result.bad_rows} 行错误，按“全部正确才保存”方式本次未保存任何数据；"
             "请改正后重新导入"
         )
+    if result.bad_rows_not_listed:
+        parts.append(
+            f"错误报告只列出前 {figure(result.errors_kept or 0)} 行错误（本县的导入限制），"
+            f"另有 {figure(result.bad_rows_not_listed)} 行错误未列出"
+        )
     if result.ignored_columns:
         parts.append("未识别的列已忽略：" + "、".join(result.ignored_columns))
     return "。".join(parts)
@@ -236,8 +339,20 @@ def _write_report(job: Job, result: ImportResult) -> str:
     name = f"transfer/reports/job-{job.pk}-errors.csv"
     path = Path(settings.MEDIA_ROOT) / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_rows(path, path.name, REPORT_HEADER, ((e.row, e.column, e.reason) for e in result.errors))
+    write_rows(path, path.name, REPORT_HEADER, report_rows(result))
     return name
+
+
+def report_rows(result: ImportResult):
+    """The rows of the error report: the listed bad rows, then a line counting the rest."""
+    yield from ((e.row, e.column, e.reason) for e in result.errors)
+    if result.bad_rows_not_listed:
+        yield (
+            "",
+            "",
+            f"另有 {figure(result.bad_rows_not_listed)} 行错误未列出："
+            f"错误报告最多列出 {figure(result.errors_kept or 0)} 行（本县的导入限制）",
+        )
 
 
 def _run_export(job: Job, progress: _ProgressFile) -> None:

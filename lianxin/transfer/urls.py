@@ -12,4 +12,5 @@ urlpatterns = [
     path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
     path("jobs/<int:pk>/report/", views.job_report, name="job_report"),
+    path("limits/", views.limits, name="limits"),
 ]

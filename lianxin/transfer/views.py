@@ -8,6 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import (
     FileResponse,
     Http404,
@@ -17,6 +19,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from lianxin.core.access import get_visible_or_404
@@ -27,10 +30,16 @@ from lianxin.core.views import paginate, query_without_page
 from . import layouts as L
 from .choices import FileFormat, JobKind, JobStatus
 from .exporters import write_template
-from .forms import ExportForm, ImportForm
-from .models import Job
+from .forms import ExportForm, ImportForm, ImportLimitsForm
+from .models import ImportLimits, Job
 from .retention import DOWNLOADED, do_discard_export_file, gone_message, is_full_export
-from .services import do_fail_stalled_jobs, do_start_export, do_start_import
+from .services import (
+    check_upload_size,
+    do_fail_stalled_jobs,
+    do_set_import_limits,
+    do_start_export,
+    do_start_import,
+)
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -71,13 +80,58 @@ def index(request: HttpRequest) -> HttpResponse:
     return _index(request)
 
 
+class _UploadCap(FileUploadHandler):
+    """Stops receiving an upload once it passes the county's size limit, so a huge file is
+    not written to the server's disk before being refused (the rest of the body is drained)."""
+
+    def __init__(self, request: HttpRequest, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received = start + len(raw_data)
+        if self.received > self.limit:
+            self.request.upload_past_limit = True  # type: ignore[union-attr]
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+@csrf_exempt
 @login_required
 @require_POST
 def start_import(request: HttpRequest) -> HttpResponse:
+    # The cap must be in place before anything reads the body, the CSRF check included: the
+    # check runs in _start_import instead of the middleware.
+    _people_user(request)
+    limits = ImportLimits.for_county(request.user.county_id)  # type: ignore[union-attr]
+    request.upload_handlers.insert(0, _UploadCap(request, limits.upload_bytes))
+    try:
+        # Parsed here, under the cap; Django's own limits (DATA_UPLOAD_MAX_MEMORY_SIZE, the
+        # numbers of fields and files) answer the page with a message, not a bare 400.
+        request.POST, request.FILES  # noqa: B018
+    except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+        return _index(
+            request, error="提交的内容超过服务器允许的大小或字段数量，请只上传一个文件", status=400
+        )
+    return _start_import(request, limits)
+
+
+@csrf_protect
+def _start_import(request: HttpRequest, limits: ImportLimits) -> HttpResponse:
     user = _people_user(request)
     if not user.writes_registry:
         return _index(request, error="您没有导入户籍和企业数据的权限", status=403)
     form = ImportForm(request.POST, request.FILES)
+    if getattr(request, "upload_past_limit", False):
+        try:
+            check_upload_size(None, limits)
+        except Refused as exc:
+            refuse_into(form, exc)
+            return _index(request, import_form=form, status=exc.status)
     if not form.is_valid():
         return _index(request, import_form=form, status=400)
     try:
@@ -264,3 +318,33 @@ def job_report(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404("该任务没有错误报告")
     stem = job.file_name.rsplit(".", 1)[0]
     return _download(_open(job.report), f"{stem}-错误报告.csv")
+
+
+@login_required
+def limits(request: HttpRequest) -> HttpResponse:
+    """The county's import limits, for its system administrator (404 for everyone else)."""
+    user = request.user
+    if not user.manages_accounts:  # type: ignore[union-attr]
+        raise Http404("对象不存在或不在您的权限范围内")
+    current = ImportLimits.for_county(user.county_id)  # type: ignore[union-attr]
+    form = ImportLimitsForm(request.POST or None, limits=current)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            reason = data.pop("reason")
+            try:
+                do_set_import_limits(
+                    county=user.county,  # type: ignore[union-attr]
+                    acting_user=user,
+                    reason=reason,
+                    **data,
+                )
+            except Refused as exc:
+                refuse_into(form, exc)
+                status = exc.status
+            else:
+                return redirect("transfer:limits")
+        else:
+            status = 400
+    return render(request, "transfer/limits.html", {"form": form}, status=status)

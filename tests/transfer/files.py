@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Sequence
 
 from openpyxl import Workbook
@@ -73,4 +74,63 @@ def xlsx_bytes(header, rows) -> bytes:
         sheet.append(list(row))
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+SHARED_STRINGS_TYPE = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+)
+SHARED_STRINGS_REL = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+)
+
+
+def xlsx_with_shared_string(header, rows, *, placeholder: str, inflate_to: int) -> bytes:
+    """An .xlsx whose cell reading `placeholder` is a shared string of `inflate_to` letters —
+    how Excel stores text, and how a small file becomes a huge cell. It is deflated in 1 MiB
+    pieces, so neither the test nor the file holds it: 300 MB of "A" zips to some 300 KB."""
+    plain = io.BytesIO()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    book.save(plain)
+    source = zipfile.ZipFile(io.BytesIO(plain.getvalue()))
+    out = io.BytesIO()
+    inline = f"<is><t>{placeholder}</t></is>".encode()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                at = data.index(inline)
+                cell_start = data.rindex(b"<c ", 0, at)
+                opening = data[cell_start:at].replace(b'"inlineStr"', b'"s"')
+                data = data[:cell_start] + opening + b"<v>0</v>" + data[at + len(inline) :]
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="'
+                    + SHARED_STRINGS_TYPE.encode()
+                    + b'" /></Types>',
+                )
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Type="'
+                    + SHARED_STRINGS_REL.encode()
+                    + b'" Target="sharedStrings.xml" Id="rId99" /></Relationships>',
+                )
+            target.writestr(info, data)
+        with target.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
+            member.write(
+                b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                b'count="1" uniqueCount="1"><si><t>'
+            )
+            piece = b"A" * (1 << 20)
+            left = inflate_to
+            while left > 0:
+                member.write(piece[: min(left, len(piece))])
+                left -= len(piece)
+            member.write(b"</t></si></sst>")
     return out.getvalue()

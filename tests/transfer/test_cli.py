@@ -214,3 +214,19 @@ def test_it_purges_old_export_files_and_reports(world, login, inline_jobs):
     assert (
         client.get(reverse("transfer:job_download", args=[job.pk])).status_code == 410
     )  # gone, and the page says so
+
+
+def test_it_shows_and_raises_a_countys_import_limits_audited(world, tmp_path):
+    assert "每个文件最多行数：200,000" in run("import_limits", county="510184")
+
+    output = run("import_limits", county="510184", rows=1, reason="测试")
+    assert "每个文件最多行数：1" in output
+    audit = AuditEntry.objects.get(action="修改导入限制")
+    assert audit.actor is None and audit.changes == {"rows": [200_000, 1]}
+
+    path = tmp_path / "居民.csv"
+    path.write_bytes(csv_bytes(RESIDENT_HEADER, rows()))
+    with pytest.raises(CommandError, match="文件超过每个文件最多 1 行的限制"):
+        run("import_people", str(path), county="510184")
+    with pytest.raises(CommandError, match="不能小于"):
+        run("import_limits", county="510184", cell_chars=5)

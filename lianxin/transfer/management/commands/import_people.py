@@ -10,8 +10,14 @@ from lianxin.core.errors import Refused
 from lianxin.core.tabular import count_data_rows, iter_rows, write_rows
 from lianxin.geo.models import County
 from lianxin.transfer.choices import DataKind, ImportMode
-from lianxin.transfer.importers import import_people
-from lianxin.transfer.services import REPORT_HEADER
+from lianxin.transfer.importers import ImportStopped, import_people
+from lianxin.transfer.models import ImportLimits
+from lianxin.transfer.services import (
+    REPORT_HEADER,
+    check_row_count,
+    check_upload_size,
+    report_rows,
+)
 
 from ._progress import bar
 
@@ -40,33 +46,40 @@ class Command(BaseCommand):
             raise CommandError(
                 f"找不到县级区划代码“{opts['county']}”，请先用 import-regions 导入区划"
             )
+        # The county's limits apply here too; `lianxin import-limits` raises them for a
+        # whole-county file.
+        limits = ImportLimits.for_county(county.pk)
         try:
+            check_upload_size(path.stat().st_size, limits)
             with path.open("rb") as stream:
-                total = count_data_rows(stream, path.name)
+                total = count_data_rows(stream, path.name, limits.read_limits())
+                check_row_count(total, limits)
                 with bar(total) as progress:
                     result = import_people(
-                        iter_rows(stream, path.name),
+                        iter_rows(stream, path.name, limits.read_limits()),
                         county=county,
                         kind=opts["kind"],
                         mode=opts["mode"],
                         acting_user=None,
                         progress=progress.update,
                         file_name=path.name,
+                        errors_kept=limits.errors_kept,
                     )
+        except ImportStopped as exc:
+            self._errors(exc.result, opts)
+            raise CommandError(exc.message) from None
         except Refused as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(result.summary())
         if result.ignored_columns:
             self.stdout.write("未识别的列已忽略：" + "、".join(result.ignored_columns))
-        for error in result.errors:
-            self.stdout.write(f"第{error.row}行 {error.column}：{error.reason}")
-        if opts["report"] and result.errors:
-            write_rows(
-                opts["report"],
-                opts["report"],
-                REPORT_HEADER,
-                ((e.row, e.column, e.reason) for e in result.errors),
-            )
-            self.stdout.write(f"错误报告已写入 {opts['report']}")
+        self._errors(result, opts)
         if result.bad_rows and opts["mode"] == ImportMode.ALL:
             raise CommandError(f"{result.bad_rows} 行有错误，未保存任何数据", returncode=1)
+
+    def _errors(self, result, opts) -> None:
+        for error in result.errors:
+            self.stdout.write(f"第{error.row}行 {error.column}：{error.reason}")
+        if opts["report"] and (result.errors or result.bad_rows_not_listed):
+            write_rows(opts["report"], opts["report"], REPORT_HEADER, report_rows(result))
+            self.stdout.write(f"错误报告已写入 {opts['report']}")
