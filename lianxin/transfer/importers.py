@@ -304,7 +304,7 @@ class _ResidentRow:
     name: str
     sealed_id: Sealed
     sex: str
-    birth_date: Any
+    birth_year: int
     relation: str
     phone: Sealed
 
@@ -355,7 +355,7 @@ class _ResidentImporter(_Importer):
                 "id_number_hash",
                 "id_number_masked",
                 "sex",
-                "birth_date",
+                "birth_year",
                 "phone_enc",
                 "phone_hash",
                 "phone_masked",
@@ -459,7 +459,7 @@ class _ResidentImporter(_Importer):
                 name,
                 sealed_id,
                 card.sex,
-                card.birth_date,
+                card.birth_date.year,
                 relation,
                 phone,
             ),
@@ -648,7 +648,7 @@ class _ResidentImporter(_Importer):
                         sealed.hash,
                         sealed.masked,
                         r.sex,
-                        r.birth_date,
+                        r.birth_year,
                         phone.enc,
                         phone.hash,
                         phone.masked,
