@@ -24,6 +24,7 @@ from lianxin.core.tabular import Header
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.lib.errors import InvalidValue
+from lianxin.lib.masking import scrub
 from lianxin.lib.names import short_region_name
 from lianxin.lib.pinyin import initials
 from lianxin.lib.uscc import validate as validate_credit_code
@@ -288,7 +289,8 @@ class _Importer:
 
     def fail(self, row: int, errors: Iterable[tuple[str, str]]) -> None:
         self.result.bad_rows += 1
-        self.result.errors.extend(RowError(row, column, reason) for column, reason in errors)
+        # Reasons are kept (job row, report file): a cell they echo is masked like a log line.
+        self.result.errors.extend(RowError(row, column, scrub(reason)) for column, reason in errors)
 
     def process(self, batch: list[tuple[int, list[str]]], *, write: bool) -> None:
         raise NotImplementedError

@@ -22,6 +22,7 @@ from lianxin.core.errors import Refused
 from lianxin.core.tabular import SUPPORTED, count_data_rows, iter_rows, write_rows
 from lianxin.geo.choices import Level
 from lianxin.geo.models import Region
+from lianxin.lib.masking import scrub
 from lianxin.people.choices import HardshipKind
 
 from . import layouts as L
@@ -54,7 +55,8 @@ def do_start_import(*, acting_user: Any, upload: UploadedFile, data_kind: str, m
         raise Refused(f"无法识别的导入数据类型“{data_kind}”", field="data_kind")
     if mode not in ImportMode.values:
         raise Refused(f"无法识别的导入方式“{mode}”", field="mode")
-    file_name = Path(upload.name or "").name[:200]
+    # The name is kept on the job and in the audit row: a number typed into it is masked.
+    file_name = scrub(Path(upload.name or "").name)[:200]
     suffix = _suffix(file_name)
     if not upload.size:
         raise Refused("上传的文件是空的", field="file")
