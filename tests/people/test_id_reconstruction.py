@@ -82,10 +82,13 @@ def _people(world) -> dict[str, str]:
         number = _number(birth, order)
         rows.append(resident(f"R{i:04d}", name, number, "户主", phone=phone))
         truth[number[:6] + "*" * 8 + number[-4:]] = number
-    # A pasted-over relation cell: its reason echoes the cell into the job and the report.
+    # Pasted-over cells: the reasons echo them into the job row and the report.
     rows.append(resident("R0009", "错位行", "", _number(*BY_IMPORT[0][1:3])))
+    rows.append(resident("R0010", "错位行", "", BY_IMPORT[0][3]))
+    # A file named after a person: the name is kept on the job and in the audit row.
     upload = SimpleUploadedFile(
-        f"居民{_number(*BY_IMPORT[1][1:3])}.csv", csv_bytes(RESIDENT_HEADER, rows)
+        f"居民{_number(*BY_IMPORT[1][1:3])}-{BY_IMPORT[1][3]}.csv",
+        csv_bytes(RESIDENT_HEADER, rows),
     )
     job = do_start_import(
         acting_user=world.village_staff,
@@ -150,6 +153,8 @@ def test_it_recovers_no_id_number_by_concatenating_plain_columns(world, media):
     for table, rows in _tables().items():
         for row in rows:
             values = list(row.values())
+            text = " ".join(map(str, values))
+            assert not any(number in text for number in truth.values()), (table, row)
             for masked in {m for v in values for m in _MASKED_ID.findall(str(v))}:
                 rows_with_masked += 1
                 # Every eight digits the row holds, put where the mask hides them.
