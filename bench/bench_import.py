@@ -270,7 +270,7 @@ CREATE TABLE resident (
   id INTEGER PRIMARY KEY AUTOINCREMENT, county_id INTEGER NOT NULL, household_id INTEGER NOT NULL,
   name VARCHAR(30) NOT NULL, name_initials VARCHAR(30) NOT NULL, id_number_enc TEXT NOT NULL,
   id_number_hash VARCHAR(64) NOT NULL, id_number_masked VARCHAR(18) NOT NULL, sex VARCHAR(1) NOT NULL,
-  birth_date DATE NOT NULL, phone_enc TEXT NOT NULL, phone_hash VARCHAR(64) NOT NULL,
+  birth_year SMALLINT NOT NULL, phone_enc TEXT NOT NULL, phone_hash VARCHAR(64) NOT NULL,
   phone_masked VARCHAR(11) NOT NULL, relation VARCHAR(14) NOT NULL,
   created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
 CREATE UNIQUE INDEX resident_id_number ON resident (county_id, id_number_hash);
@@ -278,6 +278,7 @@ CREATE UNIQUE INDEX resident_one_head ON resident (household_id) WHERE relation 
 CREATE INDEX resident_initials ON resident (name_initials);
 CREATE INDEX resident_phone ON resident (phone_hash);
 CREATE INDEX resident_name ON resident (county_id, name);
+CREATE INDEX resident_birth_year ON resident (county_id, birth_year);
 CREATE INDEX resident_household ON resident (household_id);
 CREATE INDEX resident_county ON resident (county_id);
 CREATE TABLE hardship (
@@ -374,7 +375,7 @@ def phase_reference(path: Path) -> dict:
                         cipher.hash(card.number),
                         mask_id_number(card.number),
                         card.sex,
-                        card.birth_date.isoformat(),
+                        card.birth_date.year,
                         cipher.encrypt(phone) if phone else "",
                         cipher.hash(phone) if phone else "",
                         mask_phone(phone) if phone else "",
@@ -387,7 +388,7 @@ def phase_reference(path: Path) -> dict:
             db.executemany("INSERT INTO household VALUES (?,?,?,?,?,?,?,?,?)", households)
             db.executemany(
                 "INSERT INTO resident (county_id, household_id, name, name_initials, id_number_enc,"
-                " id_number_hash, id_number_masked, sex, birth_date, phone_enc, phone_hash, phone_masked,"
+                " id_number_hash, id_number_masked, sex, birth_year, phone_enc, phone_hash, phone_masked,"
                 " relation, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 residents,
             )

@@ -120,9 +120,12 @@ else:
                 # Writers queue instead of failing with "database is locked".
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
+                # secure_delete: deleted rows and dropped tables are overwritten with zeros,
+                # not left readable in free pages of the file (people's data, issue 6).
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON; "
+                    "PRAGMA secure_delete=ON;"
                 ),
             },
             # A file, not :memory:, so tests can read the bytes on disk (encryption test).

@@ -26,6 +26,18 @@ def _clean(field: str, value: Any) -> Any:
     return scrub(str(value))
 
 
+def _scrubbed(value: Any) -> Any:
+    """Every string inside a changes value masked, whatever the caller passed (a file name, a
+    cell echoed in a message): the audit table must not hold a full ID number or phone."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
     """{field: [before, after]} for the fields that changed, masked."""
     return {
@@ -57,7 +69,7 @@ def record(
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
-        target_label = target_label or scrub(str(target))
+        target_label = target_label or str(target)
         county_id = county_id or getattr(target, "county_id", None)
     if county_id is None and actor is not None:
         county_id = actor.county_id
@@ -72,7 +84,7 @@ def record(
         action=action,
         target_type=target_type,
         target_id=target_id,
-        target_label=target_label[:120],
-        changes=dict(changes or {}),
-        reason=reason[:200],
+        target_label=scrub(target_label)[:120],
+        changes=_scrubbed(dict(changes or {})),
+        reason=scrub(reason)[:200],
     )

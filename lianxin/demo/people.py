@@ -72,20 +72,29 @@ class IdAllocator:
 
     The last three digits before the check digit are the order number among people born the
     same day (odd for men, even for women), so at most 500 per day and sex; a full day moves
-    the next person to the following day."""
+    the next person to the following day.
 
-    def __init__(self, region_code: str = COUNTY_CODE) -> None:
+    Each day and sex starts at a random order number: the masked copy shows two of those
+    digits, and an order number computed from the birth date would give the hidden date away
+    (as a real registry's does not)."""
+
+    def __init__(self, region_code: str = COUNTY_CODE, *, seed: object = 0) -> None:
         self.region_code = region_code
-        self.taken: dict[tuple[int, str], int] = {}
+        self.seed = seed
+        self.taken: dict[tuple[int, str], tuple[int, int]] = {}
+
+    def _start(self, key: tuple[int, str]) -> int:
+        # Seeded per day and sex, so the same seed gives the same numbers in any order of takes.
+        return random.Random(f"{self.seed}:ids:{key[0]}:{key[1]}").randrange(500)
 
     def take(self, birth: dt.date, sex: str) -> tuple[str, dt.date]:
         while True:
             key = (birth.toordinal(), sex)
-            used = self.taken.get(key, 0)
+            start, used = self.taken.get(key) or (self._start(key), 0)
             if used < 500:
-                self.taken[key] = used + 1
-                # Start each day at a different order number so numbers do not all end 001/002.
-                slot = (birth.toordinal() * 211 + used) % 500
+                self.taken[key] = (start, used + 1)
+                # 211 is prime to 500: the first 500 takes of a day use every order number once.
+                slot = (start + used * 211) % 500
                 sequence = 2 * slot + (1 if sex == "M" else 0)
                 return idcard.compose(self.region_code, birth, sequence), birth
             birth += dt.timedelta(days=1)
@@ -349,7 +358,7 @@ def households(
     household_total = sum(counts)
     picker = random.Random(f"{seed}:hardship")
     in_difficulty = set(picker.sample(range(household_total), min(hardship_total, household_total)))
-    ids = IdAllocator()
+    ids = IdAllocator(seed=seed)
     index = 0
     for slot, count in zip(slots, counts, strict=True):
         rng = random.Random(

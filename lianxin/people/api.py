@@ -21,6 +21,7 @@ from lianxin.people import services
 
 from .choices import HardshipKind, Sex, Trade
 from .filters import (
+    AGE_RULE,
     age_on,
     enterprise_rows,
     filter_enterprises,
@@ -132,7 +133,8 @@ class MemberOut(Schema):
 
     @staticmethod
     def resolve_age(obj: Resident) -> int:
-        return age_on(obj.birth_date)
+        # From the sealed ID number of this row: no query, and no birth date kept in clear.
+        return age_on(obj.unsealed_birth_date())
 
 
 class HouseholdDetailOut(HouseholdOut):
@@ -236,8 +238,8 @@ class ResidentFilters(PageParams):
     group: int | None = None
     household: int | None = Field(None, description="户 id")
     sex: Sex | None = None
-    age_min: int | None = Field(None, ge=0, le=150, description="最小年龄（周岁）")
-    age_max: int | None = Field(None, ge=0, le=150, description="最大年龄（周岁）")
+    age_min: int | None = Field(None, ge=0, le=150, description=f"最小年龄。{AGE_RULE}")
+    age_max: int | None = Field(None, ge=0, le=150, description=f"最大年龄。{AGE_RULE}")
 
 
 class EnterpriseFilters(PageParams):

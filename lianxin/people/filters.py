@@ -8,7 +8,7 @@ only ever matched through their keyed hashes, never by LIKE on any stored text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -53,6 +53,19 @@ def age_on(birth: dt.date, on: dt.date | None = None) -> int:
     """Full years of age on a day (today by default)."""
     on = on or today()
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# How the age filters count, shown beside them on the page and in the API schema. The shown age
+# is in full years (from the sealed ID number); the filters can only use the birth year.
+AGE_RULE = "按出生年份计算：今年内年满该岁数即算（今年年份减出生年份），与显示的周岁可能差一岁"
+
+
+def with_ages(rows: Iterable[Resident], on: dt.date | None = None) -> None:
+    """Set `.age` (full years) on residents about to be shown. The birth date is read from the
+    sealed ID number of these rows only: no query, and nothing but the year is kept in clear."""
+    on = on or today()
+    for r in rows:
+        r.age = age_on(r.unsealed_birth_date(), on)  # type: ignore[attr-defined]
 
 
 # Households ------------------------------------------------------------------------------
@@ -125,7 +138,7 @@ def household_rows(qs: QuerySet[Household]) -> QuerySet[Household]:
 
 def filter_residents(qs: QuerySet[Resident], params: Mapping[str, Any]) -> QuerySet[Resident]:
     """name (contains), initials (pinyin, prefix), township, village, group, sex,
-    age_min, age_max (full years today)."""
+    age_min, age_max (the age reached in the current calendar year, see AGE_RULE)."""
     name = text(params.get("name"))
     if name:
         qs = qs.filter(name__contains=name)
@@ -144,13 +157,14 @@ def filter_residents(qs: QuerySet[Resident], params: Mapping[str, Any]) -> Query
     sex = text(params.get("sex"))
     if sex in Sex.values:
         qs = qs.filter(sex=sex)
-    day = today()
+    # Only the birth year is stored in clear, so the filters count age by it (AGE_RULE).
+    year = today().year
     age_min = to_int(params.get("age_min"))
     if age_min:
-        qs = qs.filter(birth_date__lte=years_before(day, age_min))
+        qs = qs.filter(birth_year__lte=year - age_min)
     age_max = params.get("age_max")
     if age_max not in (None, "") and str(age_max).isdigit():
-        qs = qs.filter(birth_date__gt=years_before(day, int(age_max) + 1))
+        qs = qs.filter(birth_year__gte=year - int(age_max))
     return qs
 
 

@@ -3,11 +3,14 @@ stored encrypted, with a keyed hash for exact search and a masked copy for displ
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 
 from lianxin.accounts.choices import COUNTY_WIDE, REGION_SCOPED, REGISTRY_WRITERS, Role
 from lianxin.core.models import CountyOwned, Dated, DatedQuerySet, Timestamped
+from lianxin.core.sensitive import unseal
 from lianxin.geo.models import region_q
 
 from .choices import HardshipKind, Relation, Sex, Trade
@@ -135,7 +138,8 @@ class ResidentQuerySet(models.QuerySet):
 
 
 class Resident(CountyOwned, Timestamped):
-    """A member of a household. Sex and birth date come from the ID number."""
+    """A member of a household. Sex and birth year come from the ID number; the full birth
+    date is not stored apart from it, since it is the eight digits the masked copy hides."""
 
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="members", verbose_name="所在户"
@@ -146,7 +150,9 @@ class Resident(CountyOwned, Timestamped):
     id_number_hash = models.CharField(max_length=64, editable=False)
     id_number_masked = models.CharField("身份证号", max_length=18, editable=False)
     sex = models.CharField("性别", max_length=1, choices=Sex.choices, editable=False)
-    birth_date = models.DateField("出生日期", editable=False)
+    # Only the year stays in clear, for the age rules (留守老人/留守儿童, the age filters): with
+    # the masked number it leaves a day of birth in the year and a sequence number unknown.
+    birth_year = models.PositiveSmallIntegerField("出生年份", editable=False)
     phone_enc = models.TextField(blank=True, editable=False)
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     phone_masked = models.CharField("联系电话", max_length=11, blank=True, editable=False)
@@ -171,10 +177,18 @@ class Resident(CountyOwned, Timestamped):
                 violation_error_message="一户只能有一名户主",
             ),
         ]
-        indexes = [models.Index(fields=["county", "name"])]
+        indexes = [
+            models.Index(fields=["county", "name"]),
+            models.Index(fields=["county", "birth_year"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def unsealed_birth_date(self) -> dt.date:
+        """The birth date, read from the sealed ID number (so it needs the field key)."""
+        number = unseal(self.id_number_enc)
+        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
 class EnterpriseQuerySet(models.QuerySet):

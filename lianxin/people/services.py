@@ -235,7 +235,7 @@ def do_create_resident(
             id_number_hash=sealed_id.hash,
             id_number_masked=sealed_id.masked,
             sex=card.sex,
-            birth_date=card.birth_date,
+            birth_year=card.birth_date.year,
             phone_enc=sealed_phone.enc,
             phone_hash=sealed_phone.hash,
             phone_masked=sealed_phone.masked,

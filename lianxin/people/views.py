@@ -7,7 +7,7 @@ writes go through the do_* services, whose refusals are shown beside the field t
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
-from lianxin.core.models import today
 from lianxin.core.sensitive import cipher, unseal
 from lianxin.core.views import paginate, query_without_page
 from lianxin.geo.filters import breadcrumbs, text
@@ -29,7 +28,7 @@ from lianxin.pairing.run_views import offer_repair
 from . import services
 from .choices import HardshipKind, Sex, Trade
 from .filters import (
-    age_on,
+    AGE_RULE,
     enterprise_rows,
     filter_enterprises,
     filter_households,
@@ -39,6 +38,7 @@ from .filters import (
     region_options,
     resident_rows,
     search,
+    with_ages,
 )
 from .forms import (
     EnterpriseCreateForm,
@@ -53,14 +53,6 @@ from .forms import (
 from .models import Enterprise, Household, HouseholdHardship, Resident
 
 NO_WRITE = "您没有登记或修改户籍信息的权限"
-
-
-def _with_ages(rows: Iterable[Resident]) -> None:
-    """Age in full years for display; the birth date itself is never shown (it is part of
-    the ID number the masking hides)."""
-    day = today()
-    for r in rows:
-        r.age = age_on(r.birth_date, day)  # type: ignore[attr-defined]
 
 
 def _submit(form: RefusalForm, action: Callable[[dict[str, Any]], Any]) -> tuple[Any, int]:
@@ -110,7 +102,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     household = get_visible_or_404(Household, request.user, pk)
     members = list(household.members.order_by("id"))
-    _with_ages(members)
+    with_ages(members)
     pairings = list(
         Pairing.objects.filter(household=household)
         .select_related("cadre__unit", "made_by")
@@ -253,12 +245,13 @@ def hardship_end(request: HttpRequest, pk: int, hardship_pk: int) -> HttpRespons
 def resident_list(request: HttpRequest) -> HttpResponse:
     qs = filter_residents(Resident.objects.visible_to(request.user), request.GET)
     page = paginate(request, resident_rows(qs))
-    _with_ages(page)
+    with_ages(page)
     context = {
         "page": page,
         "query": query_without_page(request),
         "params": request.GET,
         "sexes": Sex.choices,
+        "age_rule": AGE_RULE,
         **region_options(request.user, request.GET),
     }
     return render(request, "people/resident_list.html", context)
@@ -268,7 +261,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
 def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     resident = get_visible_or_404(Resident, request.user, pk)
     resident = resident_rows(Resident.objects.filter(pk=resident.pk)).get()
-    _with_ages([resident])
+    with_ages([resident])
     context = {
         "resident": resident,
         "crumbs": breadcrumbs(request.user, resident.household.region),
@@ -471,5 +464,5 @@ def search_view(request: HttpRequest) -> HttpResponse:
             request, "people/search.html", {"results": search(None, ""), "gone": SEARCH_GONE}
         )
     results = search(request.user, q)
-    _with_ages(results.residents)
+    with_ages(results.residents)
     return render(request, "people/search.html", {"results": results})

@@ -25,6 +25,7 @@ from lianxin.core.tabular import FromNumber, Header
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.lib.errors import InvalidValue
+from lianxin.lib.masking import scrub
 from lianxin.lib.names import short_region_name
 from lianxin.lib.pinyin import initials
 from lianxin.lib.uscc import validate as validate_credit_code
@@ -353,7 +354,8 @@ class _Importer:
             result.bad_rows_not_listed += 1
             result.errors_not_listed += sum(1 for _ in errors)
             return
-        result.errors.extend(RowError(row, column, reason) for column, reason in errors)
+        # Reasons are kept (job row, report file): a cell they echo is masked like a log line.
+        result.errors.extend(RowError(row, column, scrub(reason)) for column, reason in errors)
 
     def process(self, batch: list[tuple[int, list[str]]], *, write: bool) -> None:
         raise NotImplementedError
@@ -369,7 +371,7 @@ class _ResidentRow:
     name: str
     sealed_id: Sealed
     sex: str
-    birth_date: Any
+    birth_year: int
     relation: str
     phone: Sealed
 
@@ -420,7 +422,7 @@ class _ResidentImporter(_Importer):
                 "id_number_hash",
                 "id_number_masked",
                 "sex",
-                "birth_date",
+                "birth_year",
                 "phone_enc",
                 "phone_hash",
                 "phone_masked",
@@ -524,7 +526,7 @@ class _ResidentImporter(_Importer):
                 name,
                 sealed_id,
                 card.sex,
-                card.birth_date,
+                card.birth_date.year,
                 relation,
                 phone,
             ),
@@ -737,7 +739,7 @@ class _ResidentImporter(_Importer):
                         sealed.hash,
                         sealed.masked,
                         r.sex,
-                        r.birth_date,
+                        r.birth_year,
                         phone.enc,
                         phone.hash,
                         phone.masked,

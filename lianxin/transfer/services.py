@@ -33,6 +33,7 @@ from lianxin.core.tabular import (
 )
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
+from lianxin.lib.masking import scrub
 from lianxin.people.choices import HardshipKind
 
 from . import layouts as L
@@ -65,7 +66,8 @@ def do_start_import(*, acting_user: Any, upload: UploadedFile, data_kind: str, m
         raise Refused(f"无法识别的导入数据类型“{data_kind}”", field="data_kind")
     if mode not in ImportMode.values:
         raise Refused(f"无法识别的导入方式“{mode}”", field="mode")
-    file_name = Path(upload.name or "").name[:200]
+    # The name is kept on the job and in the audit row: a number typed into it is masked.
+    file_name = scrub(Path(upload.name or "").name)[:200]
     suffix = _suffix(file_name)
     if not upload.size:
         raise Refused("上传的文件是空的", field="file")

@@ -111,7 +111,7 @@ def test_it_imports_households_with_valid_id_numbers(demo):
         number = unseal(r.id_number_enc)
         card = idcard.parse(number)
         assert card.region_code == "510184"
-        assert (card.sex, card.birth_date) == (r.sex, r.birth_date)
+        assert (card.sex, card.birth_date.year) == (r.sex, r.birth_year)
         if r.phone_enc:
             assert phone.is_valid(unseal(r.phone_enc))
     numbers = list(households.values_list("number", flat=True))

@@ -28,7 +28,8 @@ def test_it_registers_a_member(world, login):
     assert resident.household == world.household2
     assert resident.phone_masked == "139****5678"
     assert resident.name_initials == "zxb"
-    assert resident.birth_date == dt.date(1992, 2, 3)
+    assert resident.birth_year == 1992
+    assert resident.unsealed_birth_date() == dt.date(1992, 2, 3)
 
 
 def test_it_refuses_an_invalid_id_number_with_its_reason(world, login):

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from lianxin.core.models import today
 from lianxin.people.choices import Relation
-from lianxin.people.filters import years_before
+from lianxin.people.filters import AGE_RULE, years_before
 from lianxin.people.models import Resident
 from lianxin.people.services import do_create_resident
 from tests import factories
@@ -82,9 +82,9 @@ def test_it_filters_by_sex(world, login, sex):
     assert _api_names(client, {"sex": sex}) == expected
 
 
-def test_it_counts_age_in_full_years(world, login):
+def test_it_shows_age_in_full_years_and_filters_by_the_birth_year(world, login):
     birthday_tomorrow = years_before(today() + dt.timedelta(days=1), 40)
-    do_create_resident(
+    resident = do_create_resident(
         household=world.household2,
         name="周年",
         id_number=factories.id_number(birthday_tomorrow),
@@ -92,10 +92,22 @@ def test_it_counts_age_in_full_years(world, login):
         acting_user=None,
     )
     client = login(world.city_admin)
-    assert "周年" in _page_names(client, {"age_max": "39"})
-    assert "周年" not in _page_names(client, {"age_min": "40"})
+    # Shown: full years, from the sealed ID number.
     body = client.get("/api/residents", {"name": "周年"}).json()
     assert body["items"][0]["age"] == 39
+    response = client.get(reverse("people:resident_detail", args=[resident.pk]))
+    assert "39岁" in response.content.decode()
+    # Filtered: the age reached this calendar year, the only one the birth year can tell.
+    reached = today().year - birthday_tomorrow.year
+    for params in ({"age_min": reached}, {"age_max": reached}):
+        assert "周年" in _page_names(client, params)
+        assert "周年" in _api_names(client, {**params, "name": "周年"})
+    assert "周年" not in _page_names(client, {"age_max": reached - 1})
+    assert "周年" not in _page_names(client, {"age_min": reached + 1})
+    assert AGE_RULE in client.get(URL).content.decode()
+    schema = client.get("/api/openapi.json").json()
+    params = schema["paths"]["/api/residents"]["get"]["parameters"]
+    assert all(AGE_RULE in p["description"] for p in params if p["name"].startswith("age_"))
 
 
 def test_it_shows_a_resident_masked(world, login):

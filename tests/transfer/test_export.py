@@ -133,7 +133,7 @@ def test_it_round_trips_a_full_export_into_a_county_with_the_same_map(world):
                 unseal(r.phone_enc),
                 r.relation,
                 r.sex,
-                r.birth_date,
+                r.birth_year,
             )
             for r in Resident.objects.filter(county=county).select_related("household__region")
         )
