@@ -331,6 +331,7 @@ def phase_reference(path: Path) -> dict:
     household_ids: dict[str, int] = {}
     now = dt.datetime.now(dt.UTC).isoformat(sep=" ")
     today = dt.date.today().isoformat()
+    this_year = dt.date.today().year
     rows = 0
     db.execute("BEGIN IMMEDIATE")
     with path.open(encoding="utf-8-sig", newline="") as f:
@@ -375,7 +376,7 @@ def phase_reference(path: Path) -> dict:
                         cipher.hash(card.number),
                         mask_id_number(card.number),
                         card.sex,
-                        card.birth_date.year,
+                        min(card.birth_date.year, this_year - 1),  # clear_birth_year
                         cipher.encrypt(phone) if phone else "",
                         cipher.hash(phone) if phone else "",
                         mask_phone(phone) if phone else "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
@@ -39,6 +40,15 @@ def seal_phone(value: str) -> Sealed:
     number = phone.normalize_mobile(value)
     c = cipher()
     return Sealed(c.encrypt(number), c.hash(number), mask_phone(number))
+
+
+def clear_birth_year(birth: dt.date, registered: dt.date) -> int:
+    """The birth year kept in clear for the age rules: no later than the year before
+    registration. The registration time is in clear too (created_at, the audit row), so the
+    true year of a baby registered in its own birth year would narrow its birth date to the days
+    before registration — a baby registered on 3 January to one or two ID numbers. Filed under
+    the year before, every resident's birth date stays spread over at least 365 days."""
+    return min(birth.year, registered.year - 1)
 
 
 def id_number_hash(value: str) -> str | None:

@@ -57,7 +57,10 @@ def age_on(birth: dt.date, on: dt.date | None = None) -> int:
 
 # How the age filters count, shown beside them on the page and in the API schema. The shown age
 # is in full years (from the sealed ID number); the filters can only use the birth year.
-AGE_RULE = "按出生年份计算：今年内年满该岁数即算（今年年份减出生年份），与显示的周岁可能差一岁"
+AGE_RULE = (
+    "按出生年份计算：今年内年满该岁数即算（今年年份减出生年份；出生当年登记的婴儿按上一年出生计），"
+    "与显示的周岁可能差一岁"
+)
 
 
 def with_ages(rows: Iterable[Resident], on: dt.date | None = None) -> None:

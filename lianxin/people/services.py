@@ -11,7 +11,7 @@ from lianxin.audit.services import diff, record, snapshot
 from lianxin.core.errors import Refused
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
-from lianxin.core.sensitive import Sealed, seal_id_number, seal_phone, unseal
+from lianxin.core.sensitive import Sealed, clear_birth_year, seal_id_number, seal_phone, unseal
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.lib.errors import InvalidValue
@@ -235,7 +235,7 @@ def do_create_resident(
             id_number_hash=sealed_id.hash,
             id_number_masked=sealed_id.masked,
             sex=card.sex,
-            birth_year=card.birth_date.year,
+            birth_year=clear_birth_year(card.birth_date, today()),
             phone_enc=sealed_phone.enc,
             phone_hash=sealed_phone.hash,
             phone_masked=sealed_phone.masked,

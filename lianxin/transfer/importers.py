@@ -20,7 +20,7 @@ from django.utils import timezone
 from lianxin.audit.services import record
 from lianxin.core.errors import Refused
 from lianxin.core.models import today
-from lianxin.core.sensitive import Sealed, seal_id_number, seal_phone
+from lianxin.core.sensitive import Sealed, clear_birth_year, seal_id_number, seal_phone
 from lianxin.core.tabular import FromNumber, Header
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
@@ -526,7 +526,7 @@ class _ResidentImporter(_Importer):
                 name,
                 sealed_id,
                 card.sex,
-                card.birth_date.year,
+                clear_birth_year(card.birth_date, today()),
                 relation,
                 phone,
             ),

@@ -101,7 +101,30 @@ def _people(world) -> dict[str, str]:
     do_create_cadre(
         unit=world.unit, staff_no="C0777", name="何丽", phone=CADRE_PHONE, acting_user=None
     )
+    truth.update(_newborn(world))
     return truth
+
+
+def _newborn(world) -> dict[str, str]:
+    """A baby born on 7 January and registered two days later: with its true birth year and
+    the registration day in clear, its birth date would be one of nine days — one or two ID
+    numbers. (Registered today, then dated back, as an office entering it on 9 January would.)"""
+    now = today()
+    born = dt.date(now.year, 1, 7) if now >= dt.date(now.year, 1, 9) else now
+    number = _number(born, 613)
+    baby = do_create_resident(
+        household=world.household2,
+        name="何小满",
+        id_number=number,
+        relation=Relation.GRANDCHILD,
+        acting_user=world.city_admin,
+    )
+    registered = min(
+        timezone.now(),
+        timezone.make_aware(dt.datetime.combine(born + dt.timedelta(days=2), dt.time(10))),
+    )
+    Resident.objects.filter(pk=baby.pk).update(created_at=registered, updated_at=registered)
+    return {baby.id_number_masked: number}
 
 
 @pytest.fixture
@@ -185,6 +208,10 @@ def _candidates(row: dict[str, Any]) -> list[str]:
     latest = min(today(), _registered_on(row["created_at"]))
     year = row.get("birth_year")
     years = [int(year)] if year is not None else range(1900, latest.year + 1)
+    if year is not None and int(year) == latest.year - 1:
+        # The program is public: a year filed as the one before registration may also be the
+        # registration year itself (clear_birth_year), so the attacker tries both.
+        years = [int(year), latest.year]
     found = []
     for y in years:
         day = dt.date(y, 1, 1)
@@ -195,7 +222,13 @@ def _candidates(row: dict[str, Any]) -> list[str]:
             day += dt.timedelta(days=1)
     sex_digit_odd = int(masked[16]) % 2 == 1
     assert (row["sex"] == "M") == sex_digit_odd  # the sex is inside the visible last four
-    plain = [v for k, v in row.items() if not k.endswith(_SEALED_SUFFIXES)]
+    # The registration times are the upper bound above, not a place the hidden digits leak to
+    # (a newborn's registration day may spell a date of its own birth year).
+    plain = [
+        v
+        for k, v in row.items()
+        if not k.endswith(_SEALED_SUFFIXES) and k not in ("created_at", "updated_at")
+    ]
     shown = _windows(set().union(*map(_digit_strings, plain)), 8)
     pinned = [c for c in found if c[6:14] in shown]
     return pinned or found
