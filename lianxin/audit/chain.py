@@ -1,0 +1,236 @@
+"""The audit hash chain: each county's rows are linked by a keyed hash over their content.
+
+A row's hash is HMAC-SHA256 over a canonical serialisation of its content, its sequence number in
+the county's chain and the previous row's hash. The key is derived from the field key, which
+never lives in the database: whoever can write the database but not read the server's key cannot
+re-chain the rows after changing one. Django-free apart from reading settings.FIELD_KEY, so the
+backfill migration and the verify command use exactly the same code.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+# Bumped if the canonical form ever changes; part of every hashed document.
+VERSION = "lianxin-audit-chain/v1"
+_KEY_INFO = b"lianxin/audit-chain/hmac-sha256/v1"
+GENESIS = ""  # prev_hash of a county's first row
+
+# The content fields, in the order of the values tuples below (id and the chain columns aside).
+CONTENT_FIELDS = (
+    "county_id",
+    "at",
+    "actor_id",
+    "actor_label",
+    "source",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "changes",
+    "reason",
+)
+# What verify reads per row: id, seq, the content, prev_hash, row_hash.
+VERIFY_FIELDS = ("id", "seq", *CONTENT_FIELDS, "prev_hash", "row_hash")
+
+
+@functools.lru_cache(maxsize=4)
+def _key(field_key: str) -> bytes:
+    text = field_key.strip()
+    master = base64.urlsafe_b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4))
+    # A subkey of its own (as lianxin.lib.crypto does for encryption and lookup hashes), so the
+    # chain key cannot decrypt or look up anything.
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(master)
+
+
+def chain_key() -> bytes:
+    from django.conf import settings
+
+    return _key(settings.FIELD_KEY)
+
+
+def _plain(value: Any) -> Any:
+    """JSON values as both databases give them back: PostgreSQL's jsonb turns 1e+20 into
+    100000000000000000000 and 2.0 may come back as 2, so whole floats are hashed as integers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(
+        _plain(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
+
+
+def canonical_time(at: dt.datetime) -> str:
+    """UTC with exactly six fractional digits: SQLite keeps text, PostgreSQL microseconds."""
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def row_hash(
+    key: bytes,
+    *,
+    seq: int,
+    prev_hash: str,
+    county_id: int,
+    at: dt.datetime,
+    actor_id: int | None,
+    actor_label: str,
+    source: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    target_label: str,
+    changes: Any,
+    reason: str,
+) -> str:
+    document = [
+        VERSION,
+        county_id,
+        seq,
+        canonical_time(at),
+        actor_id,
+        actor_label,
+        source,
+        action,
+        target_type,
+        target_id,
+        target_label,
+        _plain(changes),
+        reason,
+        prev_hash,
+    ]
+    return hmac.new(key, canonical_json(document).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class BreakKind(StrEnum):
+    CONTENT = "content"
+    MISSING = "missing"
+    ORDER = "order"
+
+
+BREAK_LABELS = {
+    BreakKind.CONTENT: "内容被改动",
+    BreakKind.MISSING: "记录缺失",
+    BreakKind.ORDER: "顺序被打乱",
+}
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first broken link of a county's chain."""
+
+    county_id: int
+    kind: BreakKind
+    entry_id: int | None
+    seq: int | None
+    at: dt.datetime | None
+    detail: str
+
+    @property
+    def label(self) -> str:
+        return BREAK_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class Result:
+    county_id: int
+    rows: int
+    broken: Break | None
+
+
+def walk(
+    county_id: int,
+    rows: Iterable[tuple],
+    *,
+    head: tuple[int, str] | None,
+    find_hash: Callable[[str], tuple[int, int] | None],
+    key: bytes,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Check one county's rows (VERIFY_FIELDS tuples in seq order) and stop at the first break.
+
+    head is the chain head (last seq, last hash) or None; find_hash(h) gives (id, seq) of the
+    county's row whose hash is h, to tell a reordered row from one whose predecessor is gone.
+    """
+    expected_seq, expected_prev = 1, GENESIS
+    previous_id: int | None = None
+    count = 0
+    for row in _counted(rows, progress):
+        entry_id, seq, *content, prev_hash, stored = row
+        fields = dict(zip(CONTENT_FIELDS, content, strict=True))
+        at = fields["at"]
+        count += 1
+
+        def broken(kind: BreakKind, detail: str, *, row_id=entry_id, row_seq=seq, row_at=at):
+            return Result(county_id, count, Break(county_id, kind, row_id, row_seq, row_at, detail))
+
+        if seq != expected_seq:
+            missing = f"第{expected_seq}号" if seq == expected_seq + 1 else (
+                f"第{expected_seq}至{seq - 1}号"
+            )
+            return broken(BreakKind.MISSING, f"{missing}记录缺失（在记录 #{entry_id} 之前）")
+        if prev_hash != expected_prev:
+            found = find_hash(prev_hash) if prev_hash else None
+            if found is not None:
+                return broken(
+                    BreakKind.ORDER,
+                    f"记录 #{entry_id}（第{seq}号）应接在记录 #{previous_id} 之后，"
+                    f"却接在记录 #{found[0]}（第{found[1]}号）之后",
+                )
+            before = f"记录 #{previous_id}" if previous_id is not None else "链首"
+            return broken(
+                BreakKind.MISSING,
+                f"记录 #{entry_id}（第{seq}号）所接的上一条记录已不存在或被改写（与{before}接不上）",
+            )
+        if row_hash(key, seq=seq, prev_hash=prev_hash, **fields) != stored:
+            return broken(BreakKind.CONTENT, f"记录 #{entry_id}（第{seq}号）的内容与其哈希不符")
+        expected_seq, expected_prev, previous_id = seq + 1, stored, entry_id
+    last_seq = expected_seq - 1
+    if head is not None and (head[0], head[1]) != (last_seq, expected_prev):
+        if head[0] > last_seq:
+            detail = f"链尾第{last_seq + 1}至{head[0]}号记录缺失（链头记到第{head[0]}号）"
+        else:
+            detail = f"链头（第{head[0]}号）与最后一条记录（第{last_seq}号）不符"
+        return Result(
+            county_id, count, Break(county_id, BreakKind.MISSING, previous_id, last_seq, None, detail)
+        )
+    if head is None and count:
+        return Result(
+            county_id,
+            count,
+            Break(county_id, BreakKind.MISSING, None, None, None, "本县审计链的链头缺失"),
+        )
+    return Result(county_id, count, None)
+
+
+def _counted(rows: Iterable[tuple], progress: Callable[[int], None] | None) -> Iterator[tuple]:
+    if progress is None:
+        yield from rows
+        return
+    pending = 0
+    for row in rows:
+        yield row
+        pending += 1
+        if pending == 1000:
+            progress(pending)
+            pending = 0
+    if pending:
+        progress(pending)
