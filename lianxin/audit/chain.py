@@ -171,54 +171,72 @@ def walk(
     county's row whose hash is h, to tell a reordered row from one whose predecessor is gone.
     """
     expected_seq, expected_prev = 1, GENESIS
-    previous_id: int | None = None
+    previous: tuple[int, dt.datetime] | None = None  # the last good row's id and time
     count = 0
-    for row in _counted(rows, progress):
-        entry_id, seq, *content, prev_hash, stored = row
+    for entry_id, seq, *content, prev_hash, stored in _counted(rows, progress):
         fields = dict(zip(CONTENT_FIELDS, content, strict=True))
-        at = fields["at"]
         count += 1
-
-        def broken(kind: BreakKind, detail: str, *, row_id=entry_id, row_seq=seq, row_at=at):
-            return Result(county_id, count, Break(county_id, kind, row_id, row_seq, row_at, detail))
-
-        if seq != expected_seq:
-            missing = f"第{expected_seq}号" if seq == expected_seq + 1 else (
-                f"第{expected_seq}至{seq - 1}号"
+        fault = _fault(
+            entry_id,
+            seq,
+            expected_seq,
+            prev_hash,
+            expected_prev,
+            previous[0] if previous else None,
+            find_hash,
+        )
+        if fault is None and row_hash(key, seq=seq, prev_hash=prev_hash, **fields) != stored:
+            fault = BreakKind.CONTENT, f"记录 #{entry_id}（第{seq}号）的内容与其哈希不符"
+        if fault is not None:
+            return Result(
+                county_id, count, Break(county_id, fault[0], entry_id, seq, fields["at"], fault[1])
             )
-            return broken(BreakKind.MISSING, f"{missing}记录缺失（在记录 #{entry_id} 之前）")
-        if prev_hash != expected_prev:
-            found = find_hash(prev_hash) if prev_hash else None
-            if found is not None:
-                return broken(
-                    BreakKind.ORDER,
-                    f"记录 #{entry_id}（第{seq}号）应接在记录 #{previous_id} 之后，"
-                    f"却接在记录 #{found[0]}（第{found[1]}号）之后",
-                )
-            before = f"记录 #{previous_id}" if previous_id is not None else "链首"
-            return broken(
-                BreakKind.MISSING,
-                f"记录 #{entry_id}（第{seq}号）所接的上一条记录已不存在或被改写（与{before}接不上）",
-            )
-        if row_hash(key, seq=seq, prev_hash=prev_hash, **fields) != stored:
-            return broken(BreakKind.CONTENT, f"记录 #{entry_id}（第{seq}号）的内容与其哈希不符")
-        expected_seq, expected_prev, previous_id = seq + 1, stored, entry_id
+        expected_seq, expected_prev, previous = seq + 1, stored, (entry_id, fields["at"])
     last_seq = expected_seq - 1
-    if head is not None and (head[0], head[1]) != (last_seq, expected_prev):
-        if head[0] > last_seq:
-            detail = f"链尾第{last_seq + 1}至{head[0]}号记录缺失（链头记到第{head[0]}号）"
-        else:
-            detail = f"链头（第{head[0]}号）与最后一条记录（第{last_seq}号）不符"
-        return Result(
-            county_id, count, Break(county_id, BreakKind.MISSING, previous_id, last_seq, None, detail)
+    last_id, last_at = previous if previous else (None, None)
+    if head is None:
+        if not count:
+            return Result(county_id, 0, None)
+        detail = "本县审计链的链头缺失"
+    elif (head[0], head[1]) == (last_seq, expected_prev):
+        return Result(county_id, count, None)
+    elif head[0] > last_seq:
+        detail = f"链尾第{last_seq + 1}至{head[0]}号记录缺失（链头记到第{head[0]}号）"
+    else:
+        detail = f"链头（第{head[0]}号）与最后一条记录（第{last_seq}号）不符"
+    return Result(
+        county_id,
+        count,
+        Break(county_id, BreakKind.MISSING, last_id, last_seq or None, last_at, detail),
+    )
+
+
+def _fault(
+    entry_id: int,
+    seq: int,
+    expected_seq: int,
+    prev_hash: str,
+    expected_prev: str,
+    previous_id: int | None,
+    find_hash: Callable[[str], tuple[int, int] | None],
+) -> tuple[BreakKind, str] | None:
+    """What is wrong with a row's place in the chain, if anything (its content aside)."""
+    if seq != expected_seq:
+        gap = f"第{expected_seq}号" if seq == expected_seq + 1 else f"第{expected_seq}至{seq - 1}号"
+        return BreakKind.MISSING, f"{gap}记录缺失（在记录 #{entry_id} 之前）"
+    if prev_hash == expected_prev:
+        return None
+    found = find_hash(prev_hash) if prev_hash else None
+    if found is not None:
+        after = f"记录 #{previous_id}" if previous_id is not None else "链首"
+        return BreakKind.ORDER, (
+            f"记录 #{entry_id}（第{seq}号）应接在{after}之后，"
+            f"却接在记录 #{found[0]}（第{found[1]}号）之后"
         )
-    if head is None and count:
-        return Result(
-            county_id,
-            count,
-            Break(county_id, BreakKind.MISSING, None, None, None, "本县审计链的链头缺失"),
-        )
-    return Result(county_id, count, None)
+    before = f"记录 #{previous_id}" if previous_id is not None else "链首"
+    return BreakKind.MISSING, (
+        f"记录 #{entry_id}（第{seq}号）所接的上一条记录已不存在或被改写（与{before}接不上）"
+    )
 
 
 def _counted(rows: Iterable[tuple], progress: Callable[[int], None] | None) -> Iterator[tuple]:

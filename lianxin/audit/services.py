@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-import json
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone

@@ -53,11 +53,13 @@ class Command(BaseCommand):
                 continue
             broken += 1
             b = result.broken
-            where = f"记录 #{b.entry_id}" if b.entry_id is not None else "链尾"
-            when = f"，时间 {timezone.localtime(b.at):%Y-%m-%d %H:%M:%S}" if b.at else ""
-            self.stdout.write(
-                f"县 {code}：审计链断裂（{b.label}）于{where}（第{b.seq}号{when}）：{b.detail}"
-            )
+            where = f"记录 #{b.entry_id}" if b.entry_id is not None else "链首"
+            place = [f"第{b.seq}号"] if b.seq else []
+            if b.at is not None:
+                place.append(f"时间 {timezone.localtime(b.at):%Y-%m-%d %H:%M:%S}")
+            if place:
+                where += f"（{'，'.join(place)}）"
+            self.stdout.write(f"县 {code}：审计链断裂（{b.label}）于{where}：{b.detail}")
         if not results:
             self.stdout.write("没有审计记录")
         if broken:
