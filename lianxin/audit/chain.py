@@ -148,6 +148,20 @@ class Break:
     def label(self) -> str:
         return BREAK_LABELS[self.kind]
 
+    @property
+    def place(self) -> str:
+        """Where: "记录 #12（第5号，时间 2026-12-01 22:13:18）"."""
+        where = f"记录 #{self.entry_id}" if self.entry_id is not None else "链首"
+        parts = [f"第{self.seq}号"] if self.seq else []
+        if self.at is not None:
+            from django.utils import timezone
+
+            parts.append(f"时间 {timezone.localtime(self.at):%Y-%m-%d %H:%M:%S}")
+        return where + (f"（{'，'.join(parts)}）" if parts else "")
+
+    def __str__(self) -> str:
+        return f"审计链断裂（{self.label}）于{self.place}：{self.detail}"
+
 
 @dataclass(frozen=True)
 class Result:
@@ -186,7 +200,7 @@ def walk(
             find_hash,
         )
         if fault is None and row_hash(key, seq=seq, prev_hash=prev_hash, **fields) != stored:
-            fault = BreakKind.CONTENT, f"记录 #{entry_id}（第{seq}号）的内容与其哈希不符"
+            fault = BreakKind.CONTENT, "内容与其哈希不符：这条记录写入后被改动过"
         if fault is not None:
             return Result(
                 county_id, count, Break(county_id, fault[0], entry_id, seq, fields["at"], fault[1])
@@ -223,20 +237,15 @@ def _fault(
     """What is wrong with a row's place in the chain, if anything (its content aside)."""
     if seq != expected_seq:
         gap = f"第{expected_seq}号" if seq == expected_seq + 1 else f"第{expected_seq}至{seq - 1}号"
-        return BreakKind.MISSING, f"{gap}记录缺失（在记录 #{entry_id} 之前）"
+        return BreakKind.MISSING, f"{gap}记录缺失（在这条记录之前）"
     if prev_hash == expected_prev:
         return None
     found = find_hash(prev_hash) if prev_hash else None
     if found is not None:
         after = f"记录 #{previous_id}" if previous_id is not None else "链首"
-        return BreakKind.ORDER, (
-            f"记录 #{entry_id}（第{seq}号）应接在{after}之后，"
-            f"却接在记录 #{found[0]}（第{found[1]}号）之后"
-        )
+        return BreakKind.ORDER, f"应接在{after}之后，却接在记录 #{found[0]}（第{found[1]}号）之后"
     before = f"记录 #{previous_id}" if previous_id is not None else "链首"
-    return BreakKind.MISSING, (
-        f"记录 #{entry_id}（第{seq}号）所接的上一条记录已不存在或被改写（与{before}接不上）"
-    )
+    return BreakKind.MISSING, f"所接的上一条记录已不存在或被改写（与{before}接不上）"
 
 
 def _counted(rows: Iterable[tuple], progress: Callable[[int], None] | None) -> Iterator[tuple]:
@@ -244,11 +253,13 @@ def _counted(rows: Iterable[tuple], progress: Callable[[int], None] | None) -> I
         yield from rows
         return
     pending = 0
-    for row in rows:
-        yield row
-        pending += 1
-        if pending == 1000:
+    try:
+        for row in rows:
+            yield row
+            pending += 1
+            if pending == 1000:
+                progress(pending)
+                pending = 0
+    finally:  # also when the walk stops at a break
+        if pending:
             progress(pending)
-            pending = 0
-    if pending:
-        progress(pending)

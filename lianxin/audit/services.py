@@ -15,6 +15,11 @@ from lianxin.lib.masking import scrub
 from . import chain
 from .models import AuditChain, AuditEntry
 
+VERIFY_ACTION = "校验审计链"
+VERIFY_RESULT = "校验结果"
+VERIFY_ROWS = "校验记录数"
+VERIFY_OK = "完整"
+
 # Fields whose values never reach the audit log in full.
 SENSITIVE_FIELDS = frozenset({"id_number", "phone", "password"})
 
@@ -111,3 +116,20 @@ def _lock_chain_head(county_id: int) -> AuditChain:
             pass
         head = heads.get(county_id=county_id)
     return head
+
+
+def do_record_verification(result: chain.Result, *, acting_user: Any) -> AuditEntry:
+    """Log one county's audit-verify result, so the audit administrator sees it on the log page.
+
+    Run from the command line (acting_user None, the system); appended like any other row, so a
+    broken chain stays broken and the report of it is itself chained."""
+    outcome = VERIFY_OK if result.broken is None else str(result.broken)
+    with transaction.atomic():
+        return record(
+            actor=acting_user,
+            action=VERIFY_ACTION,
+            county_id=result.county_id,
+            target_type="audit.auditchain",
+            target_label="审计链",
+            changes={VERIFY_ROWS: [None, result.rows], VERIFY_RESULT: [None, outcome[:500]]},
+        )

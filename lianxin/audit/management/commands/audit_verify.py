@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from tqdm import tqdm
 
+from lianxin.audit.services import do_record_verification
 from lianxin.audit.verify import verify
 from lianxin.geo.models import County
 
@@ -18,8 +18,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--county", help="只校验这个县（区划代码）")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
+        parser.add_argument(
+            "--no-record",
+            action="store_true",
+            help="不把校验结果写入审计日志（默认写入，审计管理员在审计日志页面可见）",
+        )
 
-    def handle(self, *args, county: str | None = None, no_progress: bool = False, **options):
+    def handle(
+        self,
+        *args,
+        county: str | None = None,
+        no_progress: bool = False,
+        no_record: bool = False,
+        **options,
+    ):
+        record_result = not no_record
         counties = dict(County.objects.values_list("pk", "code"))
         ids = None
         if county:
@@ -48,18 +61,13 @@ class Command(BaseCommand):
         broken = 0
         for result in results:
             code = counties.get(result.county_id, f"#{result.county_id}")
+            if record_result:
+                do_record_verification(result, acting_user=None)
             if result.broken is None:
                 self.stdout.write(f"县 {code}：{result.rows} 条记录，审计链完整")
                 continue
             broken += 1
-            b = result.broken
-            where = f"记录 #{b.entry_id}" if b.entry_id is not None else "链首"
-            place = [f"第{b.seq}号"] if b.seq else []
-            if b.at is not None:
-                place.append(f"时间 {timezone.localtime(b.at):%Y-%m-%d %H:%M:%S}")
-            if place:
-                where += f"（{'，'.join(place)}）"
-            self.stdout.write(f"县 {code}：审计链断裂（{b.label}）于{where}：{b.detail}")
+            self.stdout.write(f"县 {code}：{result.broken}")
         if not results:
             self.stdout.write("没有审计记录")
         if broken:
