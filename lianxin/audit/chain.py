@@ -168,6 +168,9 @@ class Result:
     county_id: int
     rows: int
     broken: Break | None
+    # The last row's hash when the chain verified: kept outside the database (the command
+    # prints it), it shows later whether rows were cut from the end and the head wound back.
+    last_hash: str = ""
 
 
 def walk(
@@ -213,7 +216,7 @@ def walk(
             return Result(county_id, 0, None)
         detail = "本县审计链的链头缺失"
     elif (head[0], head[1]) == (last_seq, expected_prev):
-        return Result(county_id, count, None)
+        return Result(county_id, count, None, expected_prev)
     elif head[0] > last_seq:
         detail = f"链尾第{last_seq + 1}至{head[0]}号记录缺失（链头记到第{head[0]}号）"
     else:

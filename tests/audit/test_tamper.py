@@ -67,7 +67,7 @@ def test_it_verifies_an_untouched_chain(world, chain):
     assert only_break(world) is None
     out, error = run_verify()
     assert error is None
-    assert f"县 510184：{len(chain)} 条记录，审计链完整" in out
+    assert f"县 510184：{len(chain)} 条记录，审计链完整（链尾哈希 {chain[-1].row_hash}）" in out
 
 
 def test_it_refuses_a_raw_update_in_the_database(world, chain):

@@ -64,7 +64,9 @@ class Command(BaseCommand):
             if record_result:
                 do_record_verification(result, acting_user=None)
             if result.broken is None:
-                self.stdout.write(f"县 {code}：{result.rows} 条记录，审计链完整")
+                self.stdout.write(
+                    f"县 {code}：{result.rows} 条记录，审计链完整（链尾哈希 {result.last_hash}）"
+                )
                 continue
             broken += 1
             self.stdout.write(f"县 {code}：{result.broken}")
