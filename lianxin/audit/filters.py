@@ -25,6 +25,18 @@ def visible_entries(user: Any) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.visible_to(user)
 
 
+def last_verification(entries: QuerySet[AuditEntry]) -> dict[str, Any] | None:
+    """The latest `lianxin audit-verify` result among these rows, for the log page's banner."""
+    from .services import VERIFY_ACTION, VERIFY_OK, VERIFY_RESULT, VERIFY_ROWS
+
+    entry = entries.filter(action=VERIFY_ACTION).order_by("-seq").first()
+    if entry is None:
+        return None
+    result = (entry.changes.get(VERIFY_RESULT) or [None, ""])[-1]
+    rows = (entry.changes.get(VERIFY_ROWS) or [None, 0])[-1]
+    return {"at": entry.at, "ok": result == VERIFY_OK, "result": result, "rows": rows}
+
+
 def model_of(target_type: str) -> Any:
     """The model named by an audit row's target type ("org.cadre"), or None."""
     try:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from lianxin.core.context import current_source
 from lianxin.lib.masking import scrub
 
-from .models import AuditEntry
+from . import chain
+from .models import AuditChain, AuditEntry
+
+VERIFY_ACTION = "校验审计链"
+VERIFY_RESULT = "校验结果"
+VERIFY_ROWS = "校验记录数"
+VERIFY_OK = "完整"
 
 # Fields whose values never reach the audit log in full.
 SENSITIVE_FIELDS = frozenset({"id_number", "phone", "password"})
@@ -76,15 +84,64 @@ def record(
     if county_id is None:
         raise RuntimeError("an audit row belongs to a county: pass county_id, a target or an actor")
     label = "系统" if actor is None else f"{actor}（{actor.username}）"
-    return AuditEntry.objects.create(
-        county_id=county_id,
-        actor=actor,
-        actor_label=label[:80],
-        source=current_source()[:80],
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        target_label=scrub(target_label)[:120],
-        changes=_scrubbed(dict(changes or {})),
-        reason=scrub(reason)[:200],
-    )
+    fields = {
+        "county_id": county_id,
+        "at": timezone.now(),
+        "actor_id": None if actor is None else actor.pk,
+        "actor_label": label[:80],
+        "source": current_source()[:80],
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_label": scrub(target_label)[:120],
+        # Stored exactly as hashed: the canonical JSON read back, so both databases agree.
+        "changes": json.loads(chain.canonical_json(_scrubbed(dict(changes or {})))),
+        "reason": scrub(reason)[:200],
+    }
+    # A savepoint: the row and the chain head move together or not at all.
+    with transaction.atomic():
+        head = _lock_chain_head(county_id)
+        seq = head.seq + 1
+        digest = chain.row_hash(chain.chain_key(), seq=seq, prev_hash=head.last_hash, **fields)
+        entry = AuditEntry.objects.create(
+            **fields, seq=seq, prev_hash=head.last_hash, row_hash=digest
+        )
+        AuditChain.objects.filter(pk=head.pk).update(seq=seq, last_hash=digest)
+    return entry
+
+
+def _lock_chain_head(county_id: int) -> AuditChain:
+    """The county's chain head, locked until the caller's transaction ends.
+
+    Race: two transactions appending to one county would both read head N and both write N+1
+    on the same predecessor, forking the chain. The row lock makes the second wait for the first
+    to commit (PostgreSQL); SQLite's IMMEDIATE transactions already serialise all writers."""
+    heads = AuditChain.objects.select_for_update()
+    head = heads.filter(county_id=county_id).first()
+    if head is None:
+        # Race: the county's first two rows at once — the second insert waits on the primary
+        # key, fails once the first commits, and then locks the head the first one made.
+        try:
+            with transaction.atomic():
+                AuditChain.objects.create(county_id=county_id)
+        except IntegrityError:
+            pass
+        head = heads.get(county_id=county_id)
+    return head
+
+
+def do_record_verification(result: chain.Result, *, acting_user: Any) -> AuditEntry:
+    """Log one county's audit-verify result, so the audit administrator sees it on the log page.
+
+    Run from the command line (acting_user None, the system); appended like any other row, so a
+    broken chain stays broken and the report of it is itself chained."""
+    outcome = VERIFY_OK if result.broken is None else str(result.broken)
+    with transaction.atomic():
+        return record(
+            actor=acting_user,
+            action=VERIFY_ACTION,
+            county_id=result.county_id,
+            target_type="audit.auditchain",
+            target_label="审计链",
+            changes={VERIFY_ROWS: [None, result.rows], VERIFY_RESULT: [None, outcome[:500]]},
+        )

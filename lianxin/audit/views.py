@@ -10,7 +10,13 @@ from django.views.decorators.http import require_GET
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.views import paginate, query_without_page
 
-from .filters import AuditFilter, change_rows, target_type_label, visible_entries
+from .filters import (
+    AuditFilter,
+    change_rows,
+    last_verification,
+    target_type_label,
+    visible_entries,
+)
 from .models import AuditEntry
 
 
@@ -22,7 +28,13 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     filters.load_choices(entries)
     page = paginate(request, filters.apply(entries))
     rows = [(e, target_type_label(e.target_type), change_rows(e)) for e in page]
-    context = {"filters": filters, "page": page, "rows": rows, "query": query_without_page(request)}
+    context = {
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "query": query_without_page(request),
+        "verification": last_verification(entries),
+    }
     return render(
         request, "audit/entry_list.html", context, status=200 if filters.is_valid() else 400
     )
