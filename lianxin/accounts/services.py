@@ -77,15 +77,23 @@ def _remember_password(user: User) -> None:
         PasswordHistory.objects.create(user=user, password=user.password)
 
 
+# Initial passwords are handed over on paper or read out: no look-alikes (I l 1 O o 0).
+_UNAMBIGUOUS = str.maketrans("", "", "Il1Oo0")
+_PASSWORD_POOLS = [
+    string.ascii_lowercase.translate(_UNAMBIGUOUS),
+    string.ascii_uppercase.translate(_UNAMBIGUOUS),
+    string.digits.translate(_UNAMBIGUOUS),
+    "#%+-=@_",
+]
+
+
 def generate_password(length: int = 14) -> str:
     """A random initial password that passes the rules (all four character classes)."""
-    pools = [string.ascii_lowercase, string.ascii_uppercase, string.digits, "#%+-=@_"]
-    alphabet = "".join(pools)
-    while True:
-        chars = [secrets.choice(pool) for pool in pools]
-        chars += [secrets.choice(alphabet) for _ in range(length - len(pools))]
-        secrets.SystemRandom().shuffle(chars)
-        return "".join(chars)
+    alphabet = "".join(_PASSWORD_POOLS)
+    chars = [secrets.choice(pool) for pool in _PASSWORD_POOLS]
+    chars += [secrets.choice(alphabet) for _ in range(length - len(_PASSWORD_POOLS))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
 
 
 def _scope_label(role: str, region: Region | None, unit: Unit | None) -> str:
