@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
-from lianxin.lib.masking import contains_sensitive
+from lianxin.lib.masking import query_has_sensitive
 
 SENSITIVE_IN_URL = (
     "网址中不能含完整身份证号或手机号：网址会留在浏览器历史和服务器、代理的日志里。"
@@ -78,18 +76,6 @@ class SecurityHeadersMiddleware:
             add_never_cache_headers(response)
         response["Pragma"] = "no-cache"
         return response
-
-
-_SEPARATORS = re.compile(r"[\s\-]")
-
-
-def query_has_sensitive(query: str) -> bool:
-    """Whether any query parameter holds an ID number or mobile, also when typed in groups."""
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        for text in (name, value):
-            if contains_sensitive(text) or contains_sensitive(_SEPARATORS.sub("", text)):
-                return True
-    return False
 
 
 class SensitiveQueryMiddleware:

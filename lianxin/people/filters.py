@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
@@ -19,9 +18,9 @@ from lianxin.core.models import today
 from lianxin.core.sensitive import id_number_hash, phone_hash
 from lianxin.geo.choices import Level
 from lianxin.geo.filters import not_ended, text, to_int, truthy, visible_regions
-from lianxin.lib import idcard
+from lianxin.lib import idcard, masking
 from lianxin.lib.errors import InvalidValue
-from lianxin.lib.masking import scrub
+from lianxin.lib.masking import contains_sensitive, scrub
 
 from .choices import HardshipKind, Relation, Sex, Trade
 from .models import Enterprise, Household, HouseholdHardship, Resident
@@ -263,15 +262,13 @@ def _capped(qs: QuerySet, results: SearchResults, label: str) -> list:
 def is_sensitive_query(q: str) -> bool:
     """Whether a search text is (or holds) an ID number or a mobile number, which must not go
     into a URL: what search() matches by hash, and anything the URL guard would refuse."""
-    from lianxin.core.middleware import query_has_sensitive
-
     compact = idcard.normalize(q)
     if len(compact) == 18 and compact[:17].isdigit():
         return True
-    digits = compact.replace("-", "")
+    digits = masking.compact(q)
     if digits.lstrip("+").isdigit() and phone_hash(digits) is not None:
         return True
-    return query_has_sensitive(urlencode({"q": q}))
+    return contains_sensitive(q)
 
 
 def search(user, q: Any) -> SearchResults:
@@ -298,7 +295,8 @@ def search(user, q: Any) -> SearchResults:
             resident_rows(residents.filter(id_number_hash=id_hash)), results, "居民"
         )
         return results
-    digits = compact.replace("-", "")
+    # A phone may come with any dash an input method types (138–1234–1234).
+    digits = masking.compact(q)
     mobile_hash = phone_hash(digits) if digits.lstrip("+").isdigit() else None
     if mobile_hash:
         results.matched_by.append("联系电话")

@@ -34,6 +34,10 @@ URL = reverse("people:search")
 PHONE = "13987654321"
 NUMBER = factories.id_number(dt.date(1979, 11, 30))
 GROUPED = f"{NUMBER[:6]} {NUMBER[6:14]} {NUMBER[14:]}"
+# Typed or pasted with characters that do not show, or with an input method's dashes: the
+# search still finds the person (idcard/phone normalise them away), so every guard must too.
+HIDDEN = f"{NUMBER[:8]}\u200b{NUMBER[8:]}"
+DASHED = f"{PHONE[:3]}–{PHONE[3:7]}–{PHONE[7:]}"
 
 
 def _our_handlers() -> list[logging.Handler]:
@@ -79,6 +83,8 @@ def known(world):
 
 def _assert_clean(text: str) -> None:
     compact = text.replace(" ", "").replace("+", "").replace("%20", "")
+    compact = compact.replace("\u200b", "").replace("%E2%80%8B", "").replace("–", "")
+    compact = compact.replace("%E2%80%93", "")
     assert NUMBER not in compact
     assert PHONE not in compact
 
@@ -96,7 +102,7 @@ def test_it_searches_by_id_number_and_phone_without_either_in_a_url_or_log(
     world, login, known, log_output
 ):
     client = login(world.township_staff)
-    for value in (NUMBER, PHONE, GROUPED):
+    for value in (NUMBER, PHONE, GROUPED, HIDDEN, DASHED):
         response = client.post(URL, {"q": value})
         assert response.status_code == 302
         location = response["Location"]
@@ -120,10 +126,14 @@ def test_it_searches_by_id_number_and_phone_without_either_in_a_url_or_log(
     assert page.status_code == 400
     assert "网址中不能含完整身份证号或手机号" in page.content.decode()
     assert client.get("/people/residents/", {"name": GROUPED}).status_code == 400
+    for value in (HIDDEN, DASHED):
+        assert client.get(URL, {"q": value}).status_code == 400
+        assert client.get("/api/search", {"q": value}).status_code == 400
     # Names still search by GET.
     assert client.get("/api/search", {"q": "张小凡"}).status_code == 200
 
     logging.getLogger("lianxin.test").warning("looked up %s / %s", NUMBER, PHONE)
+    logging.getLogger("lianxin.test").warning("typed %s and %s", HIDDEN, DASHED)
     try:
         raise ValueError(f"no match for {NUMBER}")
     except ValueError:

@@ -43,6 +43,10 @@ def test_it_scrubs_ids_and_mobiles_in_text() -> None:
         ("tel:+86 138-1234-1234!", "tel:+86138****1234!"),
         ("call 138 1234 1234 now", "call 138****1234 now"),
         ("电话：１３８１２３４１２３４", "电话：１３８****１２３４"),
+        ("tel 138–1234–1234", "tel 138****1234"),  # an input method's en dashes
+        ("tel 138\u200b1234\u200b1234", "tel 138****1234"),  # zero-width spaces
+        ("id 51018419\u200b900101123X.", "id 510184********123X."),
+        ("id 510184－19900101－123X.", "id 510184********123X."),  # full-width hyphens
         ("no sensitive data here", "no sensitive data here"),
     ],
 )
