@@ -22,7 +22,7 @@ from lianxin.people import services
 from .choices import HardshipKind, Sex, Trade
 from .filters import (
     AGE_RULE,
-    age_on,
+    age_by_year,
     enterprise_rows,
     filter_enterprises,
     filter_households,
@@ -119,7 +119,7 @@ class MemberOut(Schema):
     relation_label: str
     sex: str
     sex_label: str
-    age: int = Field(description="周岁；出生日期不单独提供（它是身份证号的一部分）")
+    age: int = Field(description=f"年龄，{AGE_RULE}；出生日期不单独提供（它是身份证号的一部分）")
     id_number_masked: str = Field(description="脱敏身份证号，如 510184********1234")
     phone_masked: str = Field(description="脱敏手机号，如 138****1234；未登记为空")
 
@@ -133,8 +133,7 @@ class MemberOut(Schema):
 
     @staticmethod
     def resolve_age(obj: Resident) -> int:
-        # From the sealed ID number of this row: no query, and no birth date kept in clear.
-        return age_on(obj.unsealed_birth_date())
+        return age_by_year(obj.birth_year)
 
 
 class HouseholdDetailOut(HouseholdOut):

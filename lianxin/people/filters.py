@@ -48,26 +48,22 @@ def years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def age_on(birth: dt.date, on: dt.date | None = None) -> int:
-    """Full years of age on a day (today by default)."""
-    on = on or today()
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+# How ages count, on every page, in the API and in the filters alike: this year minus the birth
+# year, the one date part kept in clear. An age in full years would go up on the birthday, and
+# the day it does, with the birth year and the masked number, would rebuild the ID number.
+AGE_RULE = "按出生年份计算：今年年份减出生年份（出生当年登记的婴儿按上一年出生计）"
 
 
-# How the age filters count, shown beside them on the page and in the API schema. The shown age
-# is in full years (from the sealed ID number); the filters can only use the birth year.
-AGE_RULE = (
-    "按出生年份计算：今年内年满该岁数即算（今年年份减出生年份；出生当年登记的婴儿按上一年出生计），"
-    "与显示的周岁可能差一岁"
-)
+def age_by_year(birth_year: int, on: dt.date | None = None) -> int:
+    """The age reached in the calendar year of `on` (today by default), by AGE_RULE."""
+    return (on or today()).year - birth_year
 
 
 def with_ages(rows: Iterable[Resident], on: dt.date | None = None) -> None:
-    """Set `.age` (full years) on residents about to be shown. The birth date is read from the
-    sealed ID number of these rows only: no query, and nothing but the year is kept in clear."""
+    """Set `.age` (AGE_RULE) on residents about to be shown: no query, no decryption."""
     on = on or today()
     for r in rows:
-        r.age = age_on(r.unsealed_birth_date(), on)  # type: ignore[attr-defined]
+        r.age = age_by_year(r.birth_year, on)  # type: ignore[attr-defined]
 
 
 # Households ------------------------------------------------------------------------------

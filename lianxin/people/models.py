@@ -3,14 +3,11 @@ stored encrypted, with a keyed hash for exact search and a masked copy for displ
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db import models
 from django.db.models import Q
 
 from lianxin.accounts.choices import COUNTY_WIDE, REGION_SCOPED, REGISTRY_WRITERS, Role
 from lianxin.core.models import CountyOwned, Dated, DatedQuerySet, Timestamped
-from lianxin.core.sensitive import unseal
 from lianxin.geo.models import region_q
 
 from .choices import HardshipKind, Relation, Sex, Trade
@@ -184,11 +181,6 @@ class Resident(CountyOwned, Timestamped):
 
     def __str__(self) -> str:
         return self.name
-
-    def unsealed_birth_date(self) -> dt.date:
-        """The birth date, read from the sealed ID number (so it needs the field key)."""
-        number = unseal(self.id_number_enc)
-        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
 class EnterpriseQuerySet(models.QuerySet):

@@ -82,28 +82,41 @@ def test_it_filters_by_sex(world, login, sex):
     assert _api_names(client, {"sex": sex}) == expected
 
 
-def test_it_shows_age_in_full_years_and_filters_by_the_birth_year(world, login):
-    birthday_tomorrow = years_before(today() + dt.timedelta(days=1), 40)
-    resident = do_create_resident(
-        household=world.household2,
-        name="周年",
-        id_number=factories.id_number(birthday_tomorrow),
-        relation=Relation.SPOUSE,
-        acting_user=None,
-    )
+def test_it_shows_and_filters_age_by_the_birth_year_so_no_birthday_shows(world, login):
+    # Two residents of one birth year, one whose birthday was yesterday and one whose birthday
+    # is tomorrow: a full-years age would tell them apart, and with the birth year and the
+    # masked number that day rebuilds the ID number. Every answer must be the same for both.
+    born = {
+        "昨生": years_before(today() - dt.timedelta(days=1), 40),
+        "明生": years_before(today() + dt.timedelta(days=1), 40),
+    }
+    if born["昨生"].year != born["明生"].year:  # 1 January or 31 December: move both a week in
+        born = {
+            k: years_before(today() + dt.timedelta(days=d), 40)
+            for k, d in (("昨生", 7), ("明生", 8))
+        }
+    residents = {
+        name: do_create_resident(
+            household=world.household2,
+            name=name,
+            id_number=factories.id_number(day),
+            relation=Relation.CHILD,
+            acting_user=None,
+        )
+        for name, day in born.items()
+    }
     client = login(world.city_admin)
-    # Shown: full years, from the sealed ID number.
-    body = client.get("/api/residents", {"name": "周年"}).json()
-    assert body["items"][0]["age"] == 39
-    response = client.get(reverse("people:resident_detail", args=[resident.pk]))
-    assert "39岁" in response.content.decode()
-    # Filtered: the age reached this calendar year, the only one the birth year can tell.
-    reached = today().year - birthday_tomorrow.year
-    for params in ({"age_min": reached}, {"age_max": reached}):
-        assert "周年" in _page_names(client, params)
-        assert "周年" in _api_names(client, {**params, "name": "周年"})
-    assert "周年" not in _page_names(client, {"age_max": reached - 1})
-    assert "周年" not in _page_names(client, {"age_min": reached + 1})
+    reached = today().year - born["明生"].year
+    for name, resident in residents.items():
+        body = client.get("/api/residents", {"name": name}).json()
+        assert body["items"][0]["age"] == reached
+        response = client.get(reverse("people:resident_detail", args=[resident.pk]))
+        assert f"{reached}岁" in response.content.decode()
+        for params in ({"age_min": reached}, {"age_max": reached}):
+            assert name in _page_names(client, params)
+            assert name in _api_names(client, {**params, "name": name})
+        assert name not in _page_names(client, {"age_max": reached - 1})
+        assert name not in _page_names(client, {"age_min": reached + 1})
     assert AGE_RULE in client.get(URL).content.decode()
     schema = client.get("/api/openapi.json").json()
     params = schema["paths"]["/api/residents"]["get"]["parameters"]
