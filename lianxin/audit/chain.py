@@ -9,7 +9,6 @@ backfill migration and the verify command use exactly the same code.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
 import hashlib
@@ -20,8 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from lianxin.lib.crypto import derive_subkey
 
 # Bumped if the canonical form ever changes; part of every hashed document.
 VERSION = "lianxin-audit-chain/v1"
@@ -48,11 +46,9 @@ VERIFY_FIELDS = ("id", "seq", *CONTENT_FIELDS, "prev_hash", "row_hash")
 
 @functools.lru_cache(maxsize=4)
 def _key(field_key: str) -> bytes:
-    text = field_key.strip()
-    master = base64.urlsafe_b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4))
-    # A subkey of its own (as lianxin.lib.crypto does for encryption and lookup hashes), so the
-    # chain key cannot decrypt or look up anything.
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(master)
+    # A subkey of its own (as the encryption and lookup-hash keys are), so the chain key cannot
+    # decrypt or look up anything.
+    return derive_subkey(field_key, _KEY_INFO)
 
 
 def chain_key() -> bytes:

@@ -44,19 +44,30 @@ def _derive(master: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
 
 
+def _master(master_key: str) -> bytes:
+    try:
+        master = _b64decode(master_key.strip())
+    except (ValueError, binascii.Error):
+        master = b""
+    if len(master) != 32:
+        # Never echo the key itself into an error message.
+        raise InvalidValue("字段加密密钥格式错误：应为 urlsafe base64 编码的32字节随机密钥")
+    return master
+
+
+def derive_subkey(master_key: str, info: bytes) -> bytes:
+    """A 32-byte key of its own for another purpose (e.g. the audit chain's HMAC), derived from
+    the master key with HKDF under `info`: it can neither decrypt nor look up anything."""
+    return _derive(_master(master_key), info)
+
+
 class FieldCipher:
     """AES-256-GCM encryption plus HMAC-SHA256 lookup hashes, both keyed from one master key."""
 
     __slots__ = ("_aead", "_hmac")
 
     def __init__(self, master_key: str) -> None:
-        try:
-            master = _b64decode(master_key.strip())
-        except (ValueError, binascii.Error):
-            master = b""
-        if len(master) != 32:
-            # Never echo the key itself into an error message.
-            raise InvalidValue("字段加密密钥格式错误：应为 urlsafe base64 编码的32字节随机密钥")
+        master = _master(master_key)
         # Separate subkeys, so a leaked lookup-hash key cannot decrypt anything.
         self._aead = AESGCM(_derive(master, _ENC_INFO))
         self._hmac = hmac.new(_derive(master, _HASH_INFO), digestmod=hashlib.sha256)
