@@ -33,7 +33,7 @@ def refusal(user) -> str:
 
 def must_change_reason(user) -> str:
     if user.must_change_password:
-        return "该账号的密码由他人设置，请先修改密码再使用系统"
+        return "该账号的密码由他人设置或不符合现行规则，请先修改密码再使用系统"
     if user.password_expired:
         return f"密码已使用超过 {settings.LIANXIN_PASSWORD_MAX_AGE_DAYS} 天，请修改密码后继续使用"
     return ""

@@ -207,6 +207,9 @@ class AccountProposal(CountyOwned):
         verbose_name="所在单位",
     )
     reason = models.CharField("事由", max_length=200, blank=True)
+    # Set when the account's approval was withdrawn because someone else could now log in as it
+    # (its password reset, the account re-enabled): the approver checks with the person first.
+    recheck = models.CharField("重新审批原因", max_length=100, blank=True)
     proposed_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", verbose_name="提议人"
     )

@@ -5,9 +5,14 @@
   effect, until the security administrator approves it.
 - An administrator account (system, security, audit) is made only at install (`lianxin
   create-account`, acting_user=None) or by two persons: one administrator proposes, an
-  administrator of another of the three roles approves; its initial password is generated then.
+  administrator of another of the three roles approves. It is made without a usable password:
+  its owner sets the first one at the server (`lianxin create-account --reset-password`), so
+  neither administrator ever knows it. Administrators are (de)activated at the server too.
 - The security administrator approves roles and grants the reveal permission, and makes no account.
-- A password set by someone else must be changed at the account's first log-in.
+- A password set by someone else must be changed at the account's first log-in; when the system
+  administrator resets the password of (or re-enables) an account that reads people's data, its
+  approval is withdrawn until the security administrator approves it again.
+- A password that passes no longer (set before the rules) must be changed at the next log-in.
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ import string
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
+from django.conf import settings
+from django.contrib.auth.password_validation import (
+    get_default_password_validators,
+    validate_password,
+)
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -27,10 +36,19 @@ from lianxin.core.errors import Refused
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
+from lianxin.lib.masking import contains_sensitive
 from lianxin.org.models import Unit
 
-from .choices import REGION_SCOPED, SEPARATED_ADMINS, ProposalKind, ProposalStatus, Role
+from .choices import (
+    DATA_ROLES,
+    REGION_SCOPED,
+    SEPARATED_ADMINS,
+    ProposalKind,
+    ProposalStatus,
+    Role,
+)
 from .models import AccountProposal, PasswordHistory, User
+from .validators import PasswordHistoryValidator
 
 ACCOUNT_FIELDS = {
     "accounts_user_region_staff_have_region": "region",
@@ -55,6 +73,19 @@ def _check_scope(county: County, role: str, region: Region | None, unit: Unit | 
         raise Refused(f"{Role(role).label}必须指定所在单位", field="unit")
     if role in SEPARATED_ADMINS and region is not None:
         raise Refused("系统、安全、审计管理员不按区域划分", field="region")
+
+
+def _clean_username(username: str) -> str:
+    username = username.strip()
+    if not username:
+        raise Refused("用户名不能为空", field="username")
+    # A username sits in clear in the account table and in every audit row's actor.
+    if contains_sensitive(username):
+        raise Refused(
+            "用户名不能是身份证号或手机号（用户名会明文记入账号表和审计日志），请用拼音或工号",
+            field="username",
+        )
+    return username
 
 
 def _validate_password(password: str, user: User) -> None:
@@ -129,9 +160,7 @@ def do_create_user(
         )
     if not installing and can_reveal:
         raise Refused("查看完整信息的权限只能由安全管理员授予", field="can_reveal", status=403)
-    username = username.strip()
-    if not username:
-        raise Refused("用户名不能为空", field="username")
+    username = _clean_username(username)
     _check_scope(county, role, region, unit)
     if can_reveal and role in SEPARATED_ADMINS:
         raise Refused("管理员账号不能查看居民完整信息", field="can_reveal")
@@ -185,6 +214,7 @@ def _propose_access(
     unit: Unit | None,
     acting_user: Any,
     reason: str = "",
+    recheck: str = "",
 ) -> AccountProposal:
     proposal = AccountProposal.objects.create(
         county_id=user.county_id,
@@ -196,6 +226,7 @@ def _propose_access(
         region=region,
         unit=unit,
         reason=reason,
+        recheck=recheck,
         proposed_by=acting_user,
     )
     record(
@@ -261,9 +292,7 @@ def do_propose_admin(
         raise Refused("这里只提议系统、安全、审计管理员账号", field="role")
     if county.pk != acting_user.county_id:
         raise Refused("只能为本县提议", status=403)
-    username = username.strip()
-    if not username:
-        raise Refused("用户名不能为空", field="username")
+    username = _clean_username(username)
     if len(reason.strip()) < 2:
         raise Refused("请填写事由", field="reason")
     with refuse_conflicts():
@@ -312,25 +341,44 @@ def _check_decider(proposal: AccountProposal, acting_user: Any) -> None:
         )
 
 
+def _decide(
+    proposal_pk: int, *, acting_user: Any, note: str, approve: bool
+) -> tuple[AccountProposal, list[str]]:
+    """Lock the proposal, check who decides, record the decision (its audit row included).
+    Returns the proposal and the fields the caller saves once it has done its part."""
+    # Two deciders clicking at once: the row lock makes the second see it decided.
+    proposal = (
+        AccountProposal.objects.select_for_update()
+        .select_related("proposed_by")
+        .get(pk=proposal_pk)
+    )
+    _check_decider(proposal, acting_user)
+    status = ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED
+    proposal.status = status
+    proposal.decided_by = acting_user
+    proposal.decided_at = timezone.now()
+    proposal.decision_note = note
+    record(
+        actor=acting_user,
+        action="批准提议" if approve else "驳回提议",
+        target=proposal,
+        changes={"status": [ProposalStatus.PENDING.label, status.label]},
+        reason=note,
+    )
+    return proposal, ["status", "decided_by", "decided_at", "decision_note"]
+
+
 def do_approve_proposal(
     proposal: AccountProposal, *, acting_user: Any, note: str = ""
-) -> tuple[AccountProposal, str]:
-    """Approve: a new administrator account is made (its generated initial password is returned,
-    shown once to the approver, to be changed at first log-in), or an account's role and scope
-    take effect. Returns the proposal and the initial password ("" for an access proposal)."""
+) -> AccountProposal:
+    """Approve: a new administrator account is made, or an account's role and scope take effect.
+    The new administrator has no usable password: whoever knew a password the approver chose
+    could take the role, so its owner sets the first one at the server."""
     with refuse_conflicts(ACCOUNT_FIELDS):
-        # Two approvers clicking at once: the row lock makes the second see it decided.
-        proposal = (
-            AccountProposal.objects.select_for_update()
-            .select_related("proposed_by")
-            .get(pk=proposal.pk)
-        )
-        _check_decider(proposal, acting_user)
-        initial = ""
+        proposal, fields = _decide(proposal.pk, acting_user=acting_user, note=note, approve=True)
         if proposal.kind == ProposalKind.NEW_ADMIN:
             if User.objects.filter(username=proposal.username).exists():
                 raise Refused(f"用户名“{proposal.username}”已被使用", status=409)
-            initial = generate_password()
             user = User(
                 county_id=proposal.county_id,
                 username=proposal.username,
@@ -338,10 +386,10 @@ def do_approve_proposal(
                 role=proposal.role,
                 access_approved=True,
             )
-            _set_password(user, initial, must_change=True)
+            user.set_unusable_password()
             user.save()
-            _remember_password(user)
             proposal.target = user
+            fields.append("target")
             record(
                 actor=acting_user,
                 action="新建账号",
@@ -349,6 +397,7 @@ def do_approve_proposal(
                 changes={
                     "role": [None, Role(proposal.role).label],
                     "proposal": [None, proposal.pk],
+                    "password": [None, "未设置，由本人在服务器上设置"],
                 },
             )
         else:
@@ -370,34 +419,27 @@ def do_approve_proposal(
                 },
                 reason=note,
             )
-        proposal.status = ProposalStatus.APPROVED
-        proposal.decided_by = acting_user
-        proposal.decided_at = timezone.now()
-        proposal.decision_note = note
-        proposal.save(
-            update_fields=["status", "decided_by", "decided_at", "decision_note", "target"]
-        )
-        record(
-            actor=acting_user,
-            action="批准提议",
-            target=proposal,
-            changes={"status": [ProposalStatus.PENDING.label, ProposalStatus.APPROVED.label]},
-            reason=note,
-        )
-        return proposal, initial
+        proposal.save(update_fields=fields)
+        return proposal
 
 
 def do_approve_access_proposals(
     proposals: Iterable[AccountProposal], *, acting_user: Any, note: str = ""
 ) -> int:
     """Bulk approval of role proposals (a county's thousands of cadre accounts), one audit row
-    per account as if approved one by one. Returns how many were approved."""
+    per account as if approved one by one. A re-approval (after a password reset or a
+    re-enabling) is left out: it is approved one by one, after checking with the person.
+    Returns how many were approved."""
     if acting_user is None or not acting_user.manages_permissions:
         raise Refused("读取居民数据的角色只能由安全管理员审批", status=403)
     approved = 0
     with transaction.atomic():
         for proposal in proposals:
-            if proposal.kind != ProposalKind.ACCESS or proposal.status != ProposalStatus.PENDING:
+            if (
+                proposal.kind != ProposalKind.ACCESS
+                or proposal.status != ProposalStatus.PENDING
+                or proposal.recheck
+            ):
                 continue
             do_approve_proposal(proposal, acting_user=acting_user, note=note)
             approved += 1
@@ -411,25 +453,41 @@ def do_reject_proposal(
     if len(note.strip()) < 2:
         raise Refused("驳回须填写理由", field="note")
     with transaction.atomic():
-        proposal = (
-            AccountProposal.objects.select_for_update()
-            .select_related("proposed_by")
-            .get(pk=proposal.pk)
-        )
-        _check_decider(proposal, acting_user)
-        proposal.status = ProposalStatus.REJECTED
-        proposal.decided_by = acting_user
-        proposal.decided_at = timezone.now()
-        proposal.decision_note = note
-        proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        record(
-            actor=acting_user,
-            action="驳回提议",
-            target=proposal,
-            changes={"status": [ProposalStatus.PENDING.label, ProposalStatus.REJECTED.label]},
-            reason=note,
-        )
+        proposal, fields = _decide(proposal.pk, acting_user=acting_user, note=note, approve=False)
+        proposal.save(update_fields=fields)
         return proposal
+
+
+def _withdraw_access(user: User, *, why: str, acting_user: Any) -> list[str]:
+    """Someone other than the owner could now log in as an account that reads people's data (a
+    password they chose, an account they re-enabled): its approval is withdrawn, and the
+    security administrator approves it again after checking with the person. The caller holds
+    the user's row lock and saves the returned fields."""
+    if user.role not in DATA_ROLES:
+        return []
+    pending = (
+        AccountProposal.objects.select_for_update()
+        .filter(target=user, kind=ProposalKind.ACCESS, status=ProposalStatus.PENDING)
+        .first()
+    )
+    if pending is not None:
+        # A role change already waits: it becomes the re-approval.
+        pending.recheck = why
+        pending.save(update_fields=["recheck"])
+    else:
+        _propose_access(
+            user,
+            role=user.role,
+            region=user.region,
+            unit=user.unit,
+            acting_user=acting_user,
+            reason=why,
+            recheck=why,
+        )
+    if not user.access_approved:
+        return []
+    user.access_approved = False
+    return ["access_approved"]
 
 
 def do_set_reveal_permission(
@@ -457,19 +515,42 @@ def do_set_reveal_permission(
 
 
 def do_set_active(user: User, *, active: bool, acting_user: Any, reason: str = "") -> User:
-    if acting_user is not None and not acting_user.manages_accounts:
+    """Disable or re-enable an account. A separated administrator's is changed at the server only
+    (`lianxin create-account --deactivate/--activate`, acting_user=None): on the web the system
+    administrator alone could leave nobody to approve or to read the audit log. Re-enabling an
+    account that reads people's data withdraws its approval until the security administrator
+    approves again."""
+    console = acting_user is None
+    if not console and not acting_user.manages_accounts:
         raise Refused("只有系统管理员可以停用或启用账号", status=403)
+    if not console and user.role in SEPARATED_ADMINS:
+        raise Refused(
+            "系统、安全、审计管理员账号的停用和启用须在服务器上办理："
+            "lianxin create-account --deactivate 或 --activate",
+            status=403,
+        )
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_active == active:
             return user
+        was_approved = user.access_approved
         user.is_active = active
-        user.save(update_fields=["is_active"])
+        fields = ["is_active"]
+        if active and not console:
+            fields += _withdraw_access(
+                user, why="账号重新启用，须重新审批：请先与本人核实", acting_user=acting_user
+            )
+        user.save(update_fields=fields)
+        changes: dict[str, list[Any]] = {"is_active": [not active, active]}
+        if "access_approved" in fields:
+            changes["access_approved"] = [was_approved, False]
         record(
             actor=acting_user,
-            action="启用账号" if active else "停用账号",
+            action="启用账号（待安全管理员重新审批）"
+            if "access_approved" in fields
+            else ("启用账号" if active else "停用账号"),
             target=user,
-            changes={"is_active": [not active, active]},
+            changes=changes,
             reason=reason,
         )
         return user
@@ -477,9 +558,11 @@ def do_set_active(user: User, *, active: bool, acting_user: Any, reason: str = "
 
 def do_reset_password(user: User, *, new_password: str, acting_user: Any, reason: str = "") -> User:
     """The system administrator resets a forgotten password; its owner must change it at the
-    next log-in. An administrator's password is never reset by another administrator (that
-    would hand over the role): at the console (`lianxin create-account --reset-password`,
-    acting_user=None), where its owner types the new one."""
+    next log-in, and an account that reads people's data waits for the security administrator
+    to approve it again (else the system administrator alone could log in as it). An
+    administrator's password is never reset by another administrator (that would hand over the
+    role): at the console (`lianxin create-account --reset-password`, acting_user=None), where
+    its owner types the new one."""
     console = acting_user is None
     if not console and not acting_user.manages_accounts:
         raise Refused("只有系统管理员可以重置密码", status=403)
@@ -493,16 +576,59 @@ def do_reset_password(user: User, *, new_password: str, acting_user: Any, reason
     _validate_password(new_password, user)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        user.save(update_fields=_set_password(user, new_password, must_change=not console))
+        was_approved = user.access_approved
+        fields = _set_password(user, new_password, must_change=not console)
+        if not console and acting_user.pk != user.pk:
+            fields += _withdraw_access(
+                user,
+                why="密码已由系统管理员重置，须重新审批：请先与本人核实",
+                acting_user=acting_user,
+            )
+        user.save(update_fields=fields)
         _remember_password(user)
+        changes: dict[str, list[Any]] = {"password": ["*", "*"]}
+        if "access_approved" in fields:
+            changes["access_approved"] = [was_approved, False]
         record(
             actor=acting_user,
-            action="重置密码",
+            action="重置密码（待安全管理员重新审批）"
+            if "access_approved" in fields
+            else "重置密码",
             target=user,
-            changes={"password": ["*", "*"]},
+            changes=changes,
             reason=reason,
         )
         return user
+
+
+def do_flag_weak_password(user: User, *, password: str, acting_user: Any) -> bool:
+    """At a successful log-in, check the typed password against today's rules: one set before
+    them (or by a path that skipped them) must be changed before the account is used. The
+    published demo password is exempt while demo logins are allowed. Returns whether flagged."""
+    if user.must_change_password or (user.is_demo and settings.LIANXIN_DEMO_ACCOUNTS):
+        return False
+    errors: list[str] = []
+    for validator in get_default_password_validators():
+        # The typed password is the current one: "not reused" does not apply to it.
+        if isinstance(validator, PasswordHistoryValidator):
+            continue
+        try:
+            validator.validate(password, user)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if not errors:
+        return False
+    with transaction.atomic():
+        user.must_change_password = True
+        user.save(update_fields=["must_change_password"])
+        record(
+            actor=acting_user,
+            action="密码不符合规则，需修改",
+            target=user,
+            changes={"must_change_password": [False, True]},
+            reason="；".join(errors),
+        )
+    return True
 
 
 def do_change_password(user: User, *, new_password: str, acting_user: Any) -> User:

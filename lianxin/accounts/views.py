@@ -9,10 +9,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from lianxin.core.access import get_visible_or_404
@@ -26,6 +26,7 @@ from .forms import (
     AccessChangeForm,
     AdminProposalForm,
     DecisionForm,
+    LoginForm,
     PasswordChangeForm,
     ResetPasswordForm,
     RevealPermissionForm,
@@ -38,6 +39,24 @@ from .models import AccountProposal, User
 
 GET_POST = require_http_methods(["GET", "POST"])
 LIST_CRUMBS = [("账号", "accounts:user_list", None)]
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in, which then checks the typed password against today's rules: a password
+    set before them is flagged, and the middleware sends its owner to change it."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+    authentication_form = LoginForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        if services.do_flag_weak_password(
+            user, password=form.cleaned_data["password"], acting_user=user
+        ):
+            messages.warning(self.request, "您的密码不符合现行密码规则，请先修改")
+        return response
 
 
 def _require(allowed: bool) -> None:
@@ -122,7 +141,7 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, "不能停用自己正在使用的账号")
         else:
             try:
-                services.do_set_active(
+                target = services.do_set_active(
                     target, active=active, reason=form.cleaned_data["reason"], acting_user=user
                 )
             except Refused as exc:
@@ -130,7 +149,12 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
                 status = exc.status
             else:
                 word = "启用" if active else "停用"
-                messages.success(request, f"账号“{target.username}”已{word}")
+                waits = (
+                    "，须经安全管理员重新审批后才能登录"
+                    if active and not target.access_approved
+                    else ""
+                )
+                messages.success(request, f"账号“{target.username}”已{word}{waits}")
                 return redirect("accounts:user_list")
     word = "停用" if target.is_active else "启用"
     return _form_page(
@@ -260,7 +284,7 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.do_reset_password(
+            target = services.do_reset_password(
                 target,
                 new_password=form.cleaned_data["password"],
                 reason=form.cleaned_data["reason"],
@@ -270,7 +294,8 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
             refuse_into(form, exc)
             status = exc.status
         else:
-            messages.success(request, f"已重置“{target.username}”的密码，本人下次登录须修改")
+            waits = "" if target.access_approved else "；须经安全管理员重新审批后才能登录"
+            messages.success(request, f"已重置“{target.username}”的密码，本人下次登录须修改{waits}")
             return redirect("accounts:user_list")
     return _form_page(
         request,
@@ -278,7 +303,8 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
         title=f"重置密码：{target}（{target.username}）",
         crumbs=LIST_CRUMBS,
         status=status,
-        note="临时密码只用于本人下次登录，登录后须立即修改。管理员账号的密码不能由他人重置。",
+        note="临时密码只用于本人下次登录，登录后须立即修改。重置后该账号须经安全管理员重新审批"
+        "（请其与本人核实）才能登录。管理员账号的密码不能由他人重置。",
     )
 
 
@@ -301,7 +327,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     )
     pending_access = (
         AccountProposal.objects.visible_to(user)
-        .filter(status=ProposalStatus.PENDING, kind=ProposalKind.ACCESS)
+        .filter(status=ProposalStatus.PENDING, kind=ProposalKind.ACCESS, recheck="")
         .count()
         if user.manages_permissions  # type: ignore[union-attr]
         else 0
@@ -348,12 +374,12 @@ def admin_propose(request: HttpRequest) -> HttpResponse:
         title="提议新建管理员账号",
         crumbs=PROPOSAL_CRUMBS,
         status=status,
-        note="系统、安全、审计管理员账号须两人办理：您提议，另一类管理员批准后才创建；"
-        "初始密码在批准时生成，只显示给批准人一次，本人首次登录须修改。",
+        note="系统、安全、审计管理员账号须两人办理：您提议，另一类管理员批准后才创建。"
+        "批准后的账号没有密码，由本人在服务器上用 lianxin create-account --reset-password 设置，"
+        "提议人和批准人都不知道它。",
     )
 
 
-@never_cache  # the page may carry a new administrator's initial password
 @login_required
 @require_http_methods(["POST"])
 def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
@@ -365,23 +391,19 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "请选择批准或驳回")
         return redirect("accounts:proposal_list")
     note = form.cleaned_data["note"]
+    approve = form.cleaned_data["approve"]
     try:
-        if form.cleaned_data["approve"]:
-            proposal, initial = services.do_approve_proposal(proposal, acting_user=user, note=note)
+        if approve:
+            proposal = services.do_approve_proposal(proposal, acting_user=user, note=note)
         else:
-            services.do_reject_proposal(proposal, acting_user=user, note=note)
-            initial = ""
+            proposal = services.do_reject_proposal(proposal, acting_user=user, note=note)
     except Refused as exc:
         messages.error(request, exc.message)
         return redirect("accounts:proposal_list")
-    if initial:
-        # Shown once, to the approver only; the proposer never learns it.
-        return render(
-            request,
-            "accounts/initial_password.html",
-            {"proposal": proposal, "initial": initial},
-        )
-    word = "已批准" if form.cleaned_data["approve"] else "已驳回"
+    if approve and proposal.kind == ProposalKind.NEW_ADMIN:
+        # No password to hand over: the next step is at the server, with the owner.
+        return render(request, "accounts/admin_created.html", {"proposal": proposal})
+    word = "已批准" if approve else "已驳回"
     messages.success(request, f"{word}：{proposal}")
     return redirect("accounts:proposal_list")
 

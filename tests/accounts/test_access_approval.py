@@ -128,6 +128,11 @@ def test_it_resets_a_password_that_must_then_be_changed(world, client):
     do_reset_password(world.village_staff, new_password=INITIAL, acting_user=world.system_admin)
     world.village_staff.refresh_from_db()
     assert world.village_staff.must_change_password
+    # It waits for the security administrator again (tests/accounts/test_reapproval.py).
+    do_approve_proposal(
+        AccountProposal.objects.get(target=world.village_staff, status=ProposalStatus.PENDING),
+        acting_user=world.security_admin,
+    )
     client.post(LOGIN, {"username": "daping", "password": INITIAL})
     response = client.get(reverse("core:home"))
     assert response.status_code == 302 and response.url == reverse("accounts:password_change")

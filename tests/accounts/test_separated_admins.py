@@ -2,15 +2,17 @@
 and the two-person procedure that replaces it."""
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from lianxin.accounts.choices import ProposalStatus, Role
-from lianxin.accounts.models import AccountProposal, User
+from lianxin.accounts.models import AccountProposal, PasswordHistory, User
 from lianxin.accounts.services import (
     do_approve_proposal,
     do_create_user,
     do_propose_admin,
     do_reject_proposal,
+    do_set_active,
     do_set_reveal_permission,
 )
 from lianxin.audit.models import AuditEntry
@@ -18,6 +20,7 @@ from lianxin.core.errors import Refused
 from tests.factories import PASSWORD, user
 
 CHOSEN = "Qingcheng-2025!"  # the password the attacking system administrator would pick
+OWN = "Shenji-Wenjiang-7"  # the new administrator's own
 LOGIN = reverse("accounts:login")
 
 
@@ -130,13 +133,13 @@ def test_it_makes_the_account_only_on_approval_by_another_role(world):
         acting_user=world.system_admin,
     )
     assert not User.objects.filter(username="secadmin2").exists()
-    proposal, initial = do_approve_proposal(
-        proposal, acting_user=world.audit_admin, note="核实调岗文件"
-    )
+    proposal = do_approve_proposal(proposal, acting_user=world.audit_admin, note="核实调岗文件")
     created = User.objects.get(username="secadmin2")
     assert proposal.status == ProposalStatus.APPROVED and proposal.decided_by == world.audit_admin
     assert created.role == Role.SECURITY_ADMIN and created.access_approved
-    assert created.must_change_password and created.check_password(initial)
+    # Nobody knows a password for it, neither the proposer nor the approver.
+    assert not created.has_usable_password()
+    assert not PasswordHistory.objects.filter(user=created).exists()
     actions = set(AuditEntry.objects.filter(county=world.county).values_list("action", flat=True))
     assert {"提议新建管理员账号", "批准提议", "新建账号"} <= actions
     with pytest.raises(Refused) as refused:
@@ -162,7 +165,7 @@ def test_it_rejects_with_a_reason_and_makes_nothing(world):
     assert AuditEntry.objects.filter(action="驳回提议", reason="无编制").exists()
 
 
-def test_it_runs_the_procedure_on_the_pages(world, client, login):
+def test_it_runs_the_procedure_on_the_pages(world, client, login, monkeypatch):
     proposer = login(world.system_admin)
     response = proposer.post(
         reverse("accounts:admin_propose"),
@@ -177,33 +180,69 @@ def test_it_runs_the_procedure_on_the_pages(world, client, login):
     proposal = AccountProposal.objects.get(username="auditor2")
     listing = proposer.get(reverse("accounts:proposal_list")).content.decode()
     assert "auditor2" in listing and "提议新建管理员账号" in listing
-    # The security administrator approves and is shown the initial password, once.
+    # The security administrator approves; the page shows no password but how the owner sets
+    # one at the server.
     response = login(world.security_admin).post(
         reverse("accounts:proposal_decide", args=[proposal.pk]), {"approve": "1", "note": ""}
     )
-    assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
-    initial = response.context["initial"]
-    assert initial in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 200
     assert (
-        initial
-        not in login(world.system_admin).get(reverse("accounts:proposal_list")).content.decode()
+        "lianxin create-account --county 510184 --username auditor2 --role audit_admin "
+        "--reset-password" in page
     )
-    # The new auditor signs in with it and is sent to change it before anything else.
+    assert "没有密码" in page and "initial" not in response.context
+    # Nothing the approver could type logs in.
     client.logout()
-    response = client.post(LOGIN, {"username": "auditor2", "password": initial})
-    assert response.status_code == 302
-    response = client.get(reverse("audit:entry_list"))
-    assert response.status_code == 302 and response.url == reverse("accounts:password_change")
-    response = client.post(
-        reverse("accounts:password_change"),
-        {
-            "old_password": initial,
-            "new_password": "Shenji-Wenjiang-7",
-            "new_password_again": "Shenji-Wenjiang-7",
-        },
+    response = client.post(LOGIN, {"username": "auditor2", "password": ""})
+    assert "_auth_user_id" not in client.session
+    # The operator runs the command at the server; the owner types the password there, so it is
+    # not "set by someone else" and needs no change.
+    monkeypatch.setenv("LIANXIN_NEW_PASSWORD", OWN)
+    call_command(
+        "create_account",
+        county="510184",
+        username="auditor2",
+        role="audit_admin",
+        reset_password=True,
     )
+    response = client.post(LOGIN, {"username": "auditor2", "password": OWN})
     assert response.status_code == 302
     assert client.get(reverse("audit:entry_list")).status_code == 200
+
+
+def test_it_leaves_a_separated_administrators_activation_to_the_server(world, login, client):
+    for admin in (world.security_admin, world.audit_admin):
+        with pytest.raises(Refused) as refused:
+            do_set_active(admin, active=False, acting_user=world.system_admin)
+        assert refused.value.status == 403 and "--deactivate" in refused.value.message
+        response = login(world.system_admin).post(
+            reverse("accounts:user_set_active", args=[admin.pk]), {"active": "0"}
+        )
+        assert response.status_code == 403 and "在服务器上办理" in response.content.decode()
+        admin.refresh_from_db()
+        assert admin.is_active
+    listing = login(world.system_admin).get(reverse("accounts:user_list"))
+    assert reverse("accounts:user_set_active", args=[world.audit_admin.pk]) not in (
+        listing.content.decode()
+    )
+    # At the server, with an audit row.
+    call_command(
+        "create_account",
+        county="510184",
+        username="auditor",
+        role="audit_admin",
+        deactivate=True,
+        reason="调离",
+    )
+    world.audit_admin.refresh_from_db()
+    assert not world.audit_admin.is_active
+    assert AuditEntry.objects.filter(action="停用账号", actor__isnull=True, reason="调离").exists()
+    call_command(
+        "create_account", county="510184", username="auditor", role="audit_admin", activate=True
+    )
+    world.audit_admin.refresh_from_db()
+    assert world.audit_admin.is_active and world.audit_admin.access_approved
 
 
 def test_it_hides_the_proposal_pages_from_everyone_else(world, login):

@@ -90,3 +90,34 @@ def test_it_answers_404_to_everyone_but_the_system_admin(world, login):
         assert login(persona).get(URL).status_code == 404
         assert login(persona).post(URL, form(region=world.village.pk)).status_code == 404
     assert not User.objects.filter(username="xinzhuang").exists()
+
+
+def test_it_refuses_a_phone_or_id_number_as_username(world, login):
+    from lianxin.accounts.services import do_propose_admin
+    from tests.factories import id_number, phone
+
+    for sensitive in (phone(12345678), id_number(), f"li{phone(7)}"):
+        with pytest.raises(Refused) as refused:
+            do_create_user(
+                county=world.county,
+                username=sensitive,
+                password=PASSWORD,
+                role=Role.VILLAGE_STAFF,
+                region=world.village,
+                acting_user=world.system_admin,
+            )
+        assert refused.value.field == "username" and "身份证号或手机号" in refused.value.message
+        with pytest.raises(Refused) as refused:
+            do_propose_admin(
+                county=world.county,
+                username=sensitive,
+                full_name="某某",
+                role=Role.AUDIT_ADMIN,
+                reason="调岗",
+                acting_user=world.system_admin,
+            )
+        assert "身份证号或手机号" in refused.value.message
+    response = login(world.system_admin).post(URL, form(username=phone(1), region=world.village.pk))
+    assert response.status_code == 400 and "身份证号或手机号" in response.content.decode()
+    assert not User.objects.filter(username__startswith="138").exists()
+    assert not AuditEntry.objects.filter(actor_label__contains="138").exists()

@@ -1,4 +1,6 @@
-"""Create an account from the command line — how the first system administrator comes to be."""
+"""Create an account from the command line — how the first system administrator comes to be —
+and, at the server only, set an administrator's password (a new one's first, or a forgotten one)
+or disable and re-enable an administrator account (三员分立: never one administrator on the web)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lianxin.accounts.choices import Role
 from lianxin.accounts.models import User
-from lianxin.accounts.services import do_create_user, do_reset_password
+from lianxin.accounts.services import do_create_user, do_reset_password, do_set_active
 from lianxin.core.errors import Refused
 from lianxin.geo.models import County, Region
 from lianxin.org.models import Unit
@@ -31,8 +33,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset-password",
             action="store_true",
-            help="账号已存在时重置其密码（管理员忘记密码时在服务器上由本人操作）",
+            help="账号已存在时设置其密码（新批准的管理员设置首个密码、管理员忘记密码时，"
+            "在服务器上由本人输入）",
         )
+        state = parser.add_mutually_exclusive_group()
+        state.add_argument("--deactivate", action="store_true", help="停用已存在的账号")
+        state.add_argument("--activate", action="store_true", help="重新启用已存在的账号")
+        parser.add_argument("--reason", default="", help="停用或启用的事由（记入审计日志）")
 
     def handle(self, *args, **opts):
         county = County.objects.filter(code=opts["county"]).first()
@@ -52,6 +59,14 @@ class Command(BaseCommand):
             unit = Unit.objects.filter(county=county, name=opts["unit"]).first()
             if unit is None:
                 raise CommandError(f"找不到单位“{opts['unit']}”")
+        if opts["deactivate"] or opts["activate"]:
+            existing = User.objects.filter(county=county, username=opts["username"]).first()
+            if existing is None:
+                raise CommandError(f"找不到账号“{opts['username']}”")
+            active = bool(opts["activate"])
+            do_set_active(existing, active=active, reason=opts["reason"], acting_user=None)
+            self.stdout.write(f"账号 {existing.username} 已{'启用' if active else '停用'}")
+            return
         password = os.environ.get("LIANXIN_NEW_PASSWORD") or getpass.getpass("密码：")
         if opts["reset_password"]:
             existing = User.objects.filter(county=county, username=opts["username"]).first()
