@@ -17,8 +17,6 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 from collections.abc import Iterable
 from typing import Any
 
@@ -106,25 +104,6 @@ def _set_password(user: User, password: str | None, *, must_change: bool) -> lis
 def _remember_password(user: User) -> None:
     if user.has_usable_password():
         PasswordHistory.objects.create(user=user, password=user.password)
-
-
-# Initial passwords are handed over on paper or read out: no look-alikes (I l 1 O o 0).
-_UNAMBIGUOUS = str.maketrans("", "", "Il1Oo0")
-_PASSWORD_POOLS = [
-    string.ascii_lowercase.translate(_UNAMBIGUOUS),
-    string.ascii_uppercase.translate(_UNAMBIGUOUS),
-    string.digits.translate(_UNAMBIGUOUS),
-    "#%+-=@_",
-]
-
-
-def generate_password(length: int = 14) -> str:
-    """A random initial password that passes the rules (all four character classes)."""
-    alphabet = "".join(_PASSWORD_POOLS)
-    chars = [secrets.choice(pool) for pool in _PASSWORD_POOLS]
-    chars += [secrets.choice(alphabet) for _ in range(length - len(_PASSWORD_POOLS))]
-    secrets.SystemRandom().shuffle(chars)
-    return "".join(chars)
 
 
 def _scope_label(role: str, region: Region | None, unit: Unit | None) -> str:

@@ -105,13 +105,3 @@ def test_it_clears_the_must_change_flag_by_changing_the_password(world, login):
     assert client.get("/api/households").status_code == 403
     do_change_password(staff, new_password="Qingcheng-Shan-7", acting_user=staff)
     assert login(staff).get("/api/households").status_code == 200
-
-
-def test_it_generates_initial_passwords_that_pass_the_rules_and_read_out_clearly(world):
-    from lianxin.accounts.services import generate_password
-
-    for _ in range(200):
-        password = generate_password()
-        validate_password(password, world.township_staff)
-        # Handed over on paper: nothing to mistake for another character.
-        assert not set(password) & set("Il1Oo0"), password
