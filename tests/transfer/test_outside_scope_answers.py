@@ -246,3 +246,18 @@ def test_two_processes_spending_at_once_never_pass_the_budget(tmp_path):
     assert reasons.count(LIMIT_MESSAGE) == 2 * 3 - 2
     spent = AuditEntry.objects.filter(action=ANSWERED_ACTION, actor=world.village_staff)
     assert sum(e.changes["answers"][1] for e in spent) == 2
+
+
+def test_another_townships_household_is_refused_without_a_word_about_it(world, elsewhere):
+    head = elsewhere[0]  # 马蓉, head of H0101 in 道明镇
+    answers = [run(world, [number], numbers=["H0101"]).errors for number in (head, FRESH[0])]
+
+    # The same single refusal for the head's own number and a fresh one: neither the head's
+    # name nor whether the number is the head's, and no answer spent on the ID number.
+    expected = [(2, L.NUMBER, "户号“H0101”已在其他辖区登记，不能在此导入")]
+    assert [[(e.row, e.column, e.reason) for e in errors] for errors in answers] == [
+        expected,
+        expected,
+    ]
+    assert "马蓉" not in str(answers)
+    assert not AuditEntry.objects.filter(action=ANSWERED_ACTION).exists()
