@@ -53,6 +53,9 @@ def remaining(acting_user: Any) -> int | None:
     already let one writer at a time through."""
     if acting_user is None:
         return None
+    if not connection.in_atomic_block:
+        # Outside a transaction the lock would end with this statement and count nothing.
+        raise RuntimeError("disclosure.remaining() must run inside the answering transaction")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, acting_user.pk])
