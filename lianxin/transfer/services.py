@@ -437,6 +437,8 @@ def do_fail_stalled_jobs(*, acting_user: Any) -> int:
             marked += 1
             if job.kind != JobKind.IMPORT:
                 continue
+            # The row importers._stop writes for a stopped import, under the importer's name
+            # (a job is its creator's alone, so that is also who swept it).
             changes: dict[str, Any] = {key: [None, value] for key, value in job.counts.items()}
             changes["stopped"] = [None, STALLED_REASON]
             changes["saved"] = [None, job.saved]
