@@ -202,7 +202,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 LIANXIN_JOBS_INLINE = env_bool("LIANXIN_JOBS_INLINE", False)
 LIANXIN_PAGE_SIZE = env_int("LIANXIN_PAGE_SIZE", 50)
 # How many times a day one account may be told an ID number is registered outside its scope
-# (a duplicate refused on import or create); past it the refusal no longer says so. Audited.
+# (a duplicate refused on import or create); past it the account registers no residents for the
+# rest of the day, whatever the number (people/disclosure.py). Audited.
 LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY = env_int("LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY", 50)
 
 # 连心卡: the CJK font embedded in the PDF (Debian fonts-wqy-microhei by default), the public

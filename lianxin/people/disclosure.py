@@ -3,87 +3,105 @@
 Refusing a duplicate ID number must say why (the office has to find the other registration
 through a higher administrator), but the answer tells someone who cannot see that record that
 the person exists in the county. So each account gets a daily budget of such answers
-(settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY); every answer is audited with its count, and
-past the budget the row is still refused but the message no longer says the number is
-registered, and that refusal is audited too (see docs/security.md).
+(settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY), every answer is audited with its count, and
+once the budget is spent every further registration of a resident by that account is refused
+for the rest of the day with LIMIT_MESSAGE, whatever its ID number: refused-or-accepted would
+otherwise still tell a registered number from a fresh one. Those refusals are audited too
+(see docs/security.md, "Bulk import").
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import IntegerField, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
+from lianxin.audit.models import AuditEntry
 from lianxin.audit.services import record
 
 OUTSIDE_SCOPE_MESSAGE = "该身份证号已在其他辖区登记，请联系上级管理员核实"
-# Past the budget: refused, saying neither where nor whether the number is registered.
-WITHHELD_MESSAGE = "该身份证号暂不能在此登记，请联系上级管理员核实"
+# Past the budget, for every resident row whatever its number: says nothing about the number.
+LIMIT_MESSAGE = (
+    "今日与其他辖区核对身份证号的次数已达上限，本账号今日不能再登记居民，请明天再试或联系县级管理员"
+)
 ANSWERED_ACTION = "答复身份证号已在辖区外登记"
-WITHHELD_ACTION = "辖区外登记答复超出每日限额"
-# A day and a bit, so the counter outlives its own day wherever the cache's clock is.
-_KEY_SECONDS = 26 * 3600
+LIMIT_ACTION = "辖区外核对达每日上限拒绝登记"
 
 
-def _spend(user_id: int, wanted: int, budget: int) -> int:
-    """How many of `wanted` answers the account may still be given today.
+def remaining(acting_user: Any) -> int | None:
+    """How many answers the account may still be given today (Asia/Shanghai day); None for the
+    system itself (no acting user), which is not budgeted.
 
-    The one place the counter is kept, so a store with atomic increments (issue 7) replaces
-    only this function. Django's cache incr is atomic on the local-memory and Redis caches,
-    a get-then-set on the database cache."""
-    day = timezone.localdate().isoformat()
-    key = f"outside-scope-answers:{user_id}:{day}"
-    cache.add(key, 0, timeout=_KEY_SECONDS)
-    try:
-        after = cache.incr(key, wanted)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, wanted, timeout=_KEY_SECONDS)
-        after = wanted
-    before = after - wanted
-    return max(0, min(wanted, budget - before))
+    Call it inside the transaction that will give the answers and write them with
+    record_answers: it serialises the account's answers until that transaction ends, so two
+    imports (or workers, or processes) cannot both spend the last unit.
+
+    The count is the sum of today's ANSWERED_ACTION audit rows of the account. Kept in the
+    database rather than a cache (per process, reset by a restart, a get-then-set on the
+    database cache), and read from the audit rows rather than a counter table: they already
+    record every answer with its count, are never changed, and the account's rows of one day
+    are few and found through the actor index. The lock is a PostgreSQL advisory lock keyed by
+    the account rather than a lock on its user row, so a long all-or-nothing import does not
+    hold up the account's login or password change; SQLite's IMMEDIATE transactions (settings)
+    already let one writer at a time through."""
+    if acting_user is None:
+        return None
+    if not connection.in_atomic_block:
+        # Outside a transaction the lock would end with this statement and count nothing.
+        raise RuntimeError("disclosure.remaining() must run inside the answering transaction")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, acting_user.pk])
+    elif connection.vendor != "sqlite":
+        # Any other database: the account's row is the lock.
+        list(get_user_model().objects.select_for_update().filter(pk=acting_user.pk).values("pk"))
+    day = timezone.localdate()
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    spent = AuditEntry.objects.filter(
+        actor_id=acting_user.pk, action=ANSWERED_ACTION, at__gte=start
+    ).aggregate(n=Sum(Cast(KT("changes__answers__1"), IntegerField())))["n"]
+    return max(0, settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY - (spent or 0))
 
 
-def spend(acting_user: Any, count: int) -> int:
-    """Spend `count` answers of the user's daily budget; returns how many of them may say the
-    number is registered elsewhere (the rest get WITHHELD_MESSAGE). Not audited: the caller
-    records the figures with record_answers once its transaction is settled. The system
-    itself (no acting user) is not budgeted."""
-    if acting_user is None or count <= 0:
-        return count
-    return _spend(acting_user.pk, count, settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY)
+# The first key of the advisory lock: "LX" and 1, so no other advisory lock meets this one.
+_LOCK_SPACE = 0x4C5801
 
 
-def record_answers(acting_user: Any, *, shown: int, withheld: int, label: str = "") -> None:
-    """The audit rows for answers given (and withheld past the budget), in their own
-    transaction: called after the refusing transaction has ended, so they are not rolled back
-    with it."""
-    if acting_user is None or not (shown or withheld):
+def record_answers(acting_user: Any, *, shown: int, label: str = "") -> None:
+    """The audit row of `shown` answers, in the transaction that called remaining(): the row
+    is the budget's count, so it must commit with the answers it counts."""
+    if acting_user is None or not shown:
         return
-    budget = settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY
-    with transaction.atomic():
-        if shown:
-            record(
-                actor=acting_user,
-                action=ANSWERED_ACTION,
-                target_type="people.resident",
-                target_label=label,
-                changes={"answers": [None, shown], "daily_budget": [None, budget]},
-            )
-        if withheld:
-            record(
-                actor=acting_user,
-                action=WITHHELD_ACTION,
-                target_type="people.resident",
-                target_label=label,
-                changes={"refused": [None, withheld], "daily_budget": [None, budget]},
-            )
+    record(
+        actor=acting_user,
+        action=ANSWERED_ACTION,
+        target_type="people.resident",
+        target_label=label,
+        changes={
+            "answers": [None, shown],
+            "daily_budget": [None, settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY],
+        },
+    )
 
 
-def answer_outside_scope(acting_user: Any, *, count: int = 1, label: str = "") -> int:
-    """spend() and record_answers() together, for a single refusal outside any transaction."""
-    shown = spend(acting_user, count)
-    record_answers(acting_user, shown=shown, withheld=count - shown, label=label)
-    return shown
+def record_limit_refusals(acting_user: Any, *, refused: int, label: str = "") -> None:
+    """The audit row of `refused` registrations turned away past the day's budget."""
+    if acting_user is None or not refused:
+        return
+    record(
+        actor=acting_user,
+        action=LIMIT_ACTION,
+        target_type="people.resident",
+        target_label=label,
+        changes={
+            "refused": [None, refused],
+            "daily_budget": [None, settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY],
+        },
+    )

@@ -171,19 +171,28 @@ def _duplicate_message(existing: Resident, acting_user: Any) -> str:
 
 
 def _refuse_if_registered_outside(county_id: int, id_hash: str, acting_user: Any) -> None:
-    """An ID number registered outside the user's scope: refused before the create's
-    transaction, so the budgeted answer's audit row (disclosure.py) is not rolled back with
-    the refusal. The check inside the transaction still catches a record made meanwhile."""
+    """An ID number registered outside the user's scope, or any number once the account's daily
+    budget of such answers is spent (people/disclosure.py): refused in a transaction of its
+    own before the create's, so the audit row of the answer (which is the budget's count)
+    commits although the create is refused. The check inside the create's transaction still
+    catches a record made meanwhile."""
     if acting_user is None:
         return
-    outside = (
-        Resident.objects.filter(county_id=county_id, id_number_hash=id_hash)
-        .exclude(pk__in=Resident.objects.visible_to(acting_user).values("pk"))
-        .exists()
-    )
-    if outside:
-        shown = disclosure.answer_outside_scope(acting_user, count=1)
-        message = disclosure.OUTSIDE_SCOPE_MESSAGE if shown else disclosure.WITHHELD_MESSAGE
+    message = ""
+    with transaction.atomic():
+        left = disclosure.remaining(acting_user)
+        if left is not None and left <= 0:
+            # Whatever the number: refused-or-accepted must not tell registered from fresh.
+            disclosure.record_limit_refusals(acting_user, refused=1)
+            message = disclosure.LIMIT_MESSAGE
+        elif (
+            Resident.objects.filter(county_id=county_id, id_number_hash=id_hash)
+            .exclude(pk__in=Resident.objects.visible_to(acting_user).values("pk"))
+            .exists()
+        ):
+            disclosure.record_answers(acting_user, shown=1)
+            message = disclosure.OUTSIDE_SCOPE_MESSAGE
+    if message:
         raise Refused(message, field="id_number", status=409)
 
 

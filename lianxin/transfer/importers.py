@@ -82,9 +82,10 @@ class ImportResult:
     errors_not_listed: int = 0
     # Why the import stopped before the end of its file ("" when it read the file through).
     stopped: str = ""
-    # Out-of-scope ID-number answers given and withheld past the daily budget (disclosure.py).
+    # Out-of-scope ID-number answers given, and rows refused once the account's daily budget
+    # of them was spent (people/disclosure.py).
     outside_shown: int = 0
-    outside_withheld: int = 0
+    over_limit: int = 0
 
     WRITE_COUNTS = (
         "households_created",
@@ -112,7 +113,7 @@ class ImportResult:
         )
         if not self.bad_rows_not_listed:
             skip.add("bad_rows_not_listed")
-        skip |= {"errors_kept", "errors_not_listed", "outside_shown", "outside_withheld"}
+        skip |= {"errors_kept", "errors_not_listed", "outside_shown", "over_limit"}
         return {
             f.name: getattr(self, f.name)
             for f in fields(self)
@@ -322,6 +323,10 @@ class _Importer:
         ]
         # Row numbers of the batch being written, to report them if the write fails.
         self.pending: list[int] = []
+        # Out-of-scope answers the account may still be given (None: not budgeted), and those
+        # given whose audit row is not written yet (people/disclosure.py).
+        self.answers_left: int | None = None
+        self.answers_unrecorded = 0
 
     def cells(self, cells: list[str]) -> dict[str, str]:
         out = {}
@@ -359,6 +364,16 @@ class _Importer:
 
     def process(self, batch: list[tuple[int, list[str]]], *, write: bool) -> None:
         raise NotImplementedError
+
+    def open_budget(self) -> None:
+        """Lock the account's answer budget for the caller's transaction and read what is left
+        (only importers whose rows carry ID numbers need it)."""
+
+    def record_answers(self, label: str) -> None:
+        """The audit row of the answers given since the last one, in the transaction that
+        called open_budget (the row is the budget's count)."""
+        disclosure.record_answers(self.acting_user, shown=self.answers_unrecorded, label=label)
+        self.answers_unrecorded = 0
 
 
 @dataclass(slots=True)
@@ -560,6 +575,12 @@ class _ResidentImporter(_Importer):
     def _sees(self, placement: Sequence[int]) -> bool:
         return self.regions.outside(placement) is None
 
+    def open_budget(self) -> None:
+        left = disclosure.remaining(self.acting_user)
+        # An all-or-nothing import keeps one transaction (and the lock): its answers so far
+        # are not in the audit table yet.
+        self.answers_left = None if left is None else max(0, left - self.answers_unrecorded)
+
     def process(self, batch, *, write):
         rows: list[_ResidentRow] = []
         for number, cells in batch:
@@ -613,30 +634,22 @@ class _ResidentImporter(_Importer):
         ).values_list("household_id", "kind"):
             open_kinds.setdefault(household_id, set()).add(kind)
 
-        # Registered outside the user's scope: answered within the account's daily budget
-        # (people/disclosure.py); the audit rows are written when the import ends.
-        outside = sum(
-            1
-            for r in rows
-            if (existing := residents.get(r.sealed_id.hash)) is not None
-            and existing["household__number"] != r.number
-            and not self._sees(
-                (
-                    existing["household__township_id"],
-                    existing["household__village_id"],
-                    existing["household__region_id"],
-                )
-            )
-        )
-        may_say = disclosure.spend(self.acting_user, outside)
-        self.result.outside_shown += may_say
-        self.result.outside_withheld += outside - may_say
         accepted: list[_ResidentRow] = []
         for r in rows:
-            errors = []
+            if self.answers_left is not None and self.answers_left <= 0:
+                # The day's budget of out-of-scope answers is spent: every row is refused the
+                # same way, so refused-or-accepted no longer tells a registered number from a
+                # fresh one (people/disclosure.py).
+                self.result.over_limit += 1
+                self.fail(r.row, [(L.ID_NUMBER, disclosure.LIMIT_MESSAGE)])
+                continue
             household = households.get(r.number)
             if household is not None and not self._sees(_placement_ids(household)):
-                errors.append((L.NUMBER, f"户号“{r.number}”已在其他辖区登记，不能在此导入"))
+                # Only this: the checks below would describe another township's household
+                # (its head's name, whether this ID number is its head's).
+                self.fail(r.row, [(L.NUMBER, f"户号“{r.number}”已在其他辖区登记，不能在此导入")])
+                continue
+            errors = []
             existing = residents.get(r.sealed_id.hash)
             if existing is not None and existing["household__number"] != r.number:
                 if self._sees(
@@ -646,15 +659,17 @@ class _ResidentImporter(_Importer):
                         existing["household__region_id"],
                     )
                 ):
+                    # In scope: the user sees that record anyway, so no budget is spent.
                     reason = (
                         f"该身份证号已登记在户号“{existing['household__number']}”"
                         f"（{existing['name']}），不能在两户重复登记"
                     )
-                elif may_say:
-                    may_say -= 1
-                    reason = disclosure.OUTSIDE_SCOPE_MESSAGE
                 else:
-                    reason = disclosure.WITHHELD_MESSAGE
+                    reason = disclosure.OUTSIDE_SCOPE_MESSAGE
+                    self.result.outside_shown += 1
+                    self.answers_unrecorded += 1
+                    if self.answers_left is not None:
+                        self.answers_left -= 1
                 errors.append((L.ID_NUMBER, reason))
             if r.relation == Relation.HEAD and household is not None:
                 head = heads.get(household["id"])
@@ -1016,11 +1031,14 @@ def import_people(
     file_name: str = "",
     batch_size: int = BATCH_SIZE,
     errors_kept: int | None = None,
+    on_batch: Callable[[ImportResult], Any] | None = None,
 ) -> ImportResult:
     """Import households/residents or enterprises from rows (header first), as
     `lianxin.core.tabular.iter_rows` yields them. Mode "all" saves nothing when any row is bad;
     mode "good" saves the good rows batch by batch. The first `errors_kept` bad rows (all when
-    None) are in `errors` with their reasons, the rest only counted.
+    None) are in `errors` with their reasons, the rest only counted. In mode "good",
+    `on_batch(result)` runs inside each batch's transaction, so what it saves (the job's
+    running counts) commits with the batch.
 
     An import that stops before the end of its file (the reader refusing it past a limit, a
     conflict, any exception) raises ImportStopped after writing an audit row with what it
@@ -1046,22 +1064,19 @@ def import_people(
     )
     importer = IMPORTERS[kind](county=county, header=header, acting_user=acting_user, result=result)
     tracked = _Tracked(rows)
+    label = file_name or "（程序生成的数据）"
     try:
         with _import_cache():
             if mode == ImportMode.ALL:
                 _import_all(importer, tracked, batch_size, progress, file_name)
             else:
-                _import_good(importer, tracked, batch_size, progress, file_name)
+                _import_good(importer, tracked, batch_size, progress, file_name, on_batch)
     except Exception as exc:
         _stop(importer, tracked, exc, file_name)
     finally:
-        # Given whether the import saved, stopped or rolled back: the answers were shown.
-        disclosure.record_answers(
-            acting_user,
-            shown=result.outside_shown,
-            withheld=result.outside_withheld,
-            label=file_name or "（程序生成的数据）",
-        )
+        # One row per import, whether it saved, stopped or rolled back: the refusals were shown.
+        with transaction.atomic():
+            disclosure.record_limit_refusals(acting_user, refused=result.over_limit, label=label)
     result.errors.sort(key=lambda e: e.row)
     return result
 
@@ -1132,34 +1147,64 @@ def _audit(result: ImportResult, county: County, acting_user: Any, file_name: st
 
 
 def _import_all(importer: _Importer, rows, batch_size, progress, file_name) -> None:
+    """One transaction; the data is a savepoint inside it, rolled back when any row is bad,
+    while the audit row of the out-of-scope answers given (the budget's count, see
+    people/disclosure.py) commits in the outer transaction whatever became of the data."""
     result = importer.result
+    stop: Exception | None = None
     with transaction.atomic():
-        for batch in _batches(rows, batch_size):
-            # After the first bad row nothing will be kept: only validate the rest, so every
-            # bad row is still reported, without the cost of writing rows to roll back.
-            importer.process(batch, write=not result.bad_rows)
-            if progress:
-                progress(len(batch))
-        if result.bad_rows:
-            transaction.set_rollback(True)
-            result._zero_writes()
-            return
-        _audit(result, importer.county, importer.acting_user, file_name)
-        result.saved = True
-
-
-def _import_good(importer: _Importer, rows, batch_size, progress, file_name) -> None:
-    result = importer.result
-    for batch in _batches(rows, batch_size):
-        importer.pending = []
+        importer.open_budget()
         try:
             with transaction.atomic():
-                importer.process(batch, write=True)
-        except IntegrityError:
-            # A concurrent change collided with this batch: its writes were rolled back as a
-            # whole (the counts are added only after a batch's writes succeed).
-            for row in importer.pending:
-                importer.fail(row, [("", "保存时与同时进行的其他修改冲突，本行未保存，请重新导入")])
+                for batch in _batches(rows, batch_size):
+                    # After the first bad row nothing will be kept: only validate the rest, so
+                    # every bad row is still reported, without the cost of writing rows to roll
+                    # back.
+                    importer.process(batch, write=not result.bad_rows)
+                    if progress:
+                        progress(len(batch))
+                if result.bad_rows:
+                    transaction.set_rollback(True)
+                    result._zero_writes()
+                else:
+                    _audit(result, importer.county, importer.acting_user, file_name)
+                    result.saved = True
+        except Exception as exc:
+            stop = exc
+            result.saved = False
+        importer.record_answers(file_name or "（程序生成的数据）")
+    if stop is not None:
+        raise stop
+
+
+def _import_good(importer: _Importer, rows, batch_size, progress, file_name, on_batch) -> None:
+    """A transaction per batch, holding the batch's writes (a savepoint, so a conflict rolls
+    back only them), the audit row of its out-of-scope answers and `on_batch`'s save: an import
+    killed between batches leaves the counts of what it committed."""
+    result = importer.result
+    label = file_name or "（程序生成的数据）"
+    for batch in _batches(rows, batch_size):
+        importer.pending = []
+        stop: Exception | None = None
+        with transaction.atomic():
+            importer.open_budget()
+            try:
+                with transaction.atomic():
+                    importer.process(batch, write=True)
+            except IntegrityError:
+                # A concurrent change collided with this batch: its writes were rolled back as
+                # a whole (the counts are added only after a batch's writes succeed).
+                for row in importer.pending:
+                    importer.fail(
+                        row, [("", "保存时与同时进行的其他修改冲突，本行未保存，请重新导入")]
+                    )
+            except Exception as exc:
+                stop = exc
+            importer.record_answers(label)
+            if on_batch and stop is None:
+                on_batch(result)
+        if stop is not None:
+            raise stop
         if progress:
             progress(len(batch))
     result.saved = True

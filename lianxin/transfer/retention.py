@@ -28,6 +28,15 @@ def is_full_export(job: Job) -> bool:
     return job.kind == JobKind.EXPORT and bool(job.params.get("full"))
 
 
+def is_expired_full_export(job: Job, now: dt.datetime | None = None) -> bool:
+    """A full export past LIANXIN_EXPORT_TTL_MINUTES: the download refuses it even where the
+    purge command is not scheduled."""
+    if not is_full_export(job) or job.finished_at is None:
+        return False
+    ttl = dt.timedelta(minutes=settings.LIANXIN_EXPORT_TTL_MINUTES)
+    return (now or timezone.now()) - job.finished_at > ttl
+
+
 def gone_message(job: Job) -> str:
     """What the job page says once its export file is gone, or ""."""
     removed = job.params.get("file_removed")
@@ -106,8 +115,36 @@ def do_purge_exports(
         finished.exclude(source="").filter(finished_at__lt=short).values_list("pk", flat=True)
     ):
         removed += _drop_upload(pk)
-    for job in Job.objects.exclude(report="").filter(finished_at__lt=long):
-        job.report.delete(save=False)
-        Job.objects.filter(pk=job.pk).update(report="")
-        removed += 1
+    removed += do_purge_error_reports(acting_user=acting_user, before=long)
+    return removed
+
+
+def do_purge_error_reports(*, acting_user: Any, before: dt.datetime) -> int:
+    """Delete the error reports of jobs finished before `before`; one audit row per run with
+    the count (each report's file name is on its job). Returns how many."""
+    removed = 0
+    with transaction.atomic():
+        # Locked: two purge runs at once must not both count (and audit) one report.
+        jobs = list(
+            Job.objects.select_for_update()
+            .exclude(report="")
+            .filter(finished_at__lt=before)
+            .only("pk", "county_id", "report")
+        )
+        by_county: dict[int, int] = {}
+        for job in jobs:
+            job.report.delete(save=False)
+            by_county[job.county_id] = by_county.get(job.county_id, 0) + 1
+        Job.objects.filter(pk__in=[job.pk for job in jobs]).update(report="")
+        for county_id, count in sorted(by_county.items()):
+            record(
+                actor=acting_user,
+                action="删除导入错误报告",
+                county_id=county_id,
+                target_type="transfer.job",
+                target_label="导入错误报告",
+                changes={"reports": [count, 0]},
+                reason=EXPIRED,
+            )
+            removed += count
     return removed

@@ -17,7 +17,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from lianxin.accounts.choices import Role
 from lianxin.audit.services import record
 from lianxin.core.background import start_after_commit
 from lianxin.core.context import acting_from
@@ -39,7 +38,7 @@ from lianxin.people.choices import HardshipKind
 from . import layouts as L
 from .choices import DataKind, FileFormat, ImportMode, JobKind, JobStatus
 from .exporters import ExportFilters, check_full_export, export_people
-from .importers import ImportResult, ImportStopped, import_people
+from .importers import AUDIT_ACTIONS, ImportResult, ImportStopped, import_people
 from .models import ImportLimits, Job
 
 logger = logging.getLogger(__name__)
@@ -123,7 +122,7 @@ def do_set_import_limits(
     The system administrator sets them on the page; the operator (acting_user None) from the
     command line, e.g. to raise the rows per file for a whole-county import."""
     if acting_user is not None and (
-        acting_user.role != Role.SYSTEM_ADMIN or acting_user.county_id != county.pk
+        not acting_user.manages_accounts or acting_user.county_id != county.pk
     ):
         raise Refused("只有本县的系统管理员可以修改导入限制", status=403)
     unknown = set(values) - set(ImportLimits.FIELDS)
@@ -286,12 +285,21 @@ def _run_import(job: Job, progress: _ProgressFile) -> None:
                 progress=progress,
                 file_name=job.file_name,
                 errors_kept=limits.errors_kept,
+                on_batch=lambda result: _save_running_counts(job, result),
             )
     except ImportStopped as exc:
         # Stopped part-way (a limit, a conflict, a crash): the job shows what was saved.
         _finish_import(job, exc.result, JobStatus.FAILED, exc.message)
         return
     _finish_import(job, result, JobStatus.DONE, _import_message(result))
+
+
+def _save_running_counts(job: Job, result: ImportResult) -> None:
+    """Called inside each committed batch's transaction (mode "good"): a process killed later
+    leaves a job whose counts say what was saved, for the stall sweep's audit row."""
+    Job.objects.filter(pk=job.pk).update(
+        counts=result.counts(), saved=result.wrote_anything, updated_at=timezone.now()
+    )
 
 
 def _finish_import(job: Job, result: ImportResult, status: str, message: str) -> None:
@@ -395,6 +403,7 @@ def _run_export(job: Job, progress: _ProgressFile) -> None:
     job.save()
 
 
+STALLED_REASON = "任务中断：服务重启或进程退出"
 STALLED_MESSAGE = (
     "任务中断：服务重启或进程退出，任务没有完成。请重新提交；"
     "“全部正确才保存”方式的导入未保存任何数据，重复导入同一文件也不会重复登记"
@@ -403,16 +412,47 @@ STALLED_MESSAGE = (
 
 def do_fail_stalled_jobs(*, acting_user: Any) -> int:
     """Mark the user's jobs that died with their web process (no progress for STALL_AFTER) as
-    failed, so the page stops waiting for them. Returns how many were marked."""
+    failed, so the page stops waiting for them. Returns how many were marked.
+
+    A stalled import leaves the audit row its process could not write: what its committed
+    batches saved (the running counts each batch stored on the job), like any stopped import."""
     waiting = Job.objects.visible_to(acting_user).filter(
         status__in=(JobStatus.QUEUED, JobStatus.RUNNING)
     )
-    stalled = [job.pk for job in waiting if job.stalled]
-    if not stalled:
-        return 0
-    return Job.objects.filter(
-        pk__in=stalled, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)
-    ).update(status=JobStatus.FAILED, message=STALLED_MESSAGE, finished_at=timezone.now())
+    marked = 0
+    for pk in [job.pk for job in waiting if job.stalled]:
+        with transaction.atomic():
+            # Locked and looked at again: two pages open at once may both sweep this job.
+            job = (
+                Job.objects.select_for_update()
+                .filter(pk=pk, status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
+                .first()
+            )
+            if job is None or not job.stalled:
+                continue
+            job.status = JobStatus.FAILED
+            job.message = STALLED_MESSAGE
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "message", "finished_at", "updated_at"])
+            marked += 1
+            if job.kind != JobKind.IMPORT:
+                continue
+            # The row importers._stop writes for a stopped import, under the importer's name
+            # (a job is its creator's alone, so that is also who swept it).
+            changes: dict[str, Any] = {key: [None, value] for key, value in job.counts.items()}
+            changes["stopped"] = [None, STALLED_REASON]
+            changes["saved"] = [None, job.saved]
+            record(
+                actor=job.created_by,
+                action=AUDIT_ACTIONS[DataKind(job.data_kind)],
+                county_id=job.county_id,
+                target_type="people.enterprise"
+                if job.data_kind == DataKind.ENTERPRISES
+                else "people.household",
+                target_label=job.file_name,
+                changes=changes,
+            )
+    return marked
 
 
 def township_and_village_choices(user: Any):

@@ -32,7 +32,14 @@ from .choices import FileFormat, JobKind, JobStatus
 from .exporters import write_template
 from .forms import ExportForm, ImportForm, ImportLimitsForm
 from .models import ImportLimits, Job
-from .retention import DOWNLOADED, do_discard_export_file, gone_message, is_full_export
+from .retention import (
+    DOWNLOADED,
+    EXPIRED,
+    do_discard_export_file,
+    gone_message,
+    is_expired_full_export,
+    is_full_export,
+)
 from .services import (
     check_upload_size,
     do_fail_stalled_jobs,
@@ -300,6 +307,13 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
         return render(request, "transfer/file_gone.html", {"job": job, "gone": gone}, status=410)
     if job.kind != JobKind.EXPORT or job.status != JobStatus.DONE or not job.result:
         raise Http404("导出文件尚未生成")
+    if is_expired_full_export(job):
+        # Past its lifetime even where `lianxin purge-exports` is not scheduled.
+        do_discard_export_file(job.pk, acting_user=request.user, why=EXPIRED)
+        job.refresh_from_db()
+        return render(
+            request, "transfer/file_gone.html", {"job": job, "gone": gone_message(job)}, status=410
+        )
     handle = _open(job.result)
     if is_full_export(job):
         user = request.user

@@ -113,3 +113,48 @@ def test_it_purges_full_exports_after_the_ttl_and_the_rest_after_days(world, log
     assert "超过保留时间已删除，无法再下载" in page
     inline_jobs.LIANXIN_EXPORT_TTL_MINUTES = 30
     assert "已删除 1 个文件" in _purge()
+
+
+def test_a_full_export_past_its_ttl_is_not_served_even_without_the_purge(world, login, inline_jobs):
+    client = login(world.township_staff)
+    job = _export(client, full=True)
+    path = Path(job.result.path)
+    _age(job, minutes=61)
+
+    response = client.get(reverse("transfer:job_download", args=[job.pk]))
+
+    assert response.status_code == 410
+    assert "超过保留时间已删除，无法再下载" in response.content.decode()
+    assert not path.exists()
+    job.refresh_from_db()
+    assert not job.result
+    entry = AuditEntry.objects.get(action="删除导出文件")
+    assert entry.reason == "超过保留时间已删除" and entry.actor == world.township_staff
+    # Within its TTL a full export downloads as before.
+    fresh = _export(client, full=True)
+    _age(fresh, minutes=50)
+    assert client.get(reverse("transfer:job_download", args=[fresh.pk])).status_code == 200
+
+
+def test_purging_error_reports_leaves_an_audit_row(world, login, inline_jobs):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident
+
+    client = login(world.township_staff)
+    for name in ("甲.csv", "乙.csv"):
+        bad = [resident("H9001", "错一", "51018419700101001")]
+        data = {"file": SimpleUploadedFile(name, csv_bytes(RESIDENT_HEADER, bad))}
+        client.post(reverse("transfer:import"), {**data, "data_kind": "residents", "mode": "good"})
+    jobs = list(Job.objects.filter(kind="import").order_by("pk"))
+    assert len(jobs) == 2 and all(job.report for job in jobs)
+    paths = [Path(job.report.path) for job in jobs]
+    for job in jobs:
+        _age(job, days=8)
+
+    assert "已删除 2 个文件" in _purge()
+    assert not any(path.exists() for path in paths)
+    entry = AuditEntry.objects.get(action="删除导入错误报告")
+    assert entry.changes == {"reports": [2, 0]} and entry.reason == "超过保留时间已删除"
+    assert "已删除 0 个文件" in _purge()
+    assert AuditEntry.objects.filter(action="删除导入错误报告").count() == 1
