@@ -6,7 +6,7 @@ from tests.factories import build_world
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    # Rate-limit and answer-budget counters live in the process-wide cache: none carries over.
+    # Rate-limit counters (the public card page) live in the process-wide cache: none carries over.
     cache.clear()
     yield
     cache.clear()
