@@ -11,6 +11,7 @@ from lianxin.accounts.models import AccountProposal
 from lianxin.accounts.services import (
     do_approve_access_proposals,
     do_approve_proposal,
+    do_change_password,
     do_create_user,
     do_propose_access_change,
     do_reject_proposal,
@@ -100,13 +101,13 @@ def test_it_keeps_a_rejected_re_approval_a_re_approval(world, client):
     city = world.city_admin
     do_reset_password(city, new_password=CHOSEN, acting_user=world.system_admin)
     do_reject_proposal(_pending(city), acting_user=world.security_admin, note="未能联系本人")
-    city.refresh_from_db()
-    assert not city.access_approved and city.needs_recheck
     again = do_propose_access_change(
         city, role=Role.CITY_ADMIN, reason="恢复原角色", acting_user=world.system_admin
     )
-    assert again.recheck == city.needs_recheck
+    assert "密码已由系统管理员重置" in again.recheck
     assert do_approve_access_proposals([again], acting_user=world.security_admin) == 0
+    city.refresh_from_db()
+    assert not city.access_approved and city.needs_recheck == again.recheck
     # The system administrator, with the password it chose, gets only the change-password page.
     _sets_own_password("city", CHOSEN, OWN)
     city.refresh_from_db()
@@ -133,7 +134,7 @@ def test_it_rechecks_under_the_lock_in_bulk(world):
         unit=world.unit,
         acting_user=world.system_admin,
     )
-    _sets_own_password("ganbu1", CHOSEN, OWN)
+    do_change_password(cadre, new_password=OWN, acting_user=cadre)
     listed = list(AccountProposal.objects.filter(target=cadre, status=ProposalStatus.PENDING))
     assert listed and not listed[0].recheck
     do_reset_password(cadre, new_password="Linshi-Mima-2026", acting_user=world.system_admin)
@@ -154,6 +155,17 @@ def test_it_needs_the_security_admin_again_after_re_enabling(world, client):
     ).exists()
     response = client.post(LOGIN, {"username": staff.username, "password": PASSWORD})
     assert "尚待安全管理员审批" in response.content.decode()
+    # A re-approval says who was contacted, and the note is kept with the decision.
+    with pytest.raises(Refused) as refused:
+        do_approve_proposal(_pending(staff), acting_user=world.security_admin, note="")
+    assert refused.value.field == "note"
+    proposal = do_approve_proposal(
+        _pending(staff), acting_user=world.security_admin, note="已与本人当面核实"
+    )
+    assert _decided(proposal).decision_note == "已与本人当面核实"
+    assert AuditEntry.objects.filter(
+        action="批准账号角色", target_id=str(staff.pk), reason="已与本人当面核实"
+    ).exists()
     # Disabling alone withdraws nothing that needs approving.
     assert not AuditEntry.objects.filter(action="停用账号", changes__has_key="access_approved")
 
