@@ -22,16 +22,28 @@ SEEN_AT = "lianxin_seen_at"
 SEEN_RESOLUTION = 60
 
 
+AWAITS_APPROVAL = "已修改密码，待安全管理员审批后即可使用"
+
+
 def refusal(user) -> str:
-    """Why this account may not use the system right now ("" when it may)."""
+    """Why this account may not log in or stay logged in right now ("" when it may). An
+    unapproved account whose password someone else set may log in to change it, and nothing
+    else (the change page is all the middleware lets it reach): its owner sets their own
+    password before the security administrator approves, so whoever typed the temporary one
+    first does not get the account."""
     if user.is_demo and not settings.LIANXIN_DEMO_ACCOUNTS:
         return "演示账号只能在演示环境中使用，本系统不允许其登录"
-    if not user.access_approved:
+    if not user.access_approved and not user.must_change_password:
         return "该账号的角色和范围尚待安全管理员审批，批准后才能登录"
     return ""
 
 
 def must_change_reason(user) -> str:
+    if user.must_change_password and not user.access_approved:
+        return (
+            "该账号的密码由他人设置：请先设置您自己的新密码，"
+            "修改后待安全管理员与您核实并审批，即可使用系统"
+        )
     if user.must_change_password:
         return "该账号的密码由他人设置或不符合现行规则，请先修改密码再使用系统"
     if user.password_expired:

@@ -64,6 +64,15 @@ class User(CountyOwned, AbstractUser):
         default=False,
         help_text="读取居民数据的角色须经安全管理员批准后才能登录",
     )
+    # Set whenever someone else could log in as this account (its password reset, the account
+    # re-enabled) and cleared only by an individual approval: every access proposal made while it
+    # is set is a re-approval, so a rejected one cannot be washed off by proposing the role again.
+    needs_recheck = models.CharField(
+        "须重新审批原因",
+        max_length=100,
+        blank=True,
+        help_text="安全管理员须逐个核实本人后批准，不能“全部批准”",
+    )
     must_change_password = models.BooleanField(
         "须修改密码", default=False, help_text="由他人设置或重置的密码，登录后须先修改"
     )

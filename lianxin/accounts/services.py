@@ -9,9 +9,14 @@
   its owner sets the first one at the server (`lianxin create-account --reset-password`), so
   neither administrator ever knows it. Administrators are (de)activated at the server too.
 - The security administrator approves roles and grants the reveal permission, and makes no account.
-- A password set by someone else must be changed at the account's first log-in; when the system
-  administrator resets the password of (or re-enables) an account that reads people's data, its
-  approval is withdrawn until the security administrator approves it again.
+- A password set by someone else must be changed at the account's first log-in, and the owner
+  does that BEFORE the security administrator approves: an unapproved account may log in only
+  to change its password, and its role is approved only once that is done (the approver asks
+  the person "did you set a new password?"). When the system administrator resets the password
+  of (or re-enables) an account that reads people's data, its approval is withdrawn and the
+  account flagged (needs_recheck) until the security administrator approves it individually.
+- "Approve all" takes only the least-privileged intake (cadres without the reveal permission,
+  passwords changed by their owners, no re-approval); the rest are approved one by one.
 - A password that passes no longer (set before the rules) must be changed at the next log-in.
 """
 
@@ -27,6 +32,7 @@ from django.contrib.auth.password_validation import (
 )
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from lianxin.audit.services import record
@@ -195,6 +201,9 @@ def _propose_access(
     reason: str = "",
     recheck: str = "",
 ) -> AccountProposal:
+    # While the account needs a re-approval, every proposal for it is one: rejecting it and
+    # proposing the same role again must not turn it into a plain, bulk-approvable proposal.
+    recheck = recheck or user.needs_recheck
     proposal = AccountProposal.objects.create(
         county_id=user.county_id,
         kind=ProposalKind.ACCESS,
@@ -212,7 +221,11 @@ def _propose_access(
         actor=acting_user,
         action="提议账号角色",
         target=user,
-        changes={"role": [None, _scope_label(role, region, unit)], "proposal": [None, proposal.pk]},
+        changes={
+            "role": [None, _scope_label(role, region, unit)],
+            "proposal": [None, proposal.pk],
+            **({"recheck": [None, recheck]} if recheck else {}),
+        },
         reason=reason,
     )
     return proposal
@@ -347,15 +360,94 @@ def _decide(
     return proposal, ["status", "decided_by", "decided_at", "decision_note"]
 
 
+def _is_recheck(proposal: AccountProposal, user: User) -> str:
+    return proposal.recheck or user.needs_recheck
+
+
+def bulk_approvable(proposal: AccountProposal, user: User) -> bool:
+    """Whether "approve all" may approve this proposal: the least-privileged intake only, a
+    cadre (one unit's own households) without the reveal permission whose owner has changed the
+    password, and no re-approval. County-wide roles, region staff, reveal holders and
+    re-approvals are approved one by one, after checking with the person."""
+    return (
+        proposal.kind == ProposalKind.ACCESS
+        and proposal.status == ProposalStatus.PENDING
+        and proposal.role == Role.CADRE
+        and not _is_recheck(proposal, user)
+        and not user.can_reveal
+        and not user.must_change_password
+    )
+
+
+def bulk_approvable_q() -> Q:
+    """bulk_approvable() as a filter on proposals, for the count the page shows."""
+    return Q(
+        kind=ProposalKind.ACCESS,
+        status=ProposalStatus.PENDING,
+        role=Role.CADRE,
+        recheck="",
+        target__needs_recheck="",
+        target__can_reveal=False,
+        target__must_change_password=False,
+    )
+
+
+def _approve_access(proposal: AccountProposal, user: User, *, acting_user: Any, note: str) -> None:
+    """The approved role and scope take effect; an individual approval clears the re-approval
+    flag (the approver checked with the person)."""
+    _check_scope(user.county, proposal.role, proposal.region, proposal.unit)
+    before = _scope_label(user.role, user.region, user.unit)
+    was_recheck = user.needs_recheck
+    user.role = proposal.role
+    user.region = proposal.region
+    user.unit = proposal.unit
+    user.access_approved = True
+    user.needs_recheck = ""
+    user.save(update_fields=["role", "region", "unit", "access_approved", "needs_recheck"])
+    changes: dict[str, list[Any]] = {
+        "role": [before, _scope_label(user.role, user.region, user.unit)],
+        "proposal": [None, proposal.pk],
+    }
+    if was_recheck or proposal.recheck:
+        changes["recheck"] = [was_recheck or proposal.recheck, None]
+    record(
+        actor=acting_user,
+        action="批准账号角色",
+        target=user,
+        changes=changes,
+        reason=note,
+    )
+
+
+def _check_approvable(proposal: AccountProposal, user: User, note: str) -> None:
+    # Whoever typed the temporary password first would own the account: the owner logs in and
+    # sets a password of their own first, then the approver asks them whether they did.
+    if user.must_change_password:
+        raise Refused(
+            "该账号的密码仍是他人设置的临时密码：请等本人登录并修改密码后再批准", status=409
+        )
+    if _is_recheck(proposal, user) and len(note.strip()) < 2:
+        raise Refused("重新审批须填写核实情况：与谁、如何核实了是本人修改的密码", field="note")
+
+
 def do_approve_proposal(
     proposal: AccountProposal, *, acting_user: Any, note: str = ""
 ) -> AccountProposal:
     """Approve: a new administrator account is made, or an account's role and scope take effect.
     The new administrator has no usable password: whoever knew a password the approver chose
-    could take the role, so its owner sets the first one at the server."""
+    could take the role, so its owner sets the first one at the server. An account's role is
+    approved only once its owner has replaced the temporary password; a re-approval needs a
+    note saying who was contacted."""
     with refuse_conflicts(ACCOUNT_FIELDS):
+        user = None
+        if proposal.kind == ProposalKind.ACCESS:
+            # The account before the proposal, as _withdraw_access locks them (no deadlock).
+            user = User.objects.select_for_update().get(pk=proposal.target_id)
         proposal, fields = _decide(proposal.pk, acting_user=acting_user, note=note, approve=True)
-        if proposal.kind == ProposalKind.NEW_ADMIN:
+        if user is not None:
+            _check_approvable(proposal, user, note)
+            _approve_access(proposal, user, acting_user=acting_user, note=note)
+        else:
             if User.objects.filter(username=proposal.username).exists():
                 raise Refused(f"用户名“{proposal.username}”已被使用", status=409)
             user = User(
@@ -379,25 +471,6 @@ def do_approve_proposal(
                     "password": [None, "未设置，由本人在服务器上设置"],
                 },
             )
-        else:
-            user = User.objects.select_for_update().get(pk=proposal.target_id)
-            _check_scope(user.county, proposal.role, proposal.region, proposal.unit)
-            before = _scope_label(user.role, user.region, user.unit)
-            user.role = proposal.role
-            user.region = proposal.region
-            user.unit = proposal.unit
-            user.access_approved = True
-            user.save(update_fields=["role", "region", "unit", "access_approved"])
-            record(
-                actor=acting_user,
-                action="批准账号角色",
-                target=user,
-                changes={
-                    "role": [before, _scope_label(user.role, user.region, user.unit)],
-                    "proposal": [None, proposal.pk],
-                },
-                reason=note,
-            )
         proposal.save(update_fields=fields)
         return proposal
 
@@ -405,22 +478,26 @@ def do_approve_proposal(
 def do_approve_access_proposals(
     proposals: Iterable[AccountProposal], *, acting_user: Any, note: str = ""
 ) -> int:
-    """Bulk approval of role proposals (a county's thousands of cadre accounts), one audit row
-    per account as if approved one by one. A re-approval (after a password reset or a
-    re-enabling) is left out: it is approved one by one, after checking with the person.
-    Returns how many were approved."""
+    """Bulk approval of the least-privileged intake (a county's thousands of cadre accounts,
+    see bulk_approvable), one audit row per account as if approved one by one. Anything else
+    is left for one-by-one approval. Returns how many were approved."""
     if acting_user is None or not acting_user.manages_permissions:
         raise Refused("读取居民数据的角色只能由安全管理员审批", status=403)
     approved = 0
-    with transaction.atomic():
+    with transaction.atomic(), refuse_conflicts(ACCOUNT_FIELDS):
         for proposal in proposals:
-            if (
-                proposal.kind != ProposalKind.ACCESS
-                or proposal.status != ProposalStatus.PENDING
-                or proposal.recheck
-            ):
+            if proposal.kind != ProposalKind.ACCESS or proposal.target_id is None:
                 continue
-            do_approve_proposal(proposal, acting_user=acting_user, note=note)
+            # Decide on the rows as they are under the lock, account then proposal (the order
+            # _withdraw_access takes them): a password reset landing after the list was read
+            # must not be approved in bulk.
+            user = User.objects.select_for_update().get(pk=proposal.target_id)
+            locked = AccountProposal.objects.select_for_update().get(pk=proposal.pk)
+            if locked.target_id != user.pk or not bulk_approvable(locked, user):
+                continue
+            decided, fields = _decide(locked.pk, acting_user=acting_user, note=note, approve=True)
+            _approve_access(decided, user, acting_user=acting_user, note=note)
+            decided.save(update_fields=fields)
             approved += 1
     return approved
 
@@ -437,13 +514,17 @@ def do_reject_proposal(
         return proposal
 
 
-def _withdraw_access(user: User, *, why: str, acting_user: Any) -> list[str]:
+def _withdraw_access(user: User, *, why: str, acting_user: Any) -> tuple[list[str], dict]:
     """Someone other than the owner could now log in as an account that reads people's data (a
-    password they chose, an account they re-enabled): its approval is withdrawn, and the
-    security administrator approves it again after checking with the person. The caller holds
-    the user's row lock and saves the returned fields."""
+    password they chose, an account they re-enabled): its approval is withdrawn, and the account
+    is flagged so that every access proposal for it is a re-approval until the security
+    administrator approves one individually, after checking with the person. The caller holds
+    the user's row lock, saves the returned fields and audits the returned changes."""
     if user.role not in DATA_ROLES:
-        return []
+        return [], {}
+    fields = ["needs_recheck"]
+    changes: dict[str, list[Any]] = {"needs_recheck": [user.needs_recheck or None, why]}
+    user.needs_recheck = why
     pending = (
         AccountProposal.objects.select_for_update()
         .filter(target=user, kind=ProposalKind.ACCESS, status=ProposalStatus.PENDING)
@@ -453,8 +534,9 @@ def _withdraw_access(user: User, *, why: str, acting_user: Any) -> list[str]:
         # A role change already waits: it becomes the re-approval.
         pending.recheck = why
         pending.save(update_fields=["recheck"])
+        changes["proposal"] = [pending.pk, pending.pk]
     else:
-        _propose_access(
+        proposal = _propose_access(
             user,
             role=user.role,
             region=user.region,
@@ -463,10 +545,12 @@ def _withdraw_access(user: User, *, why: str, acting_user: Any) -> list[str]:
             reason=why,
             recheck=why,
         )
-    if not user.access_approved:
-        return []
-    user.access_approved = False
-    return ["access_approved"]
+        changes["proposal"] = [None, proposal.pk]
+    if user.access_approved:
+        user.access_approved = False
+        fields.append("access_approved")
+        changes["access_approved"] = [True, False]
+    return fields, changes
 
 
 def do_set_reveal_permission(
@@ -512,17 +596,16 @@ def do_set_active(user: User, *, active: bool, acting_user: Any, reason: str = "
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_active == active:
             return user
-        was_approved = user.access_approved
         user.is_active = active
         fields = ["is_active"]
+        changes: dict[str, list[Any]] = {"is_active": [not active, active]}
         if active and not console:
-            fields += _withdraw_access(
+            withdrawn, more = _withdraw_access(
                 user, why="账号重新启用，须重新审批：请先与本人核实", acting_user=acting_user
             )
+            fields += withdrawn
+            changes.update(more)
         user.save(update_fields=fields)
-        changes: dict[str, list[Any]] = {"is_active": [not active, active]}
-        if "access_approved" in fields:
-            changes["access_approved"] = [was_approved, False]
         record(
             actor=acting_user,
             action="启用账号（待安全管理员重新审批）"
@@ -555,19 +638,18 @@ def do_reset_password(user: User, *, new_password: str, acting_user: Any, reason
     _validate_password(new_password, user)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        was_approved = user.access_approved
         fields = _set_password(user, new_password, must_change=not console)
+        changes: dict[str, list[Any]] = {"password": ["*", "*"]}
         if not console and acting_user.pk != user.pk:
-            fields += _withdraw_access(
+            withdrawn, more = _withdraw_access(
                 user,
                 why="密码已由系统管理员重置，须重新审批：请先与本人核实",
                 acting_user=acting_user,
             )
+            fields += withdrawn
+            changes.update(more)
         user.save(update_fields=fields)
         _remember_password(user)
-        changes: dict[str, list[Any]] = {"password": ["*", "*"]}
-        if "access_approved" in fields:
-            changes["access_approved"] = [was_approved, False]
         record(
             actor=acting_user,
             action="重置密码（待安全管理员重新审批）"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,7 +34,7 @@ from .forms import (
     UserCreateForm,
     UserFilter,
 )
-from .middleware import must_change_reason
+from .middleware import AWAITS_APPROVAL, must_change_reason
 from .models import AccountProposal, User
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -120,8 +120,8 @@ def user_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"已新建账号“{created.username}”（{created.get_role_display()}），"
-                "待安全管理员审批角色后即可登录；本人首次登录须修改密码",
+                f"已新建账号“{created.username}”（{created.get_role_display()}）："
+                "请本人先登录并修改密码，再由安全管理员与本人核实后审批角色",
             )
             return redirect("accounts:user_list")
     return _form_page(request, form, title="新建账号", crumbs=LIST_CRUMBS, status=status)
@@ -219,6 +219,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
             form.add_error("new_password", exc.message)
             status = exc.status
         else:
+            if not user.access_approved:  # type: ignore[union-attr]
+                # Logged in only to set its own password: nothing else until approved.
+                logout(request)
+                messages.success(request, AWAITS_APPROVAL)
+                return redirect("accounts:login")
             # Keep this session signed in; other sessions of the account are signed out.
             update_session_auth_hash(request, user)  # type: ignore[arg-type]
             messages.success(request, "密码已修改")
@@ -294,7 +299,11 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
             refuse_into(form, exc)
             status = exc.status
         else:
-            waits = "" if target.access_approved else "；须经安全管理员重新审批后才能登录"
+            waits = (
+                ""
+                if target.access_approved
+                else "；本人登录只能修改密码，改后须经安全管理员与本人核实、重新审批才能使用"
+            )
             messages.success(request, f"已重置“{target.username}”的密码，本人下次登录须修改{waits}")
             return redirect("accounts:user_list")
     return _form_page(
@@ -303,8 +312,8 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
         title=f"重置密码：{target}（{target.username}）",
         crumbs=LIST_CRUMBS,
         status=status,
-        note="临时密码只用于本人下次登录，登录后须立即修改。重置后该账号须经安全管理员重新审批"
-        "（请其与本人核实）才能登录。管理员账号的密码不能由他人重置。",
+        note="临时密码只用于本人下次登录，登录后只能修改密码。本人改好密码后，该账号须经安全"
+        "管理员与本人核实、逐个重新审批才能使用。管理员账号的密码不能由他人重置。",
     )
 
 
@@ -326,14 +335,19 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
         .order_by("-proposed_at", "-pk")
     )
     pending_access = (
-        AccountProposal.objects.visible_to(user)
-        .filter(status=ProposalStatus.PENDING, kind=ProposalKind.ACCESS, recheck="")
-        .count()
+        AccountProposal.objects.visible_to(user).filter(services.bulk_approvable_q()).count()
         if user.manages_permissions  # type: ignore[union-attr]
         else 0
     )
+    page = paginate(request, proposals)
+    bulk_ids = set(
+        AccountProposal.objects.visible_to(user)
+        .filter(services.bulk_approvable_q(), pk__in=[p.pk for p in page])
+        .values_list("pk", flat=True)
+    )
     context = {
-        "page": paginate(request, proposals),
+        "page": page,
+        "bulk_ids": bulk_ids,
         "status": status,
         "statuses": ProposalStatus.choices,
         "pending_access": pending_access,

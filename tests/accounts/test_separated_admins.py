@@ -2,7 +2,7 @@
 and the two-person procedure that replaces it."""
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from lianxin.accounts.choices import ProposalStatus, Role
@@ -62,13 +62,15 @@ def test_it_refuses_the_first_step_on_the_page_too(world, login):
 
 def test_it_refuses_every_later_step_of_the_attack(world, client, login):
     # Step 2: a city administrator with a password of the system administrator's choosing is
-    # made, but it cannot log in: its role waits for the security administrator, and its
-    # password must be changed by its owner.
+    # made, but it cannot use the system: with the chosen password it reaches only the
+    # change-password page, and its role waits for the security administrator.
     proxy_city = _create(world, Role.CITY_ADMIN, "city2", full_name="代理市管")
     assert not proxy_city.access_approved and proxy_city.must_change_password
     response = client.post(LOGIN, {"username": "city2", "password": CHOSEN})
-    assert response.status_code == 200 and "尚待安全管理员审批" in response.content.decode()
-    assert "_auth_user_id" not in client.session
+    response = client.get(reverse("people:household_list"))
+    assert response.status_code == 302 and response.url == reverse("accounts:password_change")
+    assert client.get("/api/households").status_code == 403
+    client.logout()
     # ... nor can the system administrator approve the role itself.
     proposal = AccountProposal.objects.get(target=proxy_city)
     with pytest.raises(Refused) as refused:
@@ -94,7 +96,14 @@ def test_it_refuses_every_later_step_of_the_attack(world, client, login):
     assert refused.value.message == "提议人不能审批自己的提议"
     assert not User.objects.filter(username="secadmin2").exists()
     # Step 4: reading full ID numbers as the proxy city admin: even logged in by force, every
-    # request signs it out until its role is approved.
+    # request leads to the change-password page, and once changed, signs it out until its role
+    # is approved.
+    response = login(proxy_city).get(reverse("people:household_list"))
+    assert response.status_code == 302 and response.url == reverse("accounts:password_change")
+    client.post(
+        reverse("accounts:password_change"),
+        {"old_password": CHOSEN, "new_password": OWN, "new_password_again": OWN},
+    )
     response = login(proxy_city).get(reverse("people:household_list"))
     assert response.status_code == 302 and response.url.startswith(LOGIN)
     # Step 5: the audit log stays the audit administrator's alone.
@@ -238,8 +247,18 @@ def test_it_leaves_a_separated_administrators_activation_to_the_server(world, lo
     world.audit_admin.refresh_from_db()
     assert not world.audit_admin.is_active
     assert AuditEntry.objects.filter(action="停用账号", actor__isnull=True, reason="调离").exists()
+    # Nobody approves at the console: the reason is all the audit log will show, so it is required.
+    with pytest.raises(CommandError, match="--reason"):
+        call_command(
+            "create_account", county="510184", username="auditor", role="audit_admin", activate=True
+        )
     call_command(
-        "create_account", county="510184", username="auditor", role="audit_admin", activate=True
+        "create_account",
+        county="510184",
+        username="auditor",
+        role="audit_admin",
+        activate=True,
+        reason="返岗",
     )
     world.audit_admin.refresh_from_db()
     assert world.audit_admin.is_active and world.audit_admin.access_approved

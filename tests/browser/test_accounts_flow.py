@@ -1,6 +1,6 @@
-"""The page flows of issue 6, as a person uses them: a new account waits for the security
-administrator and changes its password at first log-in (三员分立, two people for an
-administrator), a search by a full ID number keeps the number out of every URL, and an idle
+"""The page flows of issue 6, as a person uses them: a new account's owner changes the
+password at first log-in, then the security administrator approves it (三员分立, two people
+for an administrator), a search by a full ID number keeps the number out of every URL, and an idle
 session ends on the next click."""
 
 import re
@@ -74,9 +74,7 @@ def change_password(page, old, new):
     page.get_by_role("button", name="保存").click()
 
 
-def test_it_creates_an_account_that_waits_for_approval_then_must_change_its_password(
-    world, open_page
-):
+def test_it_creates_an_account_whose_owner_changes_the_password_before_approval(world, open_page):
     sysadmin = signed_in(open_page, "sysadmin")
     sysadmin.get_by_role("link", name="账号").first.click()
     sysadmin.get_by_role("link", name="新建账号").click()
@@ -90,29 +88,27 @@ def test_it_creates_an_account_that_waits_for_approval_then_must_change_its_pass
     sysadmin.fill("#id_password", INITIAL)
     sysadmin.fill("#id_password_again", INITIAL)
     sysadmin.get_by_role("button", name="保存").click()
-    expect(sysadmin.locator("body")).to_contain_text("待安全管理员审批角色后即可登录")
+    expect(sysadmin.locator("body")).to_contain_text("请本人先登录并修改密码")
 
-    # Not approved yet: the log-in page says why.
-    person = open_page(PHONE)
-    log_in(person, "liqiang", INITIAL)
-    expect(person.locator(".login .error")).to_contain_text("尚待安全管理员审批")
-    assert "/accounts/login/" in person.url
-
+    # Not yet changed by its owner: the security administrator cannot approve it.
     security = signed_in(open_page, "secadmin")
     security.get_by_role("link", name="账号审批").first.click()
     expect(security.locator("h1")).to_have_text("账号审批")
+    expect(security.locator("body")).to_contain_text("是您本人登录并设置了新密码吗")
     row = security.locator("tr", has_text="liqiang")
     expect(row).to_contain_text("乡镇（街道）工作人员")
+    expect(row).to_contain_text("待本人登录修改密码")
+    # Region staff are never in "approve all".
+    expect(security.get_by_role("button", name=re.compile("全部批准"))).to_have_count(0)
     row.get_by_role("button", name="批准").click()
-    expect(security.locator("body")).to_contain_text("已批准")
-    assert User.objects.get(username="liqiang").access_approved
+    expect(security.locator("body")).to_contain_text("请等本人登录并修改密码后再批准")
+    assert not User.objects.get(username="liqiang").access_approved
 
-    # Approved: in, but every page leads to the change-password page until it is changed.
+    # The owner logs in first: every page leads to the change-password page.
+    person = open_page(PHONE)
     log_in(person, "liqiang", INITIAL)
     person.wait_for_url("**/accounts/password/")
-    expect(person.locator("body")).to_contain_text(
-        "该账号的密码由他人设置或不符合现行规则，请先修改密码"
-    )
+    expect(person.locator("body")).to_contain_text("请先设置您自己的新密码")
     for elsewhere in ("/", "/people/search/", f"/geo/{world.township.pk}/"):
         person.goto(elsewhere)
         assert person.url.endswith("/accounts/password/"), elsewhere
@@ -125,9 +121,26 @@ def test_it_creates_an_account_that_waits_for_approval_then_must_change_its_pass
     expect(refused).to_contain_text("密码不能包含用户名")
     assert person.url.endswith("/accounts/password/")
 
+    # Changed: signed out until the security administrator approves.
     change_password(person, INITIAL, GOOD)
+    person.wait_for_url("**/accounts/login/**")
+    expect(person.locator("body")).to_contain_text("已修改密码，待安全管理员审批后即可使用")
+    log_in(person, "liqiang", GOOD)
+    expect(person.locator(".login .error")).to_contain_text("尚待安全管理员审批")
+    assert "/accounts/login/" in person.url
+
+    # The security administrator has asked the person whether they set it, and approves.
+    security.goto("/accounts/proposals/")
+    row = security.locator("tr", has_text="liqiang")
+    expect(row.locator(".waits-owner")).to_have_count(0)
+    row.get_by_placeholder("意见（驳回必填）").fill("已电话核实本人改了密码")
+    row.get_by_role("button", name="批准").click()
+    expect(security.locator("body")).to_contain_text("已批准")
+    assert User.objects.get(username="liqiang").access_approved
+
+    # Now the owner uses the system.
+    log_in(person, "liqiang", GOOD)
     person.wait_for_url(re.compile(r"/$"))
-    expect(person.locator("body")).to_contain_text("密码已修改")
     expect(person.locator("h1")).to_contain_text("崇州市")
     expect(person.locator("body")).to_contain_text("李强")
     person.goto(f"/geo/{world.township.pk}/")

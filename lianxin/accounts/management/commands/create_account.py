@@ -39,7 +39,7 @@ class Command(BaseCommand):
         state = parser.add_mutually_exclusive_group()
         state.add_argument("--deactivate", action="store_true", help="停用已存在的账号")
         state.add_argument("--activate", action="store_true", help="重新启用已存在的账号")
-        parser.add_argument("--reason", default="", help="停用或启用的事由（记入审计日志）")
+        parser.add_argument("--reason", default="", help="停用或启用的事由（必填，记入审计日志）")
 
     def handle(self, *args, **opts):
         county = County.objects.filter(code=opts["county"]).first()
@@ -63,6 +63,9 @@ class Command(BaseCommand):
             existing = User.objects.filter(county=county, username=opts["username"]).first()
             if existing is None:
                 raise CommandError(f"找不到账号“{opts['username']}”")
+            # At the console nobody else approves: the reason is all the audit log will show.
+            if len(opts["reason"].strip()) < 2:
+                raise CommandError("停用或启用账号须用 --reason 填写事由（记入审计日志）")
             active = bool(opts["activate"])
             do_set_active(existing, active=active, reason=opts["reason"], acting_user=None)
             self.stdout.write(f"账号 {existing.username} 已{'启用' if active else '停用'}")
