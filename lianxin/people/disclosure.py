@@ -4,15 +4,19 @@ Refusing a duplicate ID number must say why (the office has to find the other re
 through a higher administrator), but the answer tells someone who cannot see that record that
 the person exists in the county. So each account gets a daily budget of such answers
 (settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY), every answer is audited with its count, and
-once the budget is spent every further registration of a resident by that account is refused
-for the rest of the day with LIMIT_MESSAGE, whatever its ID number: refused-or-accepted would
-otherwise still tell a registered number from a fresh one. Those refusals are audited too
-(see docs/security.md, "Bulk import").
+once the budget is spent every further registration of a resident by that account that would
+need a look outside its scope (a number it cannot see registered: registered elsewhere or new)
+is refused for the rest of the day with LIMIT_MESSAGE: refused-or-accepted would otherwise
+still tell a registered number from a fresh one. A number registered inside the account's scope
+still gets its usual answer (the user sees that record anyway), so re-importing yesterday's
+file keeps working. Those refusals are audited too (see docs/security.md, "Bulk import").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +29,7 @@ from django.utils import timezone
 
 from lianxin.audit.models import AuditEntry
 from lianxin.audit.services import record
+from lianxin.core.errors import Refused
 
 OUTSIDE_SCOPE_MESSAGE = "该身份证号已在其他辖区登记，请联系上级管理员核实"
 # Past the budget, for every resident row whatever its number: says nothing about the number.
@@ -33,9 +38,17 @@ LIMIT_MESSAGE = (
 )
 ANSWERED_ACTION = "答复身份证号已在辖区外登记"
 LIMIT_ACTION = "辖区外核对达每日上限拒绝登记"
+# A single registration while an import of the same account holds the budget's lock: it would
+# otherwise wait for the whole import (minutes, past the web server's timeout).
+BUSY_MESSAGE = "本账号有导入正在进行，请等其结束后再登记"
+# How often an import waiting for the lock tries again and shows it is alive (the stall
+# sweep fails a job silent for transfer.models.STALL_AFTER).
+WAIT_POLL_SECONDS = 5.0
 
 
-def remaining(acting_user: Any) -> int | None:
+def remaining(
+    acting_user: Any, *, wait: bool = True, heartbeat: Callable[[], Any] | None = None
+) -> int | None:
     """How many answers the account may still be given today (Asia/Shanghai day); None for the
     system itself (no acting user), which is not budgeted.
 
@@ -50,15 +63,19 @@ def remaining(acting_user: Any) -> int | None:
     are few and found through the actor index. The lock is a PostgreSQL advisory lock keyed by
     the account rather than a lock on its user row, so a long all-or-nothing import does not
     hold up the account's login or password change; SQLite's IMMEDIATE transactions (settings)
-    already let one writer at a time through."""
+    already let one writer at a time through.
+
+    `wait=False` (a single registration on the form or the API): when an import of the account
+    holds the lock, refuse with BUSY_MESSAGE (409) at once rather than wait for its end. An
+    import waits, calling `heartbeat` every WAIT_POLL_SECONDS so its job is not taken for
+    dead while it waits."""
     if acting_user is None:
         return None
     if not connection.in_atomic_block:
         # Outside a transaction the lock would end with this statement and count nothing.
         raise RuntimeError("disclosure.remaining() must run inside the answering transaction")
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, acting_user.pk])
+        _advisory_lock(acting_user.pk, wait=wait, heartbeat=heartbeat)
     elif connection.vendor != "sqlite":
         # Any other database: the account's row is the lock.
         list(get_user_model().objects.select_for_update().filter(pk=acting_user.pk).values("pk"))
@@ -72,6 +89,22 @@ def remaining(acting_user: Any) -> int | None:
 
 # The first key of the advisory lock: "LX" and 1, so no other advisory lock meets this one.
 _LOCK_SPACE = 0x4C5801
+
+
+def _advisory_lock(user_id: int, *, wait: bool, heartbeat: Callable[[], Any] | None) -> None:
+    with connection.cursor() as cursor:
+        if wait and heartbeat is None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, user_id])
+            return
+        while True:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, user_id])
+            if cursor.fetchone()[0]:
+                return
+            if not wait:
+                raise Refused(BUSY_MESSAGE, field="id_number", status=409)
+            assert heartbeat is not None
+            heartbeat()
+            time.sleep(WAIT_POLL_SECONDS)
 
 
 def record_answers(acting_user: Any, *, shown: int, label: str = "") -> None:
