@@ -32,9 +32,12 @@ from lianxin.audit.services import record
 from lianxin.core.errors import Refused
 
 OUTSIDE_SCOPE_MESSAGE = "该身份证号已在其他辖区登记，请联系上级管理员核实"
-# Past the budget, for every resident row whatever its number: says nothing about the number.
+# Past the budget, for every number the account cannot see registered (registered elsewhere or
+# new, alike): says nothing about the number. The budget is the operator's setting, which the
+# system administrator (who runs the deployment) can have raised.
 LIMIT_MESSAGE = (
-    "今日与其他辖区核对身份证号的次数已达上限，本账号今日不能再登记居民，请明天再试或联系县级管理员"
+    "今日与其他辖区核对身份证号的次数已达上限，本账号今日不能再登记新的居民，"
+    "请明天再试或联系系统管理员"
 )
 ANSWERED_ACTION = "答复身份证号已在辖区外登记"
 LIMIT_ACTION = "辖区外核对达每日上限拒绝登记"
