@@ -44,13 +44,19 @@ LIMIT_ACTION = "辖区外核对达每日上限拒绝登记"
 # A single registration while an import of the same account holds the budget's lock: it would
 # otherwise wait for the whole import (minutes, past the web server's timeout).
 BUSY_MESSAGE = "本账号有导入正在进行，请等其结束后再登记"
+# How long a single registration waits for the lock: another registration of the account
+# holds it for milliseconds, an import for its whole run.
+BUSY_PATIENCE_SECONDS = 3.0
 # How often an import waiting for the lock tries again and shows it is alive (the stall
 # sweep fails a job silent for transfer.models.STALL_AFTER).
 WAIT_POLL_SECONDS = 5.0
 
 
 def remaining(
-    acting_user: Any, *, wait: bool = True, heartbeat: Callable[[], Any] | None = None
+    acting_user: Any,
+    *,
+    patience: float | None = None,
+    heartbeat: Callable[[], Any] | None = None,
 ) -> int | None:
     """How many answers the account may still be given today (Asia/Shanghai day); None for the
     system itself (no acting user), which is not budgeted.
@@ -68,17 +74,18 @@ def remaining(
     hold up the account's login or password change; SQLite's IMMEDIATE transactions (settings)
     already let one writer at a time through.
 
-    `wait=False` (a single registration on the form or the API): when an import of the account
-    holds the lock, refuse with BUSY_MESSAGE (409) at once rather than wait for its end. An
-    import waits, calling `heartbeat` every WAIT_POLL_SECONDS so its job is not taken for
-    dead while it waits."""
+    `patience` (a single registration on the form or the API, BUSY_PATIENCE_SECONDS): when the
+    lock is still held after that long (an import of the account holds it for its whole run),
+    refuse with BUSY_MESSAGE (409) rather than wait for the import's end. An import waits as
+    long as it takes, calling `heartbeat` every WAIT_POLL_SECONDS so its job is not taken for
+    dead meanwhile."""
     if acting_user is None:
         return None
     if not connection.in_atomic_block:
         # Outside a transaction the lock would end with this statement and count nothing.
         raise RuntimeError("disclosure.remaining() must run inside the answering transaction")
     if connection.vendor == "postgresql":
-        _advisory_lock(acting_user.pk, wait=wait, heartbeat=heartbeat)
+        _advisory_lock(acting_user.pk, patience=patience, heartbeat=heartbeat)
     elif connection.vendor != "sqlite":
         # Any other database: the account's row is the lock.
         list(get_user_model().objects.select_for_update().filter(pk=acting_user.pk).values("pk"))
@@ -94,17 +101,29 @@ def remaining(
 _LOCK_SPACE = 0x4C5801
 
 
-def _advisory_lock(user_id: int, *, wait: bool, heartbeat: Callable[[], Any] | None) -> None:
+# How often a registration tries the lock again within its patience.
+_TRY_EVERY_SECONDS = 0.02
+
+
+def _advisory_lock(
+    user_id: int, *, patience: float | None, heartbeat: Callable[[], Any] | None
+) -> None:
+    """Tried rather than waited for (pg_try_advisory_xact_lock), so no lock_timeout is needed
+    and a refusal leaves the transaction usable."""
     with connection.cursor() as cursor:
-        if wait and heartbeat is None:
+        if patience is None and heartbeat is None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, user_id])
             return
+        give_up = None if patience is None else time.monotonic() + patience
         while True:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, user_id])
             if cursor.fetchone()[0]:
                 return
-            if not wait:
-                raise Refused(BUSY_MESSAGE, field="id_number", status=409)
+            if give_up is not None:
+                if time.monotonic() >= give_up:
+                    raise Refused(BUSY_MESSAGE, field="id_number", status=409)
+                time.sleep(_TRY_EVERY_SECONDS)
+                continue
             assert heartbeat is not None
             heartbeat()
             time.sleep(WAIT_POLL_SECONDS)

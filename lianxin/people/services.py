@@ -204,12 +204,12 @@ def _refuse_if_registered_outside(county_id: int, id_hash: str, acting_user: Any
     create's transaction still catches a record made meanwhile (RACE_MESSAGE).
 
     An import of the same account holds the budget's lock for its whole run: refused with
-    disclosure.BUSY_MESSAGE at once rather than waiting behind it."""
+    disclosure.BUSY_MESSAGE after a few seconds rather than waiting behind it."""
     if acting_user is None:
         return
     message = ""
     with transaction.atomic():
-        left = disclosure.remaining(acting_user, wait=False)
+        left = disclosure.remaining(acting_user, patience=disclosure.BUSY_PATIENCE_SECONDS)
         registered = Resident.objects.filter(county_id=county_id, id_number_hash=id_hash)
         if left is not None and left <= 0:
             if registered.visible_to(acting_user).exists():
