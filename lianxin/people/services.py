@@ -261,7 +261,15 @@ def do_create_resident(
         )
 
 
-def _create_resident(household, name, relation, sealed_id, card, sealed_phone, acting_user):
+def _create_resident(
+    household: Household,
+    name: str,
+    relation: str,
+    sealed_id: Sealed,
+    card: Any,
+    sealed_phone: Sealed,
+    acting_user: Any,
+) -> Resident:
     _refuse_if_registered_outside(household.county_id, sealed_id.hash, acting_user)
     with refuse_conflicts(RESIDENT_FIELDS):
         existing = (
