@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 
 from lianxin.audit.services import diff, record, snapshot
 from lianxin.core.errors import Refused
@@ -167,29 +169,58 @@ def _duplicate_message(existing: Resident, acting_user: Any) -> str:
             f"该身份证号已登记：{existing.name}（户号 {existing.household.number}，"
             f"{existing.household.region}）"
         )
-    return disclosure.OUTSIDE_SCOPE_MESSAGE
+    if acting_user is None:
+        return disclosure.OUTSIDE_SCOPE_MESSAGE
+    # Registered out of scope after _refuse_if_registered_outside looked (a race): this
+    # transaction is refused, so an answer given here could not be budgeted or audited. The
+    # constraint's own neutral message, as when the race reaches the INSERT; a second try
+    # gets the budgeted answer.
+    return RACE_MESSAGE
+
+
+# What the ID-number constraint says (people.models.Resident): names no record and no place.
+RACE_MESSAGE = "同一身份证号不能重复登记"
+# SQLite lets one writer at a time in: a registration behind an all-or-nothing import (of any
+# account) waits the busy timeout (settings, 20 s) and is then refused with this, not a 500.
+SQLITE_BUSY_MESSAGE = "有导入正在进行，暂时不能登记，请等其结束后再登记"
+
+
+@contextmanager
+def _refused_when_locked() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        if connection.vendor == "sqlite" and "locked" in str(exc):
+            raise Refused(SQLITE_BUSY_MESSAGE, field="id_number", status=409) from None
+        raise
 
 
 def _refuse_if_registered_outside(county_id: int, id_hash: str, acting_user: Any) -> None:
-    """An ID number registered outside the user's scope, or any number once the account's daily
-    budget of such answers is spent (people/disclosure.py): refused in a transaction of its
-    own before the create's, so the audit row of the answer (which is the budget's count)
-    commits although the create is refused. The check inside the create's transaction still
-    catches a record made meanwhile."""
+    """An ID number registered outside the user's scope, or once the account's daily budget of
+    such answers is spent any number the user cannot see registered (people/disclosure.py):
+    refused in a transaction of its own before the create's, so the audit row of the answer
+    (which is the budget's count) commits although the create is refused. A number registered
+    in the user's scope gets the create's own answer naming that record. The check inside the
+    create's transaction still catches a record made meanwhile (RACE_MESSAGE).
+
+    An import of the same account holds the budget's lock for its whole run: refused with
+    disclosure.BUSY_MESSAGE after a few seconds rather than waiting behind it."""
     if acting_user is None:
         return
     message = ""
     with transaction.atomic():
-        left = disclosure.remaining(acting_user)
+        left = disclosure.remaining(acting_user, patience=disclosure.BUSY_PATIENCE_SECONDS)
+        registered = Resident.objects.filter(county_id=county_id, id_number_hash=id_hash)
         if left is not None and left <= 0:
-            # Whatever the number: refused-or-accepted must not tell registered from fresh.
+            if registered.visible_to(acting_user).exists():
+                # The user sees that record anyway: nothing to budget.
+                return
+            # Registered elsewhere or new, alike: refused-or-accepted must not tell them apart.
             disclosure.record_limit_refusals(acting_user, refused=1)
             message = disclosure.LIMIT_MESSAGE
-        elif (
-            Resident.objects.filter(county_id=county_id, id_number_hash=id_hash)
-            .exclude(pk__in=Resident.objects.visible_to(acting_user).values("pk"))
-            .exists()
-        ):
+        elif registered.exclude(
+            pk__in=Resident.objects.visible_to(acting_user).values("pk")
+        ).exists():
             disclosure.record_answers(acting_user, shown=1)
             message = disclosure.OUTSIDE_SCOPE_MESSAGE
     if message:
@@ -224,6 +255,21 @@ def do_create_resident(
     if relation not in Relation.values:
         raise Refused(f"无法识别的与户主关系“{relation}”", field="relation")
     sealed_id, card, sealed_phone = seal_resident_fields(id_number, phone)
+    with _refused_when_locked():
+        return _create_resident(
+            household, name, relation, sealed_id, card, sealed_phone, acting_user
+        )
+
+
+def _create_resident(
+    household: Household,
+    name: str,
+    relation: str,
+    sealed_id: Sealed,
+    card: Any,
+    sealed_phone: Sealed,
+    acting_user: Any,
+) -> Resident:
     _refuse_if_registered_outside(household.county_id, sealed_id.hash, acting_user)
     with refuse_conflicts(RESIDENT_FIELDS):
         existing = (

@@ -304,6 +304,14 @@ def _placement_ids(row: dict[str, Any]) -> tuple[int, int, int]:
     return (row["township_id"], row["village_id"], row["region_id"])
 
 
+def _resident_placement(row: dict[str, Any]) -> tuple[int, int, int]:
+    return (
+        row["household__township_id"],
+        row["household__village_id"],
+        row["household__region_id"],
+    )
+
+
 class _Importer:
     """What both importers share: the header's column positions, batching, error bookkeeping."""
 
@@ -327,6 +335,18 @@ class _Importer:
         # given whose audit row is not written yet (people/disclosure.py).
         self.answers_left: int | None = None
         self.answers_unrecorded = 0
+        # Shows the job alive while the import waits for the budget's lock (import_people).
+        self.heartbeat: Callable[[], Any] | None = None
+        # Whether the job may still commit (import_people's `claim`).
+        self.claim: Callable[[], bool] | None = None
+
+    def still_claimed(self) -> None:
+        """Raise Abandoned when the job was given up (the stall sweep failed it and wrote its
+        audit row): what this transaction holds must not commit behind that row. Called where
+        the transaction has written no audit row yet, so it takes the job row's lock before
+        the audit chain's, in the sweep's order."""
+        if self.claim is not None and not self.claim():
+            raise Abandoned()
 
     def cells(self, cells: list[str]) -> dict[str, str]:
         out = {}
@@ -576,7 +596,7 @@ class _ResidentImporter(_Importer):
         return self.regions.outside(placement) is None
 
     def open_budget(self) -> None:
-        left = disclosure.remaining(self.acting_user)
+        left = disclosure.remaining(self.acting_user, heartbeat=self.heartbeat)
         # An all-or-nothing import keeps one transaction (and the lock): its answers so far
         # are not in the audit table yet.
         self.answers_left = None if left is None else max(0, left - self.answers_unrecorded)
@@ -636,10 +656,17 @@ class _ResidentImporter(_Importer):
 
         accepted: list[_ResidentRow] = []
         for r in rows:
-            if self.answers_left is not None and self.answers_left <= 0:
-                # The day's budget of out-of-scope answers is spent: every row is refused the
-                # same way, so refused-or-accepted no longer tells a registered number from a
-                # fresh one (people/disclosure.py).
+            existing = residents.get(r.sealed_id.hash)
+            if (
+                self.answers_left is not None
+                and self.answers_left <= 0
+                and (existing is None or not self._sees(_resident_placement(existing)))
+            ):
+                # The day's budget of out-of-scope answers is spent: every row the user cannot
+                # see registered (registered elsewhere or new) is refused the same way, so
+                # refused-or-accepted no longer tells one from the other (people/disclosure.py).
+                # A number registered in scope goes on to its usual answer: the user sees that
+                # record anyway, and yesterday's file can be imported again.
                 self.result.over_limit += 1
                 self.fail(r.row, [(L.ID_NUMBER, disclosure.LIMIT_MESSAGE)])
                 continue
@@ -650,15 +677,8 @@ class _ResidentImporter(_Importer):
                 self.fail(r.row, [(L.NUMBER, f"户号“{r.number}”已在其他辖区登记，不能在此导入")])
                 continue
             errors = []
-            existing = residents.get(r.sealed_id.hash)
             if existing is not None and existing["household__number"] != r.number:
-                if self._sees(
-                    (
-                        existing["household__township_id"],
-                        existing["household__village_id"],
-                        existing["household__region_id"],
-                    )
-                ):
+                if self._sees(_resident_placement(existing)):
                     # In scope: the user sees that record anyway, so no budget is spent.
                     reason = (
                         f"该身份证号已登记在户号“{existing['household__number']}”"
@@ -1004,6 +1024,11 @@ class ImportStopped(Refused):
         self.result = result
 
 
+class Abandoned(Exception):
+    """The job was given up while the import ran (the stall sweep failed it and wrote its
+    audit row): the import's open transaction was rolled back and it writes nothing more."""
+
+
 class _Tracked:
     """The source's rows, remembering the last row number pulled (where a stop happened)."""
 
@@ -1032,6 +1057,7 @@ def import_people(
     batch_size: int = BATCH_SIZE,
     errors_kept: int | None = None,
     on_batch: Callable[[ImportResult], Any] | None = None,
+    claim: Callable[[], bool] | None = None,
 ) -> ImportResult:
     """Import households/residents or enterprises from rows (header first), as
     `lianxin.core.tabular.iter_rows` yields them. Mode "all" saves nothing when any row is bad;
@@ -1042,7 +1068,13 @@ def import_people(
 
     An import that stops before the end of its file (the reader refusing it past a limit, a
     conflict, any exception) raises ImportStopped after writing an audit row with what it
-    saved: nothing in mode "all", the batches written before the stop in mode "good"."""
+    saved: nothing in mode "all", the batches written before the stop in mode "good".
+
+    `claim()` runs in each transaction that commits the import's work, before its audit rows,
+    and says whether the job still owns the import (the job row locked, still running): when
+    it does not, the transaction is rolled back and Abandoned raised, with no audit row of its
+    own (the stall sweep wrote the job's). While it waits for the account's answer budget, the
+    import calls `progress(0)` so the job shows it is alive."""
     if kind not in IMPORTERS:
         raise Refused(f"无法识别的导入数据类型“{kind}”", field="kind")
     if mode not in ImportMode.values:
@@ -1063,6 +1095,9 @@ def import_people(
         kind=kind, mode=mode, ignored_columns=header.unknown, errors_kept=errors_kept
     )
     importer = IMPORTERS[kind](county=county, header=header, acting_user=acting_user, result=result)
+    importer.claim = claim
+    if progress is not None:
+        importer.heartbeat = lambda: progress(0)
     tracked = _Tracked(rows)
     label = file_name or "（程序生成的数据）"
     try:
@@ -1071,6 +1106,10 @@ def import_people(
                 _import_all(importer, tracked, batch_size, progress, file_name)
             else:
                 _import_good(importer, tracked, batch_size, progress, file_name, on_batch)
+    except Abandoned:
+        # Its refusals were never shown: the job page shows the sweep's message.
+        result.over_limit = 0
+        raise
     except Exception as exc:
         _stop(importer, tracked, exc, file_name)
     finally:
@@ -1102,6 +1141,7 @@ def _stop(importer: _Importer, tracked: _Tracked, exc: Exception, file_name: str
         result.saved = result.wrote_anything
     result.errors.sort(key=lambda e: e.row)
     with transaction.atomic():
+        importer.still_claimed()
         _audit(result, importer.county, importer.acting_user, file_name)
     raise ImportStopped(result.summary(), result, status=status) from exc
 
@@ -1163,12 +1203,17 @@ def _import_all(importer: _Importer, rows, batch_size, progress, file_name) -> N
                     importer.process(batch, write=not result.bad_rows)
                     if progress:
                         progress(len(batch))
+                # Locks the job row until the commit, so the sweep cannot fail it behind us.
+                importer.still_claimed()
                 if result.bad_rows:
                     transaction.set_rollback(True)
                     result._zero_writes()
                 else:
                     _audit(result, importer.county, importer.acting_user, file_name)
                     result.saved = True
+        except Abandoned:
+            # Out of the outer block too: the answers were never shown, nothing commits.
+            raise
         except Exception as exc:
             stop = exc
             result.saved = False
@@ -1188,6 +1233,7 @@ def _import_good(importer: _Importer, rows, batch_size, progress, file_name, on_
         stop: Exception | None = None
         with transaction.atomic():
             importer.open_budget()
+            importer.still_claimed()
             try:
                 with transaction.atomic():
                     importer.process(batch, write=True)
@@ -1209,4 +1255,5 @@ def _import_good(importer: _Importer, rows, batch_size, progress, file_name, on_
             progress(len(batch))
     result.saved = True
     with transaction.atomic():
+        importer.still_claimed()
         _audit(result, importer.county, importer.acting_user, file_name)

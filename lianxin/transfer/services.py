@@ -38,7 +38,7 @@ from lianxin.people.choices import HardshipKind
 from . import layouts as L
 from .choices import DataKind, FileFormat, ImportMode, JobKind, JobStatus
 from .exporters import ExportFilters, check_full_export, export_people
-from .importers import AUDIT_ACTIONS, ImportResult, ImportStopped, import_people
+from .importers import AUDIT_ACTIONS, Abandoned, ImportResult, ImportStopped, import_people
 from .models import ImportLimits, Job
 
 logger = logging.getLogger(__name__)
@@ -269,7 +269,10 @@ def _fail(job: Job, message: str) -> None:
     job.status = JobStatus.FAILED
     job.message = message
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "message", "finished_at", "result", "updated_at"])
+    with transaction.atomic():
+        # A job the stall sweep already failed keeps its message (and its audit row's story).
+        if _still_running(job):
+            job.save(update_fields=["status", "message", "finished_at", "result", "updated_at"])
 
 
 def _run_import(job: Job, progress: _ProgressFile) -> None:
@@ -286,7 +289,14 @@ def _run_import(job: Job, progress: _ProgressFile) -> None:
                 file_name=job.file_name,
                 errors_kept=limits.errors_kept,
                 on_batch=lambda result: _save_running_counts(job, result),
+                claim=lambda: _still_running(job),
             )
+    except Abandoned:
+        # The stall sweep failed the job and wrote its audit row; nothing of this run committed.
+        logger.warning(
+            "transfer job %s was given up by the stall sweep; its import rolled back", job.pk
+        )
+        return
     except ImportStopped as exc:
         # Stopped part-way (a limit, a conflict, a crash): the job shows what was saved.
         _finish_import(job, exc.result, JobStatus.FAILED, exc.message)
@@ -302,7 +312,29 @@ def _save_running_counts(job: Job, result: ImportResult) -> None:
     )
 
 
+def _still_running(job: Job) -> bool:
+    """Lock the job row until the caller's transaction ends and say whether it still runs:
+    the stall sweep takes the same lock, so it cannot fail the job while the import commits,
+    and an import it has failed does not commit afterwards."""
+    return Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING).exists()
+
+
 def _finish_import(job: Job, result: ImportResult, status: str, message: str) -> None:
+    with transaction.atomic():
+        # Never over a status the stall sweep set: its message and audit row stand.
+        if not _still_running(job):
+            return
+        _save_finished(job, result, status, message)
+    if result.errors or result.bad_rows_not_listed:
+        try:
+            job.report.name = _write_report(job, result)
+        except Exception:
+            logger.exception("error report of transfer job %s not written", job.pk)
+            return
+        job.save(update_fields=["report", "updated_at"])
+
+
+def _save_finished(job: Job, result: ImportResult, status: str, message: str) -> None:
     job.counts = result.counts()
     job.errors = [[e.row, e.column, e.reason] for e in result.errors[:ERRORS_SHOWN]]
     job.error_total = result.error_total
@@ -314,13 +346,6 @@ def _finish_import(job: Job, result: ImportResult, status: str, message: str) ->
     # The counts are on the row before the report is written: a job that saved something
     # never shows empty counts, whatever happens to the report.
     job.save()
-    if result.errors or result.bad_rows_not_listed:
-        try:
-            job.report.name = _write_report(job, result)
-        except Exception:
-            logger.exception("error report of transfer job %s not written", job.pk)
-            return
-        job.save(update_fields=["report", "updated_at"])
 
 
 def _import_message(result: ImportResult) -> str:

@@ -6,6 +6,7 @@ way, whatever the number, so refused-or-accepted tells nothing either."""
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -261,3 +262,79 @@ def test_another_townships_household_is_refused_without_a_word_about_it(world, e
     ]
     assert "马蓉" not in str(answers)
     assert not AuditEntry.objects.filter(action=ANSWERED_ACTION).exists()
+
+
+@pytest.mark.parametrize("mode", ["good", "all"])
+def test_past_the_budget_numbers_registered_in_scope_get_their_usual_answer(
+    world, settings, known_id, mode
+):
+    elsewhere = _register_elsewhere(world)
+    yesterday = [compose("510184", dt.date(1992, 8, 1 + i), 21) for i in range(2)]
+    assert run(world, yesterday, numbers=["HY0", "HY1"]).residents_created == 2
+    settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY = 0
+
+    # Yesterday's file again: its rows are in the user's own scope, nothing to budget.
+    again = run(world, yesterday, mode, numbers=["HY0", "HY1"])
+    assert again.errors == [] and again.residents_created == 0
+    assert again.saved
+
+    # With a few new rows: only those that would need a look outside the scope (a new number,
+    # one registered elsewhere) are refused, alike; an in-scope duplicate is named as usual.
+    mixed = run(
+        world,
+        [*yesterday, FRESH[0], elsewhere[0], known_id],
+        mode,
+        numbers=["HY0", "HY1", "HY2", "HY3", "HY4"],
+    )
+    assert [(e.row, e.reason) for e in mixed.errors] == [
+        (4, LIMIT_MESSAGE),
+        (5, LIMIT_MESSAGE),
+        (6, "该身份证号已登记在户号“H0001”（罗选志），不能在两户重复登记"),
+    ]
+    assert AuditEntry.objects.filter(action=LIMIT_ACTION).get().changes["refused"] == [None, 2]
+
+    # The create form alike: an in-scope number names its record, the others are refused alike.
+    message, _, status = refusal(world, known_id)
+    assert message.startswith("该身份证号已登记：罗选志（户号 H0001") and status == 409
+    assert (
+        refusal(world, FRESH[1])
+        == refusal(world, elsewhere[1])
+        == (LIMIT_MESSAGE, "id_number", 409)
+    )
+    assert not AuditEntry.objects.filter(action=ANSWERED_ACTION).exists()
+
+
+def _make_elsewhere(world, number):
+    return do_create_resident(
+        household=world.other_household,
+        name="马同时",
+        id_number=number,
+        relation=Relation.CHILD,
+        acting_user=None,
+    )
+
+
+def test_a_number_registered_elsewhere_during_the_create_is_not_answered_unbudgeted(world):
+    """The record is made after the budgeted look and before the create's own: this refusal
+    rolls back, so it cannot spend the budget; it says no more than the constraint does."""
+    number = FRESH[0]
+    selects = re.compile(r'\s*SELECT .*"people_household"\."number".* FROM "people_resident"')
+    done = False
+
+    def elsewhere_first(execute, sql, params, many, context):
+        nonlocal done
+        if not done and selects.match(sql):
+            done = True
+            _make_elsewhere(world, number)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(elsewhere_first):
+        message, field, status = refusal(world, number)
+    assert done
+    assert (message, field, status) == ("同一身份证号不能重复登记", "id_number", 409)
+    assert not AuditEntry.objects.filter(action=ANSWERED_ACTION).exists()
+    # The other registration commits on its own connection in a real race (here it went with
+    # the refused transaction): the next try is answered through the budget, and audited.
+    _make_elsewhere(world, number)
+    assert refusal(world, number)[0] == OUTSIDE_SCOPE_MESSAGE
+    assert AuditEntry.objects.filter(action=ANSWERED_ACTION).count() == 1

@@ -1,0 +1,197 @@
+"""An import holds its account's answer budget (people/disclosure.py) for as long as it runs:
+a registration on the form or the API by the same account is refused within seconds rather than
+waiting behind it, and a second import waiting for it keeps its job alive. A job the stall
+sweep has failed never commits afterwards, nor is its status overwritten."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from time import monotonic
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.utils import timezone
+
+from lianxin.audit.models import AuditEntry
+from lianxin.core.errors import Refused
+from lianxin.lib.idcard import compose
+from lianxin.people import disclosure
+from lianxin.people.choices import Relation
+from lianxin.people.models import Resident
+from lianxin.people.services import do_create_resident
+from lianxin.transfer.choices import JobStatus
+from lianxin.transfer.importers import import_people
+from lianxin.transfer.models import Job
+from lianxin.transfer.services import (
+    STALLED_MESSAGE,
+    _run_import,
+    do_fail_stalled_jobs,
+    do_start_import,
+)
+from tests.factories import build_world
+from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident
+
+
+class _HeldImport:
+    """A mode-"all" import in a thread of its own that stops after its first row, inside its
+    transaction (and so holding the account's lock), until released."""
+
+    def __init__(self, world, user):
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(world, user))
+
+    def _rows(self):
+        yield 1, list(RESIDENT_HEADER)
+        yield 2, resident("HL01", "锁一", compose("510184", dt.date(1985, 2, 3), 41))
+        self.holding.set()
+        assert self.release.wait(60)
+
+    def _run(self, world, user):
+        try:
+            import_people(
+                self._rows(),
+                county=world.county,
+                kind="residents",
+                mode="all",
+                acting_user=user,
+                file_name="长导入.csv",
+            )
+        except BaseException as exc:  # seen by the test, not lost in the thread
+            self.failure = exc
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.holding.wait(30), "the import never started"
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self.thread.join(60)
+        assert not self.thread.is_alive()
+        assert self.failure is None, self.failure
+
+
+def _register(world, number):
+    return do_create_resident(
+        household=world.household,
+        name="锁二",
+        id_number=number,
+        relation=Relation.CHILD,
+        acting_user=world.village_staff,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_registration_behind_the_accounts_import_is_refused_promptly(client):
+    world = build_world()
+    client.force_login(world.village_staff)
+    number = compose("510184", dt.date(1986, 4, 5), 51)
+    if connection.vendor == "sqlite":
+        # SQLite lets one writer in at a time: the create waits the busy timeout (20 s in
+        # production), then is refused; shortened here so the test does not wait it out.
+        expected = "有导入正在进行，暂时不能登记，请等其结束后再登记"
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout = 300")
+    else:
+        expected = "本账号有导入正在进行，请等其结束后再登记"
+    try:
+        with _HeldImport(world, world.village_staff):
+            started = monotonic()
+            with pytest.raises(Refused) as caught:
+                _register(world, number)
+            response = client.post(
+                f"/api/households/{world.household.pk}/residents",
+                {"name": "锁二", "id_number": number, "relation": "child"},
+                content_type="application/json",
+            )
+            elapsed = monotonic() - started
+    finally:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout = 20000")
+    assert (caught.value.message, caught.value.status) == (expected, 409)
+    assert response.status_code == 409
+    assert response.json() == {"detail": expected, "field": "id_number"}
+    assert elapsed < 15
+    # Once the import has ended the same registration goes through.
+    assert _register(world, number).name == "锁二"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_waiting_for_the_accounts_lock_keeps_its_job_alive(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no advisory lock: a second writer waits in BEGIN IMMEDIATE")
+    world = build_world()
+    monkeypatch.setattr(disclosure, "WAIT_POLL_SECONDS", 0.05, raising=False)
+    beats: list[int] = []
+    done = threading.Event()
+
+    def second():
+        try:
+            import_people(
+                iter([(1, list(RESIDENT_HEADER))]),
+                county=world.county,
+                kind="residents",
+                mode="all",
+                acting_user=world.village_staff,
+                progress=beats.append,
+            )
+        finally:
+            done.set()
+            connection.close()
+
+    with _HeldImport(world, world.village_staff):
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        started = monotonic()
+        while len(beats) < 3 and monotonic() - started < 10:
+            threading.Event().wait(0.05)
+        # The job's progress file is touched while it waits (progress(0): no rows done).
+        assert beats[:3] == [0, 0, 0]
+        assert not done.is_set()
+    waiting.join(30)
+    assert done.is_set()
+
+
+def _swept_job(world, mode):
+    """A running import job the stall sweep fails before its worker gets to commit (it was
+    waiting for the account's lock): what the worker holds is the job as it saw it."""
+    user = world.township_staff
+    rows = [
+        resident(f"H83{i}", f"扫{i}", compose("510184", dt.date(1981, 6, 1 + i), 300 + i))
+        for i in range(3)
+    ]
+    job = do_start_import(
+        acting_user=user,
+        upload=SimpleUploadedFile("扫描.csv", csv_bytes(RESIDENT_HEADER, rows)),
+        data_kind="residents",
+        mode=mode,
+    )
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, updated_at=timezone.now() - dt.timedelta(minutes=20)
+    )
+    worker = Job.objects.select_related("county", "created_by").get(pk=job.pk)
+    assert do_fail_stalled_jobs(acting_user=user) == 1
+    return worker
+
+
+@pytest.mark.parametrize("mode", ["all", "good"])
+def test_a_job_the_sweep_failed_neither_commits_nor_is_overwritten(world, settings, tmp_path, mode):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    worker = _swept_job(world, mode)
+
+    _run_import(worker, lambda rows: None)
+
+    job = Job.objects.get(pk=worker.pk)
+    assert (job.status, job.message) == (JobStatus.FAILED, STALLED_MESSAGE)
+    assert not Resident.objects.filter(name__startswith="扫").exists()
+    # One story in the log: the sweep's.
+    entries = AuditEntry.objects.filter(action="批量导入居民")
+    assert entries.count() == 1
+    assert "任务中断" in entries.get().changes["stopped"][1]
