@@ -435,10 +435,41 @@ class Header:
         return cells[i] if i is not None and i < len(cells) else ""
 
 
+# A text cell a spreadsheet would run as a formula (or DDE) when it begins with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def csv_safe(value: Any) -> Any:
+    """A value for a .csv cell that Excel will not run: text beginning like a formula gets a
+    leading apostrophe (Excel shows the text as typed). Plain numbers ("-5") are left alone."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
+    """Cells for a write-only openpyxl sheet: every str is stored as text, never as a formula
+    (openpyxl turns a str beginning with "=" into one)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row = []
+    for value in values:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            row.append(cell)
+        else:
+            row.append(value)
+    return row
+
+
 def write_rows(
     path_or_stream: Any, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ):
-    """Write header + rows as .csv (UTF-8 with BOM, which Excel opens) or streaming .xlsx."""
+    """Write header + rows as .csv (UTF-8 with BOM, which Excel opens) or streaming .xlsx.
+    Every export goes through here or xlsx_row: cell text is written as given, never as a
+    formula (a name or address beginning with "=" would otherwise run when opened)."""
     suffix = _suffix(name)
     if suffix == ".csv":
         if isinstance(path_or_stream, str | Path):
@@ -451,13 +482,13 @@ def write_rows(
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
-    sheet.append(list(header))
+    sheet.append(xlsx_row(sheet, header))
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(xlsx_row(sheet, row))
     book.save(path_or_stream)
 
 
 def _write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     writer = csv.writer(stream)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([csv_safe(v) for v in header])
+    writer.writerows([csv_safe(v) for v in row] for row in rows)

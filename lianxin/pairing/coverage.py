@@ -43,6 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from lianxin.core.models import today
+from lianxin.core.tabular import xlsx_row
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.org.models import Cadre, CadreAssignment, LeaderLiaison, ResponsibilityZone, Unit
@@ -971,15 +972,15 @@ def write_xlsx(target: Any, tab: Table, notes: Iterable[tuple[str, str]]) -> int
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(tab.title[:31])
-    sheet.append(tab.header)
+    sheet.append(xlsx_row(sheet, tab.header))
     n = 0
     for row in tab.rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
         n += 1
     about = book.create_sheet("说明")
     about.append(["项目", "内容"])
     for key, value in notes:
-        about.append([key, value])
+        about.append(xlsx_row(about, [key, value]))
     about.append(["行数", n])
     book.save(target)
     return n
