@@ -59,6 +59,16 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
 
 
+def _in_state_change_transaction() -> bool:
+    """Whether an atomic block of the program's own is open. The test case's wrapping
+    transaction does not count (as Django's durable check sees through it), so a service that
+    forgets its transaction fails in tests as it would in production."""
+    connection = transaction.get_connection()
+    return connection.in_atomic_block and any(
+        not block._from_testcase for block in connection.atomic_blocks
+    )
+
+
 def record(
     *,
     actor: Any,
@@ -72,7 +82,7 @@ def record(
     reason: str = "",
 ) -> AuditEntry:
     """Append one audit row; must run inside the caller's transaction."""
-    if not transaction.get_connection().in_atomic_block:
+    if not _in_state_change_transaction():
         raise RuntimeError("audit.record() must run inside the state change's transaction")
     if target is not None:
         target_type = target_type or target._meta.label_lower
