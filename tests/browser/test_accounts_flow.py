@@ -29,30 +29,6 @@ def world():
     return build_world()
 
 
-@pytest.fixture
-def open_page(browser, live_server):
-    """A page in a fresh browser context (its own cookies) at the given viewport; like the
-    `page` fixture, a Content-Security-Policy violation fails the test."""
-    contexts = []
-    blocked: list[str] = []
-
-    def _open(viewport):
-        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=viewport)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.on(
-            "console",
-            lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None,
-        )
-        return page
-
-    yield _open
-    for context in contexts:
-        context.close()
-    assert blocked == []
-
-
 def log_in(page, username, password):
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
