@@ -1170,17 +1170,37 @@ def _import_cache() -> Iterator[None]:
 
 
 def _audit(result: ImportResult, county: County, acting_user: Any, file_name: str) -> None:
-    changes: dict[str, Any] = {key: [None, value] for key, value in result.counts().items()}
-    if result.stopped:
-        changes["stopped"] = [None, result.stopped]
-        changes["saved"] = [None, result.saved]
+    stopped = (result.stopped, result.saved) if result.stopped else None
+    record_import(
+        result.kind,
+        result.counts(),
+        county_id=county.pk,
+        acting_user=acting_user,
+        file_name=file_name,
+        stopped=stopped,
+    )
+
+
+def record_import(
+    kind: str,
+    counts: dict[str, int],
+    *,
+    county_id: int,
+    acting_user: Any,
+    file_name: str,
+    stopped: tuple[str, bool] | None = None,
+) -> None:
+    """The audit row of one import: what it counted and, for one that stopped before the end of
+    its file, why and whether it saved anything (also written by the stall sweep)."""
+    changes: dict[str, Any] = {key: [None, value] for key, value in counts.items()}
+    if stopped is not None:
+        changes["stopped"] = [None, stopped[0]]
+        changes["saved"] = [None, stopped[1]]
     record(
         actor=acting_user,
-        action=AUDIT_ACTIONS[DataKind(result.kind)],
-        county_id=county.pk,
-        target_type="people.enterprise"
-        if result.kind == DataKind.ENTERPRISES
-        else "people.household",
+        action=AUDIT_ACTIONS[DataKind(kind)],
+        county_id=county_id,
+        target_type="people.enterprise" if kind == DataKind.ENTERPRISES else "people.household",
         target_label=file_name or "（程序生成的数据）",
         changes=changes,
     )

@@ -38,7 +38,7 @@ from lianxin.people.choices import HardshipKind
 from . import layouts as L
 from .choices import DataKind, FileFormat, ImportMode, JobKind, JobStatus
 from .exporters import ExportFilters, check_full_export, export_people
-from .importers import AUDIT_ACTIONS, Abandoned, ImportResult, ImportStopped, import_people
+from .importers import Abandoned, ImportResult, ImportStopped, import_people, record_import
 from .models import ImportLimits, Job
 
 logger = logging.getLogger(__name__)
@@ -462,20 +462,15 @@ def do_fail_stalled_jobs(*, acting_user: Any) -> int:
             marked += 1
             if job.kind != JobKind.IMPORT:
                 continue
-            # The row importers._stop writes for a stopped import, under the importer's name
-            # (a job is its creator's alone, so that is also who swept it).
-            changes: dict[str, Any] = {key: [None, value] for key, value in job.counts.items()}
-            changes["stopped"] = [None, STALLED_REASON]
-            changes["saved"] = [None, job.saved]
-            record(
-                actor=job.created_by,
-                action=AUDIT_ACTIONS[DataKind(job.data_kind)],
+            # The row a stopped import writes, under the importer's name (a job is its
+            # creator's alone, so that is also who swept it).
+            record_import(
+                job.data_kind,
+                job.counts,
                 county_id=job.county_id,
-                target_type="people.enterprise"
-                if job.data_kind == DataKind.ENTERPRISES
-                else "people.household",
-                target_label=job.file_name,
-                changes=changes,
+                acting_user=job.created_by,
+                file_name=job.file_name,
+                stopped=(STALLED_REASON, job.saved),
             )
     return marked
 
