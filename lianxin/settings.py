@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "lianxin.audit",
     "lianxin.transfer",
     "lianxin.cards",
+    "lianxin.jobs",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -193,13 +195,73 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = VAR_DIR / "media"
+# Job files (uploads, exports, error reports, card PDFs): one directory every app server and
+# worker shares (an NFS or similar mount with more than one server; docs/deployment.md).
+LIANXIN_FILES_DIR = env("LIANXIN_FILES_DIR")
+MEDIA_ROOT = Path(LIANXIN_FILES_DIR) if LIANXIN_FILES_DIR else VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
-# Background jobs (imports, exports) run in a worker thread of the web process; tests
-# set this to run them inline so a request returns after the job is done.
+# Long work (imports, exports, pairing runs, card prints) runs in the job worker
+# (`lianxin worker`, Huey; docs/operations.md). The queue: SQLite file beside the database by
+# default, the PostgreSQL database itself when DATABASE_URL is PostgreSQL, Redis when
+# LIANXIN_REDIS_URL is set (or force one with LIANXIN_JOB_QUEUE=sqlite|postgres|redis).
+# Tests set LIANXIN_JOBS_INLINE to run a job inside the request that submits it.
 LIANXIN_JOBS_INLINE = env_bool("LIANXIN_JOBS_INLINE", False)
+LIANXIN_REDIS_URL = env("LIANXIN_REDIS_URL")
+LIANXIN_JOB_QUEUE = env("LIANXIN_JOB_QUEUE") or (
+    "redis" if LIANXIN_REDIS_URL else "postgres" if _db_url.startswith("postgres") else "sqlite"
+)
+LIANXIN_JOB_WORKERS = env_int("LIANXIN_JOB_WORKERS", 2)
+LIANXIN_JOB_HEARTBEAT_SECONDS = env_int("LIANXIN_JOB_HEARTBEAT_SECONDS", 5)
+# A running job silent this long has lost its worker: the sweep (every minute) ends it.
+LIANXIN_JOB_STALE_SECONDS = env_int("LIANXIN_JOB_STALE_SECONDS", 30)
+LIANXIN_JOB_MAX_ATTEMPTS = env_int("LIANXIN_JOB_MAX_ATTEMPTS", 3)
+# A job queued this long without starting is handed to the queue again (duplicates are no-ops).
+LIANXIN_JOB_REQUEUE_SECONDS = env_int("LIANXIN_JOB_REQUEUE_SECONDS", 600)
+_huey_name = env("LIANXIN_JOB_QUEUE_NAME", "lianxin")
+
+
+def _queue_connection():
+    """A connection to the database the application uses (its test database in a test run)."""
+    import psycopg
+    from django.db import connections
+
+    db = connections["default"].settings_dict
+    return psycopg.connect(
+        dbname=db["NAME"],
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+    )
+
+
+if LIANXIN_JOB_QUEUE == "redis":
+    HUEY: dict = {"huey_class": "huey.RedisHuey", "url": LIANXIN_REDIS_URL or None}
+elif LIANXIN_JOB_QUEUE == "postgres":
+    # In the application's own database (tables huey_*), connected lazily: the test run's
+    # database is only known once Django has set it up.
+    HUEY = {
+        "huey_class": "huey.PostgresHuey",
+        "connection": {"connection": _queue_connection, "create_tables": False},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "filename": env("LIANXIN_JOB_QUEUE_PATH", str(VAR_DIR / "jobs-queue.sqlite3")),
+    }
+HUEY.update(
+    name=_huey_name,
+    immediate=False,
+    results=False,
+    consumer={
+        "workers": LIANXIN_JOB_WORKERS,
+        "worker_type": "process",
+        "periodic": True,
+        "check_worker_health": True,
+    },
+)
 LIANXIN_PAGE_SIZE = env_int("LIANXIN_PAGE_SIZE", 50)
 # How many times a day one account may be told an ID number is registered outside its scope
 # (a duplicate refused on import or create); past it the account registers no residents for the

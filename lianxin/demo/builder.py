@@ -568,7 +568,7 @@ def build_pairings(county: County, bar: tqdm) -> None:
     """Pair the demo's cadres with its households the way an administrator would: a policy
     whose upper bound lets the cadres cover everyone, then one automatic run, applied. A short
     per-component time limit keeps `make run` quick (loads come out a little less even)."""
-    from lianxin.pairing import engine
+    from lianxin.jobs import runner
     from lianxin.pairing.models import Pairing
     from lianxin.pairing.policy import eligible_cadres, must_cover, policy_for
     from lianxin.pairing.services import (
@@ -598,7 +598,8 @@ def build_pairings(county: County, bar: tqdm) -> None:
         bar.total, bar.n = total, done
         bar.refresh()
 
-    run = engine.compute_run(run, progress=progress)
+    runner.execute(run.job_id, on_progress=progress, foreground=True)
+    run.refresh_from_db()
     do_apply_pairing_run(run, acting_user=None)
 
 

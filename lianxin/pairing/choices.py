@@ -14,6 +14,7 @@ class RunStatus(models.TextChoices):
     APPLIED = "applied", "已执行"
     SUPERSEDED = "superseded", "已过期"
     FAILED = "failed", "失败"
+    CANCELLED = "cancelled", "已取消"
 
 
 class ChangeKind(models.TextChoices):

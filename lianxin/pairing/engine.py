@@ -7,8 +7,9 @@
   the run's summary JSON and one :class:`PairingRunChange` per pairing that would start or end.
 - :func:`apply_changes` writes exactly that preview; ``services.do_apply_pairing_run`` calls it
   inside its transaction, after checking that the fingerprint still matches.
-- :func:`run_pairing` / :func:`start` run a computation in a worker thread of the web process
-  (inline when ``settings.LIANXIN_JOBS_INLINE`` is set), as the transfer jobs do.
+- In production a computation runs in the job worker: lianxin/pairing/jobs.py registers the
+  kind, and :func:`compute_run` reports progress, honours a cancel and saves its preview through
+  the job's context (lianxin.jobs.runner).
 
 What goes in
     Households: the policy's must-cover households (group = the household's region, so a
@@ -29,19 +30,16 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from lianxin.core.background import start_after_commit
-from lianxin.core.context import acting_from
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
+from lianxin.jobs.runner import Cancelled, JobContext
 from lianxin.org.models import CadreAssignment, Unit
 
 from . import solver as S
@@ -54,8 +52,6 @@ logger = logging.getLogger(__name__)
 # CP-SAT deterministic seconds per component (solver.solve's own default): about 2–3 wall
 # seconds each; a whole county of 115 single-unit components finishes in a few minutes.
 DEFAULT_TIME_LIMIT = 2.0
-# A queued or running run that has not reported for this long died with its process.
-STALL_AFTER = dt.timedelta(minutes=15)
 # Rows per INSERT/UPDATE: well under SQLite's variable limit, few round trips on PostgreSQL.
 BATCH = 1000
 
@@ -224,31 +220,26 @@ def fingerprint(instance: S.Instance) -> str:
 
 
 class _Reporter:
-    """Carries the solver's per-component progress to the run row (at most twice a second,
-    always the last one) and to an optional extra callback such as a CLI progress bar."""
+    """Carries the solver's per-component progress to the run's job (which writes it at most
+    twice a second) and to an optional extra callback such as a CLI progress bar; between
+    components it is where a cancelled job stops."""
 
-    def __init__(self, run: PairingRun, extra: Callable[[int, int], None] | None) -> None:
-        self.run = run
+    def __init__(self, ctx: JobContext | None, extra: Callable[[int, int], None] | None) -> None:
+        self.ctx = ctx
         self.extra = extra
-        self.at = 0.0
 
     def __call__(self, done: int, total: int) -> None:
         if self.extra:
             self.extra(done, total)
-        if done < total and time.monotonic() - self.at < 0.5:
-            return
-        self.at = time.monotonic()
-        _heartbeat(self.run, progress_done=done, progress_total=total)
+        if self.ctx is not None:
+            self.ctx.progress(done, total, force=done >= total)
+            self.ctx.check()
 
 
-def _heartbeat(run: PairingRun, *, phase: str | None = None, **fields: Any) -> None:
-    """Record the phase and the time on the run, so the page shows it and a dead run shows."""
-    if phase is not None:
-        run.summary["phase"] = phase
-    run.summary["heartbeat"] = timezone.now().isoformat()
-    for key, value in fields.items():
-        setattr(run, key, value)
-    PairingRun.objects.filter(pk=run.pk).update(summary=run.summary, **fields)
+def _phase(ctx: JobContext | None, note: str) -> None:
+    if ctx is not None:
+        ctx.check()
+        ctx.progress(0, None, note, force=True)
 
 
 def compute_run(
@@ -257,9 +248,12 @@ def compute_run(
     time_limit: float | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    ctx: JobContext | None = None,
 ) -> PairingRun:
     """Solve the run's county and save the preview; writes no Pairing. Returns the run,
-    PREVIEWED (or FAILED when something unexpected broke; the error is on the run)."""
+    PREVIEWED. Given its job's context (the worker), it reports progress there, stops with
+    `Cancelled` when the job is cancelled, and saves only while the job and the run are still
+    running: a status set meanwhile is never overwritten."""
     params = run.summary.get("params", {})
     time_limit = time_limit if time_limit is not None else params.get("time_limit")
     time_limit = float(time_limit or DEFAULT_TIME_LIMIT)
@@ -267,21 +261,29 @@ def compute_run(
     started = time.perf_counter()
     note = run.summary.get("note", "")
     run.summary = {"params": {"time_limit": time_limit, "workers": workers}, "note": note}
-    _heartbeat(run, phase="读取数据", status=RunStatus.RUNNING)
+    _phase(ctx, "读取数据")
+    PairingRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(status=RunStatus.RUNNING)
+    run.status = RunStatus.RUNNING
     inputs = build_instance(run.county_id)
-    _heartbeat(run, phase="求解")
+    _phase(ctx, "求解")
     solution = S.solve(
         inputs.instance,
         time_limit=time_limit,
         workers=workers,
-        progress=_Reporter(run, progress),
+        progress=_Reporter(ctx, progress),
     )
-    _heartbeat(run, phase="保存预览")
+    _phase(ctx, "保存预览")
     summary, changes = summarise(inputs, solution)
     summary["params"] = run.summary["params"]
     summary["note"] = note
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
-    with transaction.atomic():
+    with ctx.finishing() if ctx is not None else transaction.atomic():
+        if not (
+            PairingRun.objects.select_for_update()
+            .filter(pk=run.pk, status=RunStatus.RUNNING)
+            .exists()
+        ):
+            raise Cancelled  # failed, cancelled or superseded meanwhile: its status stands
         for batch in _batches(changes, BATCH):
             PairingRunChange.objects.bulk_create(
                 [PairingRunChange(run_id=run.pk, county_id=run.county_id, **c) for c in batch]
@@ -289,10 +291,7 @@ def compute_run(
         run.summary = summary
         run.status = RunStatus.PREVIEWED
         run.finished_at = timezone.now()
-        run.progress_done = run.progress_total = max(solution.components, 1)
-        run.save(
-            update_fields=["summary", "status", "finished_at", "progress_done", "progress_total"]
-        )
+        run.save(update_fields=["summary", "status", "finished_at"])
     return run
 
 
@@ -601,58 +600,5 @@ def apply_changes(
     return {"new": len(rows), "ended": ended_count}
 
 
-# ---------------------------------------------------------------------------------------------
-# Running in the background
-
-
-def is_stalled(run: PairingRun, now: dt.datetime | None = None) -> bool:
-    """Queued or running but silent for STALL_AFTER (plus its own time budget): the process
-    that ran it has gone."""
-    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
-        return False
-    now = now or timezone.now()
-    beat = run.summary.get("heartbeat") if isinstance(run.summary, dict) else None
-    last = dt.datetime.fromisoformat(beat) if beat else run.created_at
-    limit = float((run.summary.get("params") or {}).get("time_limit") or DEFAULT_TIME_LIMIT)
-    return now - last > STALL_AFTER + dt.timedelta(seconds=5 * limit)
-
-
 STALLED_MESSAGE = "计算中断：服务重启或进程退出，计算没有完成。未写入任何结对，请重新计算。"
 FAILED_MESSAGE = "计算出错（{name}），未写入任何结对。请联系系统管理员查看日志。"
-
-
-def fail_stalled(county_id: int) -> int:
-    """Mark the county's runs that died with their process as failed; returns how many."""
-    waiting = PairingRun.objects.filter(
-        county_id=county_id, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
-    ).only("id", "status", "summary", "created_at")
-    stalled = [run.pk for run in waiting if is_stalled(run)]
-    if not stalled:
-        return 0
-    return PairingRun.objects.filter(
-        pk__in=stalled, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
-    ).update(status=RunStatus.FAILED, error=STALLED_MESSAGE, finished_at=timezone.now())
-
-
-def run_pairing(run_id: int, *, source: str = "") -> None:
-    """Compute one queued run to its end: previewed, or failed with a Chinese message."""
-    run = PairingRun.objects.get(pk=run_id)
-    if run.status != RunStatus.QUEUED:
-        return
-    with acting_from(source) if source else nullcontext():
-        try:
-            compute_run(run)
-        except Exception as exc:
-            logger.exception("pairing run %s failed", run_id)
-            PairingRun.objects.filter(pk=run_id).update(
-                status=RunStatus.FAILED,
-                error=FAILED_MESSAGE.format(name=exc.__class__.__name__),
-                finished_at=timezone.now(),
-            )
-
-
-def start(run: PairingRun) -> None:
-    """Compute the run inline (tests) or in a worker thread once its row is committed."""
-    start_after_commit(run_pairing, run.pk, name="pairing-run")
-    if settings.LIANXIN_JOBS_INLINE:
-        run.refresh_from_db()

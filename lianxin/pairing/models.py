@@ -198,8 +198,15 @@ class PairingRun(CountyOwned):
     created_at = models.DateTimeField("发起时间", auto_now_add=True)
     finished_at = models.DateTimeField("计算完成", null=True, blank=True)
     applied_at = models.DateTimeField("执行时间", null=True, blank=True)
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
+    # The computation's job: progress, heartbeat, cancel (lianxin.jobs); the run holds its result.
+    job = models.OneToOneField(
+        "jobs.Job",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pairing_run",
+        verbose_name="后台任务",
+    )
     # Coverage before/after, per-unit loads and spread, groups split, shortfalls, solver status.
     summary = models.JSONField("结果摘要", default=dict, blank=True)
     error = models.TextField("错误", blank=True)
@@ -210,6 +217,26 @@ class PairingRun(CountyOwned):
         verbose_name = "自动结对"
         verbose_name_plural = "自动结对"
         ordering = ["-created_at", "-id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @property
+    def progress_done(self) -> int:
+        return self.job.progress_done if self.job else 0
+
+    @property
+    def progress_total(self) -> int:
+        return (self.job.progress_total or 0) if self.job else 0
+
+    @property
+    def phase(self) -> str:
+        if self.job is None or not self.is_active:
+            return ""
+        if self.job.cancel_requested_at is not None:
+            return "正在取消"
+        return self.job.progress_note
 
 
 class PairingRunChange(CountyOwned):

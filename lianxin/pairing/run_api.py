@@ -141,7 +141,7 @@ def _run(run: PairingRun) -> dict[str, Any]:
         "applied_at": run.applied_at,
         "progress_done": run.progress_done,
         "progress_total": run.progress_total,
-        "phase": s.get("phase", ""),
+        "phase": run.phase,
         "note": s.get("note", ""),
         "error": run.error,
         "counts": s.get("counts"),
@@ -156,8 +156,7 @@ def _run(run: PairingRun) -> dict[str, Any]:
 def list_runs(request, paging: Query[PageParams]):
     """The county's runs, newest first."""
     user = _reader(request)
-    engine.fail_stalled(user.county_id)
-    page = page_of(PairingRun.objects.visible_to(user).select_related("created_by"), paging)
+    page = page_of(PairingRun.objects.visible_to(user).select_related("created_by", "job"), paging)
     return {"count": page["count"], "items": [_run(r) for r in page["items"]]}
 
 
@@ -178,11 +177,20 @@ def get_run(request, run_id: int):
     """One run: progress while it computes, then the whole preview summary."""
     user = _reader(request)
     run = get_visible_or_404(PairingRun, user, run_id)
-    if engine.is_stalled(run):
-        engine.fail_stalled(run.county_id)
-        run.refresh_from_db()
-    summary = {k: v for k, v in (run.summary or {}).items() if k not in ("heartbeat",)}
-    return {**_run(run), "summary": summary}
+    return {**_run(run), "summary": run.summary or {}}
+
+
+@router.post(
+    "/runs/{run_id}/cancel", summary="取消自动结对计算", **documented(RunOut, 403, 404, 409, 422)
+)
+def cancel_run(request, run_id: int):
+    """Cancel a queued or computing run: a queued one at once (status cancelled), a computing
+    one within a second or two (status stays running with phase "正在取消" until then). 409
+    once the run has finished."""
+    user = _writer(request)
+    run = get_visible_or_404(PairingRun, user, run_id, write=True)
+    run = services.do_cancel_pairing_run(run, acting_user=user)
+    return _run(run)
 
 
 @router.get(

@@ -11,6 +11,7 @@ run_urlpatterns = [
     path("runs/<int:pk>/", v.run_detail, name="run_detail"),
     path("runs/<int:pk>/progress/", v.run_progress, name="run_progress"),
     path("runs/<int:pk>/apply/", v.run_apply, name="run_apply"),
+    path("runs/<int:pk>/cancel/", v.run_cancel, name="run_cancel"),
     path("policy/", v.policy, name="policy"),
     path("policy/overrides/", v.policy_override, name="policy_override"),
     path(

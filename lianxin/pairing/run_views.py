@@ -27,7 +27,7 @@ from lianxin.core.views import paginate, query_without_page
 from lianxin.org.models import Cadre, Unit
 from lianxin.people.models import Household
 
-from . import engine, services
+from . import services
 from .choices import ChangeKind, RunStatus
 from .forms import (
     DateForm,
@@ -102,7 +102,6 @@ def offer_repair(request: HttpRequest, what: str) -> None:
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
     user = _reader(request)
-    engine.fail_stalled(user.county_id)
     runs = PairingRun.objects.visible_to(user).select_related("created_by")
     return render(
         request,
@@ -181,6 +180,7 @@ def _run_context(request: HttpRequest, run: PairingRun) -> dict[str, Any]:
         "tabs": TABS,
         "can_apply": request.user.role == "city_admin"  # type: ignore[union-attr]
         and run.status == RunStatus.PREVIEWED,
+        "can_write": request.user.role == "city_admin",  # type: ignore[union-attr]
         "query": query_without_page(request),
         "ready": run.status in (RunStatus.PREVIEWED, RunStatus.APPLIED, RunStatus.SUPERSEDED),
     }
@@ -232,9 +232,6 @@ def _coverage_rows(coverage: dict[str, Any]) -> list[dict[str, Any]]:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
     run = get_visible_or_404(PairingRun, user, pk)
-    if engine.is_stalled(run):
-        engine.fail_stalled(run.county_id)
-        run.refresh_from_db()
     return render(request, "pairing/run_detail.html", _run_context(request, run))
 
 
@@ -244,10 +241,11 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The status and progress bar alone: htmx polls it while the run computes."""
     user = _reader(request)
     run = get_visible_or_404(PairingRun, user, pk)
-    if engine.is_stalled(run):
-        engine.fail_stalled(run.county_id)
-        run.refresh_from_db()
-    response = render(request, "pairing/run_progress.html", {"run": run})
+    response = render(
+        request,
+        "pairing/run_progress.html",
+        {"run": run, "can_write": PairingRun.objects.writable_by(user).filter(pk=run.pk).exists()},
+    )
     if request.headers.get("HX-Request") and run.status not in (
         RunStatus.QUEUED,
         RunStatus.RUNNING,
@@ -279,6 +277,26 @@ def run_apply(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.success(request, "已执行：没有需要变动的结对")
+    return redirect("pairing:run_detail", pk=run.pk)
+
+
+@login_required
+@require_POST
+def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a queued or computing run; the page shows "正在取消" until the worker stops it."""
+    user = _writer(request)
+    run = get_visible_or_404(PairingRun, user, pk, write=True)
+    try:
+        run = services.do_cancel_pairing_run(run, acting_user=user)
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        if run.status == RunStatus.CANCELLED:
+            messages.success(request, f"自动结对 #{run.pk} 已取消，未写入任何结对")
+        else:
+            messages.info(
+                request, f"正在取消自动结对 #{run.pk}：当前分区算完即停止，不写入任何结对"
+            )
     return redirect("pairing:run_detail", pk=run.pk)
 
 

@@ -19,6 +19,8 @@ from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
+from lianxin.jobs import runner
+from lianxin.jobs.choices import JobKind
 from lianxin.org.models import Cadre, ResponsibilityZone, Unit
 from lianxin.people.choices import HardshipKind
 from lianxin.people.models import Household
@@ -431,7 +433,6 @@ def do_start_pairing_run(
         raise Refused("每个求解分区的时限须在0.1到600秒之间", field="time_limit")
     if not 1 <= workers <= 64:
         raise Refused("并行进程数须在1到64之间", field="workers")
-    engine.fail_stalled(county_id)
     with transaction.atomic():
         # Lock the policy row so two administrators cannot start two runs at the same moment.
         policy_for(county_id)
@@ -443,13 +444,14 @@ def do_start_pairing_run(
             raise Refused(
                 f"自动结对 #{busy.pk} 正在计算，请等它完成后再发起", field="run", status=409
             )
+        job = runner.create(JobKind.PAIRING, county_id=county_id, created_by=acting_user)
         run = PairingRun.objects.create(
             county_id=county_id,
             created_by=acting_user,
+            job=job,
             summary={
                 "params": {"time_limit": time_limit, "workers": workers},
                 "note": note.strip()[:200],
-                "phase": "排队中",
             },
         )
         record(
@@ -462,9 +464,23 @@ def do_start_pairing_run(
             reason=note.strip()[:200],
         )
     if start:
-        # After the commit: the worker thread must see the row, and an inline run (tests)
-        # must not hold the policy lock while it computes.
-        engine.start(run)
+        # After the commit: the worker must see the row, and an inline run (tests) must not
+        # hold the policy lock while it computes.
+        runner.start(job)
+        run.refresh_from_db()
+    return run
+
+
+def do_cancel_pairing_run(run: PairingRun, *, acting_user: Any) -> PairingRun:
+    """Cancel a run that is queued or computing: a queued one at once, a computing one between
+    two of its components (within a second or two). Nothing is paired either way."""
+    _check_admin(acting_user, run.county_id)
+    if run.job is None or run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        raise Refused(
+            f"自动结对 #{run.pk} {run.get_status_display()}，无法取消", field="run", status=409
+        )
+    runner.do_cancel_job(run.job, acting_user=acting_user)
+    run.refresh_from_db()
     return run
 
 

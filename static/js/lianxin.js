@@ -28,3 +28,11 @@ function lianxinBars(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { lianxinBars(document); });
 document.addEventListener("htmx:load", function (event) { lianxinBars(event.detail.elt); });
+
+// A button with data-confirm asks once before its form is sent (ending, cancelling, revoking).
+document.addEventListener("submit", function (event) {
+  var button = event.submitter;
+  var message = (button && button.getAttribute("data-confirm")) ||
+    event.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) { event.preventDefault(); }
+}, true);

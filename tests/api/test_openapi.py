@@ -456,6 +456,19 @@ def _(w, call):
     call(409, w.city_admin, run.pk)
 
 
+@case("post", "/api/pairing/runs/{run_id}/cancel")
+def _(w, call):
+    from lianxin.pairing.services import do_start_pairing_run
+
+    queued = do_start_pairing_run(county=w.county, acting_user=w.city_admin, start=False)
+    call.without_csrf(w.city_admin, queued.pk)
+    call(404, w.leader_user, queued.pk)
+    call(422, w.city_admin, "abc")
+    call.anonymous(queued.pk)
+    assert call(200, w.city_admin, queued.pk)["status"] == "cancelled"
+    call(409, w.city_admin, queued.pk)
+
+
 @case("get", "/api/pairing/policy")
 def _(w, call):
     assert call(200, w.leader_user)["coverage"] == "all"

@@ -125,24 +125,6 @@ def test_it_round_trips_a_generated_county(world):
         assert zone[ch.village_id] == ch.unit_id
 
 
-def test_it_marks_a_silent_run_as_failed(world):
-    import datetime as dt
-
-    from django.utils import timezone
-
-    run = PairingRun.objects.create(
-        county=world.county,
-        status=RunStatus.RUNNING,
-        summary={"heartbeat": (timezone.now() - dt.timedelta(hours=2)).isoformat()},
-    )
-    fresh = PairingRun.objects.create(county=world.county, status=RunStatus.QUEUED)
-    assert engine.fail_stalled(world.county.pk) == 1
-    run.refresh_from_db()
-    fresh.refresh_from_db()
-    assert run.status == RunStatus.FAILED and "中断" in run.error
-    assert fresh.status == RunStatus.QUEUED
-
-
 def test_it_keeps_a_runs_policy_as_it_was(world):
     run = dry_run(world.county)
     policy = policy_for(world.county)

@@ -130,9 +130,9 @@ def test_it_polls_progress_until_the_run_is_done(world, login, settings):
     detail = client.get(reverse("pairing:run_detail", args=[run.pk])).content.decode()
     assert "hx-get" in detail and "确认执行" not in detail
 
-    from lianxin.pairing.engine import run_pairing
+    from lianxin.jobs import runner
 
-    run_pairing(run.pk)
+    assert runner.execute(run.job_id, foreground=True)
     done = client.get(url, HTTP_HX_REQUEST="true")
     assert done["HX-Refresh"] == "true"
     assert "待确认" in done.content.decode()

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from lianxin.core.errors import Refused
 from lianxin.geo.models import County
+from lianxin.jobs import runner
 from lianxin.pairing import engine
 from lianxin.pairing.choices import RunStatus
 from lianxin.pairing.models import PairingRun
@@ -63,14 +64,12 @@ class Command(BaseCommand):
                 bar.n = done
                 bar.refresh()
 
-            try:
-                run = engine.compute_run(run, progress=progress)
-            except Exception as exc:
-                PairingRun.objects.filter(pk=run.pk).update(
-                    status=RunStatus.FAILED,
-                    error=engine.FAILED_MESSAGE.format(name=exc.__class__.__name__),
-                )
-                raise
+            # In the foreground, as the run's job: a killed command leaves a job the worker's
+            # sweep fails, never a run that blocks the next one.
+            runner.execute(run.job_id, on_progress=progress, foreground=True)
+        run.refresh_from_db()
+        if run.status != RunStatus.PREVIEWED:
+            raise CommandError(run.error or f"自动结对 #{run.pk} {run.get_status_display()}")
         self._print_summary(run)
         if opts["dry_run"]:
             self.stdout.write(f"预览 #{run.pk} 已保存，未写入任何结对（--dry-run）。")

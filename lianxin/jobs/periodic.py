@@ -1,0 +1,35 @@
+"""Every periodic task of the system, in one place. Each is idempotent: running it twice, or
+on two workers at once, changes nothing the first run did not (the worker also takes a lock per
+task so two schedulers do not run one task at the same time).
+
+Later work (visit reminders, overdue scans, escalations, monthly roll-ups, classifier
+retraining) is added here, as a function of its app called from a task below."""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+from huey.contrib.djhuey import lock_task, periodic_task
+
+from . import runner
+
+logger = logging.getLogger(__name__)
+
+
+@periodic_task(crontab(minute="*"))
+@lock_task("lianxin.sweep_jobs")
+def sweep_jobs() -> None:
+    """Jobs whose worker died: failed or queued again, within a minute."""
+    counts = runner.sweep()
+    if any(counts.values()):
+        logger.info("job sweep: %s", counts)
+
+
+@periodic_task(crontab(minute="*/10"))
+@lock_task("lianxin.purge_transfer_files")
+def purge_transfer_files() -> None:
+    """Full exports past their time to live, old uploads and reports (lianxin.transfer.retention)."""
+    from lianxin.transfer.retention import do_purge_exports
+
+    do_purge_exports()
