@@ -31,8 +31,8 @@ migrate: $(STAMP)
 run: system-deps migrate
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(PY) manage.py demo --scale $(SCALE)
-	@echo "连心 is at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	LIANXIN_DEMO_ACCOUNTS=1 $(PY) manage.py runserver $(HOST):$(PORT) --noreload
+	@echo "连心 is at http://$(HOST):$(PORT)/ with its job worker  (Ctrl-C stops both)"
+	LIANXIN_DEMO_ACCOUNTS=1 $(PY) manage.py serve $(HOST):$(PORT)
 
 test: $(STAMP) system-deps
 	$(PY) -m pytest -q -p no:cacheprovider

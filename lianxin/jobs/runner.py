@@ -200,7 +200,7 @@ class JobContext:
     ) -> None:
         """Record how far the work has got (at most twice a second unless forced). Call it
         outside a long transaction, or the page sees the figure only at its end."""
-        if self.on_progress is not None:
+        if self.on_progress is not None and total is not None:
             self.on_progress(done, total)
         if not force and monotonic() - self._written_at < 0.5:
             return
