@@ -598,7 +598,7 @@ def build_pairings(county: County, bar: tqdm) -> None:
         bar.total, bar.n = total, done
         bar.refresh()
 
-    runner.execute(run.job_id, on_progress=progress, foreground=True)
+    runner.execute(run.job_id or 0, on_progress=progress, foreground=True)
     run.refresh_from_db()
     do_apply_pairing_run(run, acting_user=None)
 

@@ -11,6 +11,7 @@ a duplicate one, or a worker killed mid-way is recovered by `sweep()`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import socket
@@ -143,7 +144,7 @@ class JobContext:
     """What the work sees of its job: progress, cancel, deadline, and the final save."""
 
     def __init__(
-        self, job: Job, worker: str, on_progress: Callable[[int, int | None], None] | None = None
+        self, job: Job, worker: str, on_progress: Callable[[int, int], None] | None = None
     ):
         self.job = job
         self.worker = worker
@@ -216,6 +217,16 @@ class JobContext:
 
     # Ending -------------------------------------------------------------------------------
 
+    def still_mine(self) -> bool:
+        """Inside the caller's transaction: lock the job's row and say whether it is still
+        running here. The sweep and a cancel take the same lock, so neither can end the job
+        while the caller commits, and work whose job was ended does not commit afterwards."""
+        return (
+            Job.objects.select_for_update()
+            .filter(pk=self.job.pk, status=JobStatus.RUNNING, worker=self.worker)
+            .exists()
+        )
+
     @contextmanager
     def finishing(self, status: str = JobStatus.DONE, message: str = "") -> Iterator[Job]:
         """A transaction in which the work saves its outcome and the job is marked finished —
@@ -239,7 +250,7 @@ class JobContext:
 def execute(
     job_id: int,
     *,
-    on_progress: Callable[[int, int | None], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
     foreground: bool = False,
 ) -> bool:
     """Run one queued job to its end, here (the worker's task, or a command that runs its job
@@ -341,15 +352,19 @@ class _Heartbeat(threading.Thread):
         beat_at = monotonic()
         try:
             while not self._done.wait(min(1.0, interval)):
-                # Cancel is looked at every second, the heartbeat written every interval.
-                self.ctx.look()
-                if monotonic() - beat_at >= interval:
-                    Job.objects.filter(
-                        pk=self.ctx.job.pk, status=JobStatus.RUNNING, worker=self.ctx.worker
-                    ).update(heartbeat_at=timezone.now())
-                    beat_at = monotonic()
-        except Exception:  # the work goes on; the sweep notices a job that stops beating
-            logger.exception("heartbeat of job %s failed", self.ctx.job.pk)
+                try:
+                    # Cancel is looked at every second, the heartbeat written every interval.
+                    self.ctx.look()
+                    if monotonic() - beat_at >= interval:
+                        Job.objects.filter(
+                            pk=self.ctx.job.pk, status=JobStatus.RUNNING, worker=self.ctx.worker
+                        ).update(heartbeat_at=timezone.now())
+                        beat_at = monotonic()
+                except Exception:
+                    # A busy database (a long write elsewhere): beat again next time; the
+                    # sweep only notices a job silent for LIANXIN_JOB_STALE_SECONDS.
+                    logger.warning("heartbeat of job %s missed", self.ctx.job.pk, exc_info=True)
+                    connection.close()
         finally:
             connection.close()
 
@@ -441,7 +456,7 @@ def sweep(now=None) -> dict[str, int]:
                 job.worker = ""
                 job.progress_note = f"执行进程已退出，第 {job.attempts + 1} 次执行"[:100]
                 job.save(update_fields=["status", "worker", "progress_note"])
-                transaction.on_commit(lambda pk=job.pk: _hand(pk))
+                transaction.on_commit(functools.partial(_hand, job.pk))
                 counts["requeued"] += 1
             else:
                 _mark(job, JobStatus.FAILED, kind.stalled_message)

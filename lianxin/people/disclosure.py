@@ -47,8 +47,8 @@ BUSY_MESSAGE = "本账号有导入正在进行，请等其结束后再登记"
 # How long a single registration waits for the lock: another registration of the account
 # holds it for milliseconds, an import for its whole run.
 BUSY_PATIENCE_SECONDS = 3.0
-# How often an import waiting for the lock tries again and shows it is alive (the stall
-# sweep fails a job silent for transfer.models.STALL_AFTER).
+# How often an import waiting for the lock tries again and reports progress (its worker's
+# heartbeat thread keeps the job alive meanwhile).
 WAIT_POLL_SECONDS = 5.0
 
 

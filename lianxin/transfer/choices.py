@@ -22,6 +22,7 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "进行中"
     DONE = "done", "已完成"
     FAILED = "failed", "失败"
+    CANCELLED = "cancelled", "已取消"
 
 
 class FileFormat(models.TextChoices):

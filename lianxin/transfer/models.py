@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from lianxin.core.models import CountyOwned
 from lianxin.core.tabular import ReadLimits
@@ -38,8 +36,6 @@ COUNT_LABELS = {
     "bad_rows_not_listed": "未列出的错误行",
     "rows_written": "导出行数",
 }
-# A running job whose progress has not moved for this long died with its process.
-STALL_AFTER = dt.timedelta(minutes=15)
 
 
 def transfer_dir() -> Path:
@@ -92,6 +88,16 @@ class Job(CountyOwned):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # The work's job in the job worker: progress, heartbeat, cancel (lianxin.jobs); this row
+    # holds what the import or export is and how it ended.
+    task = models.OneToOneField(
+        "jobs.Job",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfer",
+        verbose_name="后台任务",
+    )
 
     objects = JobQuerySet.as_manager()
 
@@ -106,38 +112,17 @@ class Job(CountyOwned):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING) and not self.stalled
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
 
     @property
-    def stalled(self) -> bool:
-        """Running but silent for STALL_AFTER: the web process that ran it has gone."""
-        return (
-            self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
-            and self.updated_at is not None
-            and timezone.now() - self.updated_at > STALL_AFTER
-            and timezone.now() - self.live_progress_at() > STALL_AFTER
-        )
-
-    def progress_file(self) -> Path:
-        return transfer_dir() / "progress" / f"{self.pk}.txt"
+    def cancel_requested(self) -> bool:
+        return self.task is not None and self.task.cancel_requested_at is not None
 
     def live_rows_done(self) -> int:
-        """Rows done so far. While running, the worker writes them to a small file rather than the
-        database: an all-or-nothing import holds one long transaction, and on SQLite a second
-        writer would wait for it to end."""
-        if self.status == JobStatus.RUNNING:
-            try:
-                return int(self.progress_file().read_text(encoding="ascii") or 0)
-            except (OSError, ValueError):
-                return self.rows_done
+        """Rows done so far: the job worker's progress while it runs, the final count after."""
+        if self.is_active and self.task is not None:
+            return self.task.progress_done
         return self.rows_done
-
-    def live_progress_at(self) -> dt.datetime:
-        try:
-            stamp = self.progress_file().stat().st_mtime
-        except OSError:
-            return self.updated_at
-        return dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
 
     def percent(self) -> int:
         if self.status == JobStatus.DONE:

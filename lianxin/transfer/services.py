@@ -1,15 +1,12 @@
-"""Starting and running import/export jobs. A job runs in a worker thread of the web process
-(inline when settings.LIANXIN_JOBS_INLINE is set), reports progress through a small file, and
-leaves its counts, its bad rows and its files on the Job row."""
+"""Starting and running import/export jobs. The work runs in the job worker (lianxin.jobs; the
+kinds are registered in transfer/jobs.py), reports progress on its job, and leaves its counts,
+its bad rows and its files on the transfer Job row."""
 
 from __future__ import annotations
 
 import logging
-import os
 import uuid
-from contextlib import nullcontext
 from pathlib import Path
-from time import monotonic
 from typing import Any
 
 from django.conf import settings
@@ -18,8 +15,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from lianxin.audit.services import record
-from lianxin.core.background import start_after_commit
-from lianxin.core.context import acting_from
 from lianxin.core.errors import Refused
 from lianxin.core.tabular import (
     SUPPORTED,
@@ -32,6 +27,10 @@ from lianxin.core.tabular import (
 )
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
+from lianxin.jobs import runner
+from lianxin.jobs.choices import JobKind as JobsKind
+from lianxin.jobs.choices import JobStatus as JobsStatus
+from lianxin.jobs.runner import Cancelled, JobContext
 from lianxin.lib.masking import scrub
 from lianxin.people.choices import HardshipKind
 
@@ -203,79 +202,59 @@ def do_start_export(
 
 
 def start_job(job: Job) -> None:
-    """Run the job inline (tests) or in a worker thread once the Job row is committed."""
-    start_after_commit(run_job, job.pk, name="transfer-job")
+    """Give the saved transfer job its job in the worker and start it once committed (inline
+    when settings.LIANXIN_JOBS_INLINE is set: the tests)."""
+    kind = JobsKind.IMPORT if job.kind == JobKind.IMPORT else JobsKind.EXPORT
+    task = runner.create(kind, county_id=job.county_id, created_by=job.created_by)
+    job.task = task
+    job.save(update_fields=["task"])
+    runner.start(task)
     if settings.LIANXIN_JOBS_INLINE:
         job.refresh_from_db()
 
 
-class _ProgressFile:
-    """Counts rows done and writes the figure to the job's progress file, at most twice a
-    second (an all-or-nothing import keeps its transaction open, so the database cannot carry
-    the figure to the page until the end)."""
+class _Progress:
+    """Counts rows done and hands the figure to the job (which writes it at most twice a
+    second); between batches it is where a cancelled job stops."""
 
-    def __init__(self, job: Job):
-        self.path = job.progress_file()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, ctx: JobContext, total: int | None):
+        self.ctx = ctx
+        self.total = total
         self.done = 0
-        self._written_at = 0.0
-        self._write()
 
     def __call__(self, rows: int) -> None:
         self.done += rows
-        if monotonic() - self._written_at >= 0.5:
-            self._write()
-
-    def _write(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(str(self.done), encoding="ascii")
-        os.replace(tmp, self.path)
-        self._written_at = monotonic()
-
-    def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self.ctx.progress(self.done, self.total)
+        self.ctx.check()
 
 
-def run_job(job_id: int, *, source: str = "") -> None:
-    """Run one queued job to its end: done with its counts, or failed with a Chinese message."""
-    job = Job.objects.select_related("county", "created_by").get(pk=job_id)
-    if job.status != JobStatus.QUEUED:
-        return
+def run_job(ctx: JobContext) -> None:
+    """Run one transfer job to its end: done with its counts, or failed with a Chinese message
+    (raised, so its job in the worker fails too; transfer/jobs.py `stopped` keeps this row's
+    message)."""
+    job = Job.objects.select_related("county", "created_by", "task").get(task_id=ctx.job.pk)
+    if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return  # finished before its worker died (a resumed job with nothing left to do)
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, updated_at=timezone.now())
     job.status = JobStatus.RUNNING
-    progress = _ProgressFile(job)
-    with acting_from(source) if source else nullcontext():
-        try:
-            if job.kind == JobKind.IMPORT:
-                _run_import(job, progress)
-            else:
-                _run_export(job, progress)
-        except Refused as exc:
-            _fail(job, exc.message)
-        except Exception as exc:
-            logger.exception("transfer job %s failed", job.pk)
-            _fail(job, f"任务出错（{exc.__class__.__name__}），请联系系统管理员查看日志")
-        finally:
-            progress.remove()
-            if job.kind == JobKind.IMPORT and job.source:
-                # The upload holds full ID numbers: keep it no longer than the import.
-                job.source.delete(save=False)
-                Job.objects.filter(pk=job.pk).update(source="")
+    progress = _Progress(ctx, job.rows_total)
+    if job.kind == JobKind.IMPORT:
+        _run_import(job, progress, ctx)
+        # The upload holds full ID numbers: keep it no longer than the import.
+        drop_upload(job)
+        if job.status == JobStatus.FAILED:
+            raise Refused(job.message)
+    else:
+        _run_export(job, progress, ctx)
 
 
-def _fail(job: Job, message: str) -> None:
-    if job.kind == JobKind.EXPORT and job.result:
-        job.result.delete(save=False)
-    job.status = JobStatus.FAILED
-    job.message = message
-    job.finished_at = timezone.now()
-    with transaction.atomic():
-        # A job the stall sweep already failed keeps its message (and its audit row's story).
-        if _still_running(job):
-            job.save(update_fields=["status", "message", "finished_at", "result", "updated_at"])
+def drop_upload(job: Job) -> None:
+    if job.kind == JobKind.IMPORT and job.source:
+        job.source.delete(save=False)
+        Job.objects.filter(pk=job.pk).update(source="")
 
 
-def _run_import(job: Job, progress: _ProgressFile) -> None:
+def _run_import(job: Job, progress: _Progress, ctx: JobContext) -> None:
     limits = ImportLimits.for_county(job.county_id)
     try:
         with job.source.open("rb") as stream:
@@ -289,19 +268,18 @@ def _run_import(job: Job, progress: _ProgressFile) -> None:
                 file_name=job.file_name,
                 errors_kept=limits.errors_kept,
                 on_batch=lambda result: _save_running_counts(job, result),
-                claim=lambda: _still_running(job),
+                claim=lambda: _still_running(job, ctx),
             )
     except Abandoned:
-        # The stall sweep failed the job and wrote its audit row; nothing of this run committed.
-        logger.warning(
-            "transfer job %s was given up by the stall sweep; its import rolled back", job.pk
-        )
-        return
+        # The sweep or a cancel ended the job and wrote its audit row; nothing of this run's
+        # last transaction committed.
+        logger.warning("transfer job %s was ended meanwhile; its import stopped", job.pk)
+        raise Cancelled from None
     except ImportStopped as exc:
         # Stopped part-way (a limit, a conflict, a crash): the job shows what was saved.
-        _finish_import(job, exc.result, JobStatus.FAILED, exc.message)
+        _finish_import(job, exc.result, JobStatus.FAILED, exc.message, ctx)
         return
-    _finish_import(job, result, JobStatus.DONE, _import_message(result))
+    _finish_import(job, result, JobStatus.DONE, _import_message(result), ctx)
 
 
 def _save_running_counts(job: Job, result: ImportResult) -> None:
@@ -312,17 +290,21 @@ def _save_running_counts(job: Job, result: ImportResult) -> None:
     )
 
 
-def _still_running(job: Job) -> bool:
-    """Lock the job row until the caller's transaction ends and say whether it still runs:
-    the stall sweep takes the same lock, so it cannot fail the job while the import commits,
-    and an import it has failed does not commit afterwards."""
-    return Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING).exists()
+def _still_running(job: Job, ctx: JobContext) -> bool:
+    """Lock the job's rows until the caller's transaction ends and say whether it still runs
+    here: the sweep and a cancel take the same lock, so neither can end the job while the
+    import commits, and an import they have ended does not commit afterwards."""
+    return ctx.still_mine() and (
+        Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING).exists()
+    )
 
 
-def _finish_import(job: Job, result: ImportResult, status: str, message: str) -> None:
+def _finish_import(
+    job: Job, result: ImportResult, status: str, message: str, ctx: JobContext
+) -> None:
     with transaction.atomic():
-        # Never over a status the stall sweep set: its message and audit row stand.
-        if not _still_running(job):
+        # Never over a status the sweep or a cancel set: its message and audit row stand.
+        if not _still_running(job, ctx):
             return
         _save_finished(job, result, status, message)
     if result.errors or result.bad_rows_not_listed:
@@ -390,7 +372,7 @@ def report_rows(result: ImportResult):
         )
 
 
-def _run_export(job: Job, progress: _ProgressFile) -> None:
+def _run_export(job: Job, progress: _Progress, ctx: JobContext) -> None:
     user = job.created_by
     params = job.params
     regions = Region.objects.visible_to(user).in_bulk(
@@ -425,7 +407,8 @@ def _run_export(job: Job, progress: _ProgressFile) -> None:
     job.message = "已导出完整身份证号和电话" if params.get("full") else "身份证号和电话已脱敏"
     job.status = JobStatus.DONE
     job.finished_at = timezone.now()
-    job.save()
+    with ctx.finishing():
+        job.save()
 
 
 STALLED_REASON = "任务中断：服务重启或进程退出"
@@ -435,44 +418,56 @@ STALLED_MESSAGE = (
 )
 
 
-def do_fail_stalled_jobs(*, acting_user: Any) -> int:
-    """Mark the user's jobs that died with their web process (no progress for STALL_AFTER) as
-    failed, so the page stops waiting for them. Returns how many were marked.
+def do_cancel_transfer(job: Job, *, acting_user: Any) -> Job:
+    """Cancel an import or export: a queued one at once, a running one after its current
+    batch (an "all or nothing" import then saves nothing; a "good rows" one keeps the batches
+    already saved). Its creator only (a job is its creator's alone)."""
+    if job.created_by_id != getattr(acting_user, "pk", None):
+        raise Refused("只能取消自己提交的导入导出任务", status=403)
+    if job.task is None or not job.is_active:
+        raise Refused(f"任务{job.get_status_display()}，无法取消", field="job", status=409)
+    runner.do_cancel_job(job.task, acting_user=acting_user)
+    job.refresh_from_db()
+    return job
 
-    A stalled import leaves the audit row its process could not write: what its committed
-    batches saved (the running counts each batch stored on the job), like any stopped import."""
-    waiting = Job.objects.visible_to(acting_user).filter(
-        status__in=(JobStatus.QUEUED, JobStatus.RUNNING)
+
+def stopped(task: Any, status: str, message: str) -> None:
+    """A transfer job's work ended without finishing (failed, cancelled, its worker gone):
+    the row says so, a half-written export file goes, and a stopped import leaves the audit row
+    its process could not write — what its committed batches saved (the running counts each
+    batch stored on the job), like any stopped import. Runs in the transaction that ends the
+    job in the worker."""
+    job = (
+        Job.objects.select_for_update()
+        .filter(task=task, status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
+        .first()
     )
-    marked = 0
-    for pk in [job.pk for job in waiting if job.stalled]:
-        with transaction.atomic():
-            # Locked and looked at again: two pages open at once may both sweep this job.
-            job = (
-                Job.objects.select_for_update()
-                .filter(pk=pk, status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
-                .first()
-            )
-            if job is None or not job.stalled:
-                continue
-            job.status = JobStatus.FAILED
-            job.message = STALLED_MESSAGE
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "message", "finished_at", "updated_at"])
-            marked += 1
-            if job.kind != JobKind.IMPORT:
-                continue
-            # The row a stopped import writes, under the importer's name (a job is its
-            # creator's alone, so that is also who swept it).
-            record_import(
-                job.data_kind,
-                job.counts,
-                county_id=job.county_id,
-                acting_user=job.created_by,
-                file_name=job.file_name,
-                stopped=(STALLED_REASON, job.saved),
-            )
-    return marked
+    if job is None:
+        return  # it ended on its own (its message stands)
+    if job.kind == JobKind.EXPORT and job.result:
+        job.result.delete(save=False)
+    cancelled = status == JobsStatus.CANCELLED
+    job.status = JobStatus.CANCELLED if cancelled else JobStatus.FAILED
+    if cancelled:
+        job.message = "已取消" + ("；取消前已保存的批次保留" if job.saved else "，未保存任何数据")
+    else:
+        job.message = message
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "message", "finished_at", "result", "updated_at"])
+    if job.kind != JobKind.IMPORT:
+        return
+    drop_upload(job)
+    record_import(
+        job.data_kind,
+        job.counts,
+        county_id=job.county_id,
+        acting_user=job.created_by,
+        file_name=job.file_name,
+        stopped=(
+            "已取消" if cancelled else STALLED_REASON if message == STALLED_MESSAGE else message,
+            job.saved,
+        ),
+    )
 
 
 def township_and_village_choices(user: Any):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
@@ -42,7 +43,7 @@ from .retention import (
 )
 from .services import (
     check_upload_size,
-    do_fail_stalled_jobs,
+    do_cancel_transfer,
     do_set_import_limits,
     do_start_export,
     do_start_import,
@@ -83,7 +84,7 @@ def _index(
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    do_fail_stalled_jobs(acting_user=_people_user(request))
+    _people_user(request)
     return _index(request)
 
 
@@ -205,9 +206,6 @@ def template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
 @login_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_visible_or_404(Job, request.user, pk)
-    if job.stalled:
-        do_fail_stalled_jobs(acting_user=request.user)
-        job.refresh_from_db()
     errors = paginate(request, job.errors, per_page=100)
     return render(
         request,
@@ -228,9 +226,6 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The status and progress bar alone: htmx polls it every second while the job runs;
     ?format=json answers the same as data."""
     job = get_visible_or_404(Job, request.user, pk)
-    if job.stalled:
-        do_fail_stalled_jobs(acting_user=request.user)
-        job.refresh_from_db()
     if request.GET.get("format") == "json":
         return JsonResponse(
             {
@@ -248,9 +243,26 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
         )
     response = render(request, "transfer/_job_progress.html", {"job": job})
     if request.headers.get("HX-Request") and not job.is_active:
-        # Finished (or stalled): reload the page once to show the counts and the bad rows.
+        # Finished: reload the page once to show the counts and the bad rows.
         response["HX-Refresh"] = "true"
     return response
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel the user's queued or running import or export."""
+    job = get_visible_or_404(Job, request.user, pk)
+    try:
+        job = do_cancel_transfer(job, acting_user=request.user)
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        if job.status == JobStatus.CANCELLED:
+            messages.success(request, f"已取消：{job.message}")
+        else:
+            messages.info(request, "正在取消：当前一批处理完即停止")
+    return redirect("transfer:job_detail", pk=job.pk)
 
 
 class _WhenReadToTheEnd:

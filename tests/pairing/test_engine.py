@@ -6,7 +6,7 @@ import pytest
 
 from lianxin.pairing import engine
 from lianxin.pairing.choices import ChangeKind, RunStatus
-from lianxin.pairing.models import Pairing, PairingRun, PairingRunChange
+from lianxin.pairing.models import Pairing, PairingRunChange
 from lianxin.pairing.policy import policy_for
 from lianxin.pairing.services import do_pair
 from tests.pairing.runs_support import FAST, build_county, dry_run, inline_runs  # noqa: F401

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
 from time import monotonic
 
 import pytest
@@ -16,6 +17,9 @@ from django.utils import timezone
 
 from lianxin.audit.models import AuditEntry
 from lianxin.core.errors import Refused
+from lianxin.jobs import runner
+from lianxin.jobs.choices import JobStatus as TaskStatus
+from lianxin.jobs.models import Job as Task
 from lianxin.lib.idcard import compose
 from lianxin.people import disclosure
 from lianxin.people.choices import Relation
@@ -24,12 +28,7 @@ from lianxin.people.services import do_create_resident
 from lianxin.transfer.choices import JobStatus
 from lianxin.transfer.importers import import_people
 from lianxin.transfer.models import Job
-from lianxin.transfer.services import (
-    STALLED_MESSAGE,
-    _run_import,
-    do_fail_stalled_jobs,
-    do_start_import,
-)
+from lianxin.transfer.services import STALLED_MESSAGE, _run_import, do_start_import
 from tests.factories import build_world
 from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident
 
@@ -159,9 +158,10 @@ def test_an_import_waiting_for_the_accounts_lock_keeps_its_job_alive(monkeypatch
     assert done.is_set()
 
 
-def _swept_job(world, mode):
-    """A running import job the stall sweep fails before its worker gets to commit (it was
-    waiting for the account's lock): what the worker holds is the job as it saw it."""
+def _swept_job(world, settings, mode):
+    """A running import job the sweep fails before its worker gets to commit (it was waiting
+    for the account's lock): what the worker holds is the job as it saw it, and its context."""
+    settings.LIANXIN_JOB_MAX_ATTEMPTS = 1  # fails rather than queued again
     user = world.township_staff
     rows = [
         resident(f"H83{i}", f"扫{i}", compose("510184", dt.date(1981, 6, 1 + i), 300 + i))
@@ -173,20 +173,32 @@ def _swept_job(world, mode):
         data_kind="residents",
         mode=mode,
     )
-    Job.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING, updated_at=timezone.now() - dt.timedelta(minutes=20)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    Task.objects.filter(pk=job.task_id).update(
+        status=TaskStatus.RUNNING,
+        worker="elsewhere:1",
+        attempts=1,
+        heartbeat_at=timezone.now() - dt.timedelta(minutes=20),
     )
-    worker = Job.objects.select_related("county", "created_by").get(pk=job.pk)
-    assert do_fail_stalled_jobs(acting_user=user) == 1
-    return worker
+    worker = Job.objects.select_related("county", "created_by", "task").get(pk=job.pk)
+    ctx = runner.JobContext(worker.task, "elsewhere:1")
+    # The worker already has its upload open; the sweep removes the file (it holds full ID
+    # numbers), which an open file outlives.
+    upload_path = Path(worker.source.path)
+    held = upload_path.read_bytes()
+    assert runner.sweep()["failed"] == 1
+    assert not upload_path.exists()
+    upload_path.write_bytes(held)
+    return worker, ctx
 
 
 @pytest.mark.parametrize("mode", ["all", "good"])
 def test_a_job_the_sweep_failed_neither_commits_nor_is_overwritten(world, settings, tmp_path, mode):
     settings.MEDIA_ROOT = tmp_path / "media"
-    worker = _swept_job(world, mode)
+    worker, ctx = _swept_job(world, settings, mode)
 
-    _run_import(worker, lambda rows: None)
+    with pytest.raises(runner.Cancelled):
+        _run_import(worker, lambda rows: None, ctx)
 
     job = Job.objects.get(pk=worker.pk)
     assert (job.status, job.message) == (JobStatus.FAILED, STALLED_MESSAGE)

@@ -1,13 +1,13 @@
 """The transfer page: upload → job → progress → counts and bad rows; jobs are their creator's."""
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
+from lianxin.jobs.choices import JobStatus as TaskStatus
+from lianxin.jobs.models import Job as Task
 from lianxin.lib.idcard import compose
 from lianxin.people.models import Household
 from lianxin.transfer.choices import JobStatus
@@ -80,6 +80,14 @@ def test_it_reports_progress_as_html_for_htmx_and_as_json(world, login, done_job
 
 
 def test_it_polls_every_second_while_a_job_runs(world, login, inline_jobs):
+    task = Task.objects.create(
+        county=world.county,
+        kind="import",
+        status=TaskStatus.RUNNING,
+        created_by=world.city_admin,
+        progress_done=250,
+        progress_total=1000,
+    )
     job = Job.objects.create(
         county=world.county,
         kind="import",
@@ -89,9 +97,8 @@ def test_it_polls_every_second_while_a_job_runs(world, login, inline_jobs):
         status=JobStatus.RUNNING,
         rows_total=1000,
         created_by=world.city_admin,
+        task=task,
     )
-    job.progress_file().parent.mkdir(parents=True, exist_ok=True)
-    job.progress_file().write_text("250")
     client = login(world.city_admin)
 
     fragment = client.get(reverse("transfer:job_progress", args=[job.pk]), HTTP_HX_REQUEST="true")
@@ -99,8 +106,16 @@ def test_it_polls_every_second_while_a_job_runs(world, login, inline_jobs):
     assert 'hx-trigger="every 1s"' in html and "已处理 250 / 1000 行" in html
     assert 'data-width="25"' in html  # lianxin.js sets the width: no style="" under the CSP
     assert "HX-Refresh" not in fragment
+    assert "取消任务" in html
     detail = client.get(reverse("transfer:job_detail", args=[job.pk])).content.decode()
     assert f'hx-get="{reverse("transfer:job_progress", args=[job.pk])}"' in detail
+    # The owner cancels it; its worker stops after the current batch.
+    answer = client.post(reverse("transfer:job_cancel", args=[job.pk]))
+    assert answer.status_code == 302
+    task.refresh_from_db()
+    assert task.cancel_requested_at is not None
+    html = client.get(reverse("transfer:job_progress", args=[job.pk])).content.decode()
+    assert "正在取消" in html and "取消任务" not in html
 
 
 def test_it_refuses_an_upload_from_a_user_who_does_not_write_the_registry(
@@ -192,51 +207,28 @@ def test_it_needs_a_login(client):
     assert response.status_code == 302 and "login" in response["Location"]
 
 
-def test_it_runs_a_job_in_a_worker_thread_when_not_inline(
-    world, settings, tmp_path, transactional_db
-):
-    """Outside tests a job runs in a thread after the Job row is committed."""
+def test_it_hands_a_job_to_the_worker_once_committed(world, settings, tmp_path, transactional_db):
+    """Outside tests a job goes to the job worker's queue after the Job row is committed; the
+    worker's task runs it."""
+    from huey.contrib.djhuey import HUEY
+
+    from lianxin.jobs.tasks import run_job
     from lianxin.transfer.services import do_start_import
 
     settings.LIANXIN_JOBS_INLINE = False
     settings.MEDIA_ROOT = tmp_path / "media"
+    HUEY.flush()
     job = do_start_import(
         acting_user=world.city_admin,
-        upload=SimpleUploadedFile("线程.csv", csv_bytes(RESIDENT_HEADER, upload_rows()[:1])),
+        upload=SimpleUploadedFile("队列.csv", csv_bytes(RESIDENT_HEADER, upload_rows()[:1])),
         data_kind="residents",
         mode="all",
     )
-    for thread in threading.enumerate():
-        if thread.name == f"transfer-job-{job.pk}":
-            thread.join(timeout=30)
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED and job.task.status == TaskStatus.QUEUED
+    message = HUEY.dequeue()
+    assert message is not None and message.args == (job.task_id,)
+    run_job.call_local(*message.args)
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.counts["residents_created"] == 1
-
-
-def test_it_marks_a_job_whose_process_died_as_failed(world, login, inline_jobs):
-    job = Job.objects.create(
-        county=world.county,
-        kind="import",
-        data_kind="residents",
-        mode="all",
-        file_name="中断.csv",
-        status=JobStatus.RUNNING,
-        created_by=world.city_admin,
-    )
-    fresh = Job.objects.create(
-        county=world.county,
-        kind="import",
-        data_kind="residents",
-        mode="all",
-        file_name="进行中.csv",
-        status=JobStatus.RUNNING,
-        created_by=world.city_admin,
-    )
-    Job.objects.filter(pk=job.pk).update(updated_at=timezone.now() - dt.timedelta(hours=1))
-
-    login(world.city_admin).get(reverse("transfer:index"))
-
-    job.refresh_from_db()
-    fresh.refresh_from_db()
-    assert job.status == JobStatus.FAILED and "任务中断" in job.message
-    assert fresh.status == JobStatus.RUNNING
+    assert job.task.status == TaskStatus.DONE

@@ -1,5 +1,6 @@
 """An import whose process dies part-way (kill -9, out of memory) keeps the batches it
-committed: the job says what they saved, and the stall sweep leaves the audit row the
+committed: the job says what they saved. The sweep queues it again (an import is resumable: its
+writes are idempotent), and once its attempts are used up fails it and leaves the audit row the
 process could not write."""
 
 import datetime as dt
@@ -9,17 +10,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from lianxin.audit.models import AuditEntry
+from lianxin.jobs import runner
+from lianxin.jobs.choices import JobStatus as TaskStatus
+from lianxin.jobs.models import Job as Task
 from lianxin.lib.idcard import compose
 from lianxin.people.models import Resident
 from lianxin.transfer.choices import JobStatus
 from lianxin.transfer.importers import import_people
 from lianxin.transfer.models import Job
-from lianxin.transfer.services import (
-    STALLED_MESSAGE,
-    _save_running_counts,
-    do_fail_stalled_jobs,
-    do_start_import,
-)
+from lianxin.transfer.services import STALLED_MESSAGE, _save_running_counts, do_start_import
 from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident
 
 
@@ -38,7 +37,7 @@ def dying_source():
     raise SystemExit(137)
 
 
-def test_a_killed_import_keeps_its_counts_and_the_sweep_audits_it(world, settings, tmp_path):
+def _killed_import(world, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     user = world.township_staff
     job = do_start_import(
@@ -48,6 +47,13 @@ def test_a_killed_import_keeps_its_counts_and_the_sweep_audits_it(world, setting
         mode="good",
     )
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    # Its worker took it and then died: no heartbeat since.
+    Task.objects.filter(pk=job.task_id).update(
+        status=TaskStatus.RUNNING,
+        worker="elsewhere:1",
+        attempts=1,
+        heartbeat_at=timezone.now() - dt.timedelta(minutes=5),
+    )
 
     with pytest.raises(SystemExit):
         import_people(
@@ -66,16 +72,36 @@ def test_a_killed_import_keeps_its_counts_and_the_sweep_audits_it(world, setting
     job.refresh_from_db()
     assert job.counts["residents_created"] == 2 and job.saved
     assert not AuditEntry.objects.filter(action="批量导入居民").exists()
+    return job
 
-    # Silent for longer than STALL_AFTER: the next look at the jobs marks it failed.
-    Job.objects.filter(pk=job.pk).update(updated_at=timezone.now() - dt.timedelta(minutes=20))
-    assert do_fail_stalled_jobs(acting_user=user) == 1
-    assert do_fail_stalled_jobs(acting_user=user) == 0
+
+def test_a_killed_import_is_resumed_and_adds_nothing_twice(world, settings, tmp_path):
+    job = _killed_import(world, settings, tmp_path)
+    assert runner.sweep()["requeued"] == 1
+    job.task.refresh_from_db()
+    assert job.task.status == TaskStatus.QUEUED
+    # The next worker runs it again from its file: the two saved rows are found unchanged.
+    assert runner.execute(job.task_id, foreground=True)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.message
+    assert Resident.objects.filter(name__startswith="石").count() == 4
+    assert job.counts["residents_created"] == 2 and job.counts["unchanged"] == 2
+    assert not job.source  # the upload goes once the import has ended
+
+
+def test_a_killed_import_whose_attempts_ran_out_fails_and_the_sweep_audits_it(
+    world, settings, tmp_path
+):
+    settings.LIANXIN_JOB_MAX_ATTEMPTS = 1
+    job = _killed_import(world, settings, tmp_path)
+    assert runner.sweep()["failed"] == 1
+    assert runner.sweep()["failed"] == 0
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.message == STALLED_MESSAGE
     assert job.counts["residents_created"] == 2
+    assert not job.source
     entry = AuditEntry.objects.get(action="批量导入居民")
-    assert entry.actor == user and entry.target_label == "石家.csv"
+    assert entry.actor == job.created_by and entry.target_label == "石家.csv"
     assert entry.changes["residents_created"] == [None, 2]
     assert entry.changes["households_created"] == [None, 2]
     assert entry.changes["saved"] == [None, True]

@@ -66,7 +66,7 @@ class Command(BaseCommand):
 
             # In the foreground, as the run's job: a killed command leaves a job the worker's
             # sweep fails, never a run that blocks the next one.
-            runner.execute(run.job_id, on_progress=progress, foreground=True)
+            runner.execute(run.job_id or 0, on_progress=progress, foreground=True)
         run.refresh_from_db()
         if run.status != RunStatus.PREVIEWED:
             raise CommandError(run.error or f"自动结对 #{run.pk} {run.get_status_display()}")
