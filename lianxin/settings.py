@@ -353,5 +353,8 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # The job worker's own log, scrubbed like the rest (Huey adds no handler of its own
+        # when this one has one).
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
