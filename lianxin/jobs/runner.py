@@ -458,6 +458,11 @@ def sweep(now=None) -> dict[str, int]:
                 job.save(update_fields=["status", "worker", "progress_note"])
                 transaction.on_commit(functools.partial(_hand, job.pk))
                 counts["requeued"] += 1
+            elif job.cancel_requested_at is not None:
+                # Its worker died before it saw the cancel: it is cancelled, not failed.
+                _mark(job, JobStatus.CANCELLED, CANCELLED_MESSAGE)
+                _on_stop(job, JobStatus.CANCELLED, CANCELLED_MESSAGE)
+                counts["failed"] += 1
             else:
                 _mark(job, JobStatus.FAILED, kind.stalled_message)
                 _on_stop(job, JobStatus.FAILED, kind.stalled_message)

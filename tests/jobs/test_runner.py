@@ -171,3 +171,13 @@ def test_it_cancels_a_run_while_it_computes():
 
 def test_it_reports_a_worker_id_of_this_process():
     assert runner.worker_id() == f"{socket.gethostname()}:{os.getpid()}"
+
+
+def test_it_cancels_rather_than_resumes_a_dead_job_that_was_being_cancelled(world, settings):
+    settings.LIANXIN_JOB_STALE_SECONDS = 30
+    job = _running(world, kind="test-resumable", beat_ago=60)
+    Job.objects.filter(pk=job.pk).update(cancel_requested_at=timezone.now())
+    runner.sweep()
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+    assert ENDED[-1][:2] == (job.pk, JobStatus.CANCELLED)
