@@ -164,6 +164,13 @@ AXES_COOLOFF_TIME = env_int("LIANXIN_LOGIN_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_ENABLED = env_bool("LIANXIN_AXES_ENABLED", True)
+# The client address as the audit trail and the rate limits see it (LIANXIN_PROXY_COUNT), not
+# REMOTE_ADDR, which behind a proxy is the proxy's and would lock every client out together.
+AXES_CLIENT_IP_CALLABLE = "lianxin.core.context.client_ip"
+# On top of the lock-out: log-in attempts (POSTs, right or wrong) per client address and per
+# user name each minute, counted across processes (lianxin.core.ratelimit; 0: no limit).
+LIANXIN_LOGIN_IP_RATE_PER_MINUTE = env_int("LIANXIN_LOGIN_IP_RATE_PER_MINUTE", 60)
+LIANXIN_LOGIN_USERNAME_RATE_PER_MINUTE = env_int("LIANXIN_LOGIN_USERNAME_RATE_PER_MINUTE", 10)
 
 # Sessions end after LIANXIN_SESSION_IDLE_MINUTES without a request and LIANXIN_SESSION_MAX_HOURS
 # after log-in, whichever comes first (checked server-side by accounts.middleware).
@@ -276,15 +283,12 @@ LIANXIN_PUBLIC_RATE_PER_MINUTE = env_int("LIANXIN_PUBLIC_RATE_PER_MINUTE", 30)
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
 LIANXIN_PROXY_COUNT = env_int("LIANXIN_PROXY_COUNT", 0)
 
-# Rate-limit counters live in the cache. Per-process memory by default; several app servers
-# must share one: LIANXIN_CACHE_TABLE names a database table (`manage.py createcachetable`).
-_cache_table = env("LIANXIN_CACHE_TABLE")
+# Rate-limit counters (lianxin.core.ratelimit) live in Redis when LIANXIN_REDIS_URL is set, else
+# in the database: either way shared by every process and app server. Nothing else needs a
+# shared cache, so Django's cache stays in process memory.
+LIANXIN_REDIS_URL = env("LIANXIN_REDIS_URL")
 CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": _cache_table}
-        if _cache_table
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lianxin"}
-    )
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lianxin"}
 }
 
 # Transport, headers, logs and files at rest -------------------------------------------------

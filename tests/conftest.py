@@ -6,7 +6,7 @@ from tests.factories import build_world
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    # Rate-limit counters (the public card page) live in the process-wide cache: none carries over.
+    # Nothing carries over in Django's process-wide cache (rate limits keep their own store).
     cache.clear()
     yield
     cache.clear()

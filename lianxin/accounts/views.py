@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -15,7 +16,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from lianxin.core import ratelimit
 from lianxin.core.access import get_visible_or_404
+from lianxin.core.context import client_ip
 from lianxin.core.errors import Refused
 from lianxin.core.forms import refuse_into
 from lianxin.core.views import paginate, query_without_page
@@ -39,6 +42,24 @@ from .models import AccountProposal, User
 
 GET_POST = require_http_methods(["GET", "POST"])
 LIST_CRUMBS = [("账号", "accounts:user_list", None)]
+LOGIN_LIMITED = "登录尝试太频繁，请稍后再试"
+
+
+def _login_limited(request: HttpRequest) -> HttpResponse | None:
+    """The 429 answer once this address, or this user name from any address, has tried too
+    often this minute; None to go on. django-axes' lock-out after failed passwords stays: the
+    limit bounds how fast anyone can try at all, across processes and app servers."""
+    username = request.POST.get("username", "").strip().casefold()
+    checks = [("login-ip", client_ip(request), settings.LIANXIN_LOGIN_IP_RATE_PER_MINUTE)]
+    if username:
+        checks.append(("login-user", username, settings.LIANXIN_LOGIN_USERNAME_RATE_PER_MINUTE))
+    for scope, key, limit in checks:
+        verdict = ratelimit.hit(scope, key, limit=limit)
+        if not verdict.allowed:
+            return ratelimit.too_many(
+                request, verdict, message=LOGIN_LIMITED, template="accounts/login_limited.html"
+            )
+    return None
 
 
 class LoginView(auth_views.LoginView):
@@ -48,6 +69,9 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
     authentication_form = LoginForm
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return _login_limited(request) or super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

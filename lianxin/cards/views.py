@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from lianxin.core import ratelimit
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.context import client_ip
 from lianxin.core.errors import Refused
@@ -24,9 +25,10 @@ from lianxin.geo.models import Region
 from lianxin.org.models import Cadre, Unit
 from lianxin.people.models import Household
 
-from . import pdf, ratelimit, services
+from . import pdf, services
 from .selection import Selection, resolve
 
+PUBLIC_LIMITED = "访问太频繁，请稍后再试"
 # The PDF is spooled in memory up to this size, then on disk, and sent in blocks.
 SPOOL_BYTES = 8 * 1024 * 1024
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
@@ -148,11 +150,16 @@ def _public_headers(response: HttpResponse) -> HttpResponse:
 @require_GET
 def public(request: HttpRequest, token: str) -> HttpResponse:
     """The page behind a card's QR code: the household's current cadre and the township office."""
-    verdict = ratelimit.hit("card", client_ip(request), settings.LIANXIN_PUBLIC_RATE_PER_MINUTE)
+    # Valid, revoked and guessed tokens count alike: the limit is what makes guessing hopeless.
+    verdict = ratelimit.hit(
+        "card", client_ip(request), limit=settings.LIANXIN_PUBLIC_RATE_PER_MINUTE
+    )
     if not verdict.allowed:
-        response = render(request, "cards/public_limited.html", status=429)
-        response["Retry-After"] = str(verdict.retry_after)
-        return _public_headers(response)
+        return _public_headers(
+            ratelimit.too_many(
+                request, verdict, message=PUBLIC_LIMITED, template="cards/public_limited.html"
+            )
+        )
     contact = services.contact_for_token(token)
     if contact is None:
         return _public_headers(render(request, "cards/public_gone.html", status=404))

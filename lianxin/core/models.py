@@ -57,3 +57,24 @@ class Dated(models.Model):
     def is_current(self, on: dt.date | None = None) -> bool:
         on = on or today()
         return self.valid_from <= on and (self.valid_to is None or self.valid_to >= on)
+
+
+class RateCounter(models.Model):
+    """Requests one client made in its current rate-limit window (lianxin.core.ratelimit)."""
+
+    scope = models.CharField("限流范围", max_length=40)
+    # A keyed hash of the client address or user name, never the value itself: personal data.
+    key = models.CharField("客户端标识（散列）", max_length=64)
+    count = models.PositiveIntegerField("次数", default=0)
+    expires_at = models.DateTimeField("窗口结束时间", db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "限流计数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key"], name="%(app_label)s_%(class)s_unique_scope_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key[:8]}"

@@ -1,18 +1,9 @@
 import pytest
-from django.core.cache import cache
 
 from lianxin.org.choices import UnitKind
 from lianxin.org.services import do_create_cadre, do_create_unit
 from lianxin.pairing.services import do_pair
 from tests.factories import household
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limit():
-    # The public page's rate-limit counters live in the process-wide cache.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The page behind a card's QR code: no login, the current cadre, nothing about the household."""
 
+import pytest
+from django.test import Client
 from django.urls import reverse
 
 from lianxin.cards.services import do_issue_token, do_reissue_token
@@ -7,6 +9,7 @@ from lianxin.core.models import today
 from lianxin.core.sensitive import unseal
 from lianxin.org.services import do_cadre_leaves
 from lianxin.pairing.services import do_pair
+from tests.core.processes import in_processes
 
 
 def _open(client, token, **extra):
@@ -118,3 +121,19 @@ def test_it_ignores_a_forged_forwarded_for_unless_behind_a_proxy(cards_world, cl
     settings.LIANXIN_PROXY_COUNT = 1  # now the proxy's X-Forwarded-For names the client
     assert _open(client, token, HTTP_X_FORWARDED_FOR="3.3.3.3").status_code == 200
     assert _open(client, token, HTTP_X_FORWARDED_FOR="3.3.3.3").status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_holds_the_limit_across_app_processes(cards_world, settings):
+    # Each process has its own memory: a limit counted there let limit × processes through.
+    settings.LIANXIN_PUBLIC_RATE_PER_MINUTE = 5
+    w = cards_world
+    token = do_issue_token(w.household, acting_user=w.township_staff).token
+
+    def work(i: int) -> list[tuple[int, bool]]:
+        client = Client(REMOTE_ADDR="198.51.100.20")
+        answers = [_open(client, token) for _ in range(4)]
+        return [(r.status_code, "访问太频繁" in r.content.decode()) for r in answers]
+
+    answers = [a for process in in_processes(4, work) for a in process]
+    assert sorted(answers) == [(200, False)] * 5 + [(429, True)] * 11
