@@ -22,10 +22,23 @@ COUNTY_WIDE = frozenset({Role.CITY_ADMIN, Role.LEADER, Role.INFO_GROUP})
 REGION_SCOPED = frozenset({Role.TOWNSHIP_STAFF, Role.VILLAGE_STAFF})
 # Roles whose scope is their unit, which they must have.
 UNIT_SCOPED = frozenset({Role.CADRE, Role.HANDLER})
-# Roles that may change the registry (households, residents, enterprises, units, cadres).
-REGISTRY_WRITERS = frozenset({Role.CITY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_STAFF})
 # Roles whose accounts read people's data: the security administrator approves each one.
 DATA_ROLES = frozenset(set(Role) - SEPARATED_ADMINS)
+
+# What each role may do. The User predicates (accounts/models.py) are built on these sets and
+# are the one place services, views, API and templates ask; never compare a role to a string.
+# Change the registry (households, residents, enterprises, their hardships and 连心卡 tokens).
+REGISTRY_WRITERS = frozenset({Role.CITY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_STAFF})
+# Change units, cadres, responsibility zones and leaders' township liaisons.
+ORG_WRITERS = frozenset({Role.CITY_ADMIN})
+# Change the region map (create, rename, move, merge, end regions).
+REGION_WRITERS = frozenset({Role.CITY_ADMIN})
+# Pair households, set the pairing policy, overrides and exclusions, run automatic pairing.
+PAIRING_MANAGERS = frozenset({Role.CITY_ADMIN})
+# Read automatic pairing runs, the policy and its rows (leaders read what the admin decides).
+PAIRING_READERS = frozenset({Role.CITY_ADMIN, Role.LEADER})
+# Print 连心卡 for the households they see (which may issue missing QR tokens): every data role.
+CARD_PRINTERS = DATA_ROLES
 
 
 class ProposalKind(models.TextChoices):

@@ -14,10 +14,17 @@ from django.utils import timezone
 from lianxin.core.models import CountyOwned
 
 from .choices import (
+    CARD_PRINTERS,
     COUNTY_WIDE,
+    DATA_ROLES,
+    ORG_WRITERS,
+    PAIRING_MANAGERS,
+    PAIRING_READERS,
     REGION_SCOPED,
+    REGION_WRITERS,
     REGISTRY_WRITERS,
     SEPARATED_ADMINS,
+    UNIT_SCOPED,
     ProposalKind,
     ProposalStatus,
     Role,
@@ -27,7 +34,7 @@ from .choices import (
 class LianxinUserManager(UserManager):
     def visible_to(self, user):
         """Accounts the user may manage: the system and security administrators, county-wide."""
-        if not user.is_authenticated or user.role not in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN):
+        if not user.is_authenticated or not (user.manages_accounts or user.manages_permissions):
             return self.none()
         return self.filter(county_id=user.county_id)
 
@@ -109,6 +116,10 @@ class User(CountyOwned, AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
+    # --- Role predicates: what the account's role allows. The one home of authorisation: every
+    # do_* service asks them (lianxin.core.access.check_actor), and views, API and templates ask
+    # the same ones to decide what to show. Built on the role sets in choices.py.
+
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
@@ -126,13 +137,50 @@ class User(CountyOwned, AbstractUser):
         return self.role in REGION_SCOPED
 
     @property
+    def is_unit_scoped(self) -> bool:
+        """Cadres and handlers: their scope is their unit (its own households or its zone)."""
+        return self.role in UNIT_SCOPED
+
+    @property
     def sees_people(self) -> bool:
         """Whether the role reads the household registry at all."""
-        return self.role not in SEPARATED_ADMINS
+        return self.role in DATA_ROLES
 
     @property
     def writes_registry(self) -> bool:
+        """Households, residents, enterprises, hardships; re-issuing and revoking 连心卡."""
         return self.role in REGISTRY_WRITERS
+
+    @property
+    def writes_org(self) -> bool:
+        """Units, cadres, responsibility zones, leaders' township liaisons."""
+        return self.role in ORG_WRITERS
+
+    @property
+    def writes_regions(self) -> bool:
+        """The region map: create, rename, move, merge and end regions."""
+        return self.role in REGION_WRITERS
+
+    @property
+    def manages_pairing(self) -> bool:
+        """Pairings, the pairing policy, load overrides, exclusions, automatic pairing runs."""
+        return self.role in PAIRING_MANAGERS
+
+    @property
+    def reads_pairing(self) -> bool:
+        """The automatic pairing pages: runs, their previews, the policy and its rows."""
+        return self.role in PAIRING_READERS
+
+    @property
+    def prints_cards(self) -> bool:
+        """Print 连心卡 for the households the account sees (issuing missing QR tokens)."""
+        return self.role in CARD_PRINTERS
+
+    @property
+    def reveals_sensitive(self) -> bool:
+        """See a full ID number or phone (a reason each time): the security administrator's
+        grant (can_reveal), which only a role that reads people's data can hold."""
+        return self.can_reveal and self.role in DATA_ROLES
 
     @property
     def reads_audit(self) -> bool:
@@ -173,7 +221,7 @@ class PasswordHistory(models.Model):
 class ProposalQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The three separated administrators see their county's proposals; nobody else."""
-        if not user.is_authenticated or user.role not in SEPARATED_ADMINS:
+        if not user.is_authenticated or not user.is_separated_admin:
             return self.none()
         return self.filter(county_id=user.county_id)
 

@@ -36,6 +36,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from lianxin.audit.services import record
+from lianxin.core.access import NOT_FOUND, check_actor
 from lianxin.core.errors import Refused
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.geo.choices import Level
@@ -134,8 +135,7 @@ def do_create_user(
     """Create an account: the installer (acting_user=None) any, the system administrator one
     that reads people's data, which waits for the security administrator's approval."""
     installing = acting_user is None
-    if not installing and not acting_user.manages_accounts:
-        raise Refused("只有系统管理员可以新建账号", status=403)
+    check_actor(acting_user, "manages_accounts", "只有系统管理员可以新建账号", county_id=county.pk)
     if not installing and role in SEPARATED_ADMINS:
         raise Refused(
             "系统、安全、审计管理员账号不能直接新建：须由一名管理员提议、另一类管理员批准，"
@@ -314,23 +314,32 @@ def do_propose_admin(
         return proposal
 
 
-def _check_decider(proposal: AccountProposal, acting_user: Any) -> None:
+def decision_refusal(proposal: AccountProposal, acting_user: Any) -> Refused | None:
+    """Why the user may not decide the proposal, or None when they may: the service's check,
+    which the 账号审批 page also asks to show the approve and reject buttons."""
     if acting_user is None or not acting_user.is_separated_admin:
-        raise Refused("只有系统、安全、审计管理员可以审批", status=403)
+        return Refused("只有系统、安全、审计管理员可以审批", status=403)
     if proposal.county_id != acting_user.county_id:
-        raise Refused("对象不存在或不在您的权限范围内", status=404)
+        return Refused(NOT_FOUND, status=404)
     if proposal.status != ProposalStatus.PENDING:
-        raise Refused(f"该提议已{proposal.get_status_display()}，不能再审批", status=409)
+        return Refused(f"该提议已{proposal.get_status_display()}，不能再审批", status=409)
     if proposal.proposed_by_id == acting_user.pk:
-        raise Refused("提议人不能审批自己的提议", status=403)
+        return Refused("提议人不能审批自己的提议", status=403)
     if proposal.kind == ProposalKind.ACCESS:
         if not acting_user.manages_permissions:
-            raise Refused("读取居民数据的角色只能由安全管理员审批", status=403)
+            return Refused("读取居民数据的角色只能由安全管理员审批", status=403)
     elif proposal.proposed_by.role == acting_user.role:
-        raise Refused(
+        return Refused(
             f"管理员账号须由另一类管理员审批：提议人是{proposal.proposed_by.get_role_display()}",
             status=403,
         )
+    return None
+
+
+def _check_decider(proposal: AccountProposal, acting_user: Any) -> None:
+    refusal = decision_refusal(proposal, acting_user)
+    if refusal is not None:
+        raise refusal
 
 
 def _decide(
@@ -557,8 +566,12 @@ def do_set_reveal_permission(
     user: User, *, allowed: bool, acting_user: Any, reason: str = ""
 ) -> User:
     """Grant or withdraw the reveal permission: the security administrator's decision."""
-    if acting_user is not None and not acting_user.manages_permissions:
-        raise Refused("只有安全管理员可以授予或收回查看权限", status=403)
+    check_actor(
+        acting_user,
+        "manages_permissions",
+        "只有安全管理员可以授予或收回查看权限",
+        county_id=user.county_id,
+    )
     if allowed and user.role in SEPARATED_ADMINS:
         raise Refused("管理员账号不能查看居民完整信息", field="can_reveal")
     with transaction.atomic():
@@ -584,8 +597,12 @@ def do_set_active(user: User, *, active: bool, acting_user: Any, reason: str = "
     account that reads people's data withdraws its approval until the security administrator
     approves again."""
     console = acting_user is None
-    if not console and not acting_user.manages_accounts:
-        raise Refused("只有系统管理员可以停用或启用账号", status=403)
+    check_actor(
+        acting_user,
+        "manages_accounts",
+        "只有系统管理员可以停用或启用账号",
+        county_id=user.county_id,
+    )
     if not console and user.role in SEPARATED_ADMINS:
         raise Refused(
             "系统、安全、审计管理员账号的停用和启用须在服务器上办理："
@@ -629,7 +646,7 @@ def do_reset_password(user: User, *, new_password: str, acting_user: Any, reason
     if not console and not acting_user.manages_accounts:
         raise Refused("只有系统管理员可以重置密码", status=403)
     if not console and user.county_id != acting_user.county_id:
-        raise Refused("对象不存在或不在您的权限范围内", status=404)
+        raise Refused(NOT_FOUND, status=404)
     if not console and user.role in SEPARATED_ADMINS:
         raise Refused(
             "系统、安全、审计管理员的密码不能由他人重置：由本人修改，或在服务器上用命令行重置",
@@ -666,6 +683,8 @@ def do_flag_weak_password(user: User, *, password: str, acting_user: Any) -> boo
     """At a successful log-in, check the typed password against today's rules: one set before
     them (or by a path that skipped them) must be changed before the account is used. The
     published demo password is exempt while demo logins are allowed. Returns whether flagged."""
+    if acting_user is not None and acting_user.pk != user.pk:
+        raise Refused("只能在本人登录时检查密码", status=403)
     if user.must_change_password or (user.is_demo and settings.LIANXIN_DEMO_ACCOUNTS):
         return False
     errors: list[str] = []

@@ -372,6 +372,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "bulk_ids": bulk_ids,
+        "decidable": {p.pk for p in page if services.decision_refusal(p, user) is None},
         "status": status,
         "statuses": ProposalStatus.choices,
         "pending_access": pending_access,

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from lianxin.core.access import check_actor
 from lianxin.core.context import current_source
 from lianxin.lib.masking import scrub
 
@@ -145,6 +146,9 @@ def do_record_verification(result: chain.Result, *, acting_user: Any) -> AuditEn
 
     Run from the command line (acting_user None, the system); appended like any other row, so a
     broken chain stays broken and the report of it is itself chained."""
+    check_actor(
+        acting_user, "reads_audit", "只有审计管理员可以核验审计日志", county_id=result.county_id
+    )
     outcome = VERIFY_OK if result.broken is None else str(result.broken)
     with transaction.atomic():
         return record(

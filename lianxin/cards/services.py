@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lianxin.audit.services import record
+from lianxin.core.access import check_actor, check_in_scope
 from lianxin.core.errors import Refused
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
@@ -45,10 +46,21 @@ def live_token(household: Household) -> CardToken | None:
     return CardToken.objects.filter(household=household, revoked_at__isnull=True).first()
 
 
-def _require_writer(acting_user: Any) -> None:
+def _require_writer(acting_user: Any, household: Household) -> None:
     # Revoking a card is a registry change: only those who may change households do it.
-    if acting_user is not None and not acting_user.writes_registry:
-        raise Refused("您没有补发或作废连心卡的权限", status=403)
+    check_actor(
+        acting_user,
+        "writes_registry",
+        "您没有补发或作废连心卡的权限",
+        county_id=household.county_id,
+    )
+    check_in_scope(acting_user, household)
+
+
+def _require_printer(acting_user: Any, obj: Any) -> None:
+    # Printing (and the token it may issue) is open to every role that sees the household.
+    check_actor(acting_user, "prints_cards", "您没有打印连心卡的权限", county_id=obj.county_id)
+    check_in_scope(acting_user, obj, write=False)
 
 
 def _lock(household: Household) -> None:
@@ -64,6 +76,7 @@ def _issue(household: Household, acting_user: Any) -> CardToken:
 
 def do_issue_token(household: Household, *, acting_user: Any) -> CardToken:
     """The household's live token, issued now if it has none (idempotent)."""
+    _require_printer(acting_user, household)
     with refuse_conflicts():
         _lock(household)
         token = live_token(household)
@@ -84,7 +97,7 @@ def _check_reason(reason: str) -> str:
 def do_reissue_token(household: Household, *, acting_user: Any, reason: str) -> CardToken:
     """A lost or damaged card: the live token is revoked (the old card stops working) and a
     new one issued for the replacement card."""
-    _require_writer(acting_user)
+    _require_writer(acting_user, household)
     reason = _check_reason(reason)
     with refuse_conflicts():
         _lock(household)
@@ -105,7 +118,7 @@ def do_reissue_token(household: Household, *, acting_user: Any, reason: str) -> 
 
 def do_revoke_token(household: Household, *, acting_user: Any, reason: str) -> CardToken | None:
     """Withdraw the household's card without a replacement; None when it had no live token."""
-    _require_writer(acting_user)
+    _require_writer(acting_user, household)
     reason = _check_reason(reason)
     with transaction.atomic():
         _lock(household)
@@ -203,6 +216,7 @@ def do_print_cards(
     Tokens and the audit row ("打印连心卡" with the selection and the count) commit in one short
     transaction before drawing starts, so a large print does not hold the database's write lock.
     """
+    _require_printer(acting_user, selection.obj)
     pdf.cjk_font()  # a missing font is refused before anything is issued or recorded
     ids = list(selection.ordered().values_list("pk", flat=True))
     if not ids:

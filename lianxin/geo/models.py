@@ -39,7 +39,7 @@ class RegionQuerySet(DatedQuerySet):
         return qs
 
     def writable_by(self, user):
-        return self if user.role == "city_admin" else self.none()
+        return self if user.is_authenticated and user.writes_regions else self.none()
 
     def of_level(self, level: Level):
         return self.filter(level=level)

@@ -10,6 +10,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 
 from lianxin.audit.services import record
+from lianxin.core.access import check_actor, check_console, check_in_scope
 from lianxin.core.errors import Refused
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
@@ -22,9 +23,19 @@ REGION_FIELDS = {
     "geo_region_valid_dates": "effective_on",
     "geo_region_parent_by_level": "parent",
 }
+NOT_WRITER = "只有市级管理员可以调整区划"
+
+
+def _check_writer(acting_user: Any, county_id: int, *regions: Region | None) -> None:
+    """The county's city administrator (writes_regions), every region in their write scope;
+    acting_user None is the server (install, `lianxin import-divisions`, the demo)."""
+    check_actor(acting_user, "writes_regions", NOT_WRITER, county_id=county_id)
+    check_in_scope(acting_user, *regions)
 
 
 def do_create_county(*, code: str, name: str, acting_user: Any = None) -> County:
+    """A new tenant: set up at the server only (install, `lianxin import-divisions`)."""
+    check_console(acting_user, "县（市、区）只能在服务器上设立")
     with transaction.atomic():
         county, created = County.objects.get_or_create(
             code=code, defaults={"name": name, "short_name": short_region_name(name)}
@@ -68,6 +79,10 @@ def do_create_region(
     audit: bool = True,
 ) -> Region:
     """Create a region under its parent and record its creation."""
+    _check_writer(acting_user, county.pk, parent)
+    if parent is None and acting_user is not None and acting_user.region_id:
+        # A township hangs off the county: outside an administrator narrowed to one region.
+        raise Refused(NOT_WRITER, status=403)
     _check_parent(level, parent, county)
     # No look for a duplicate code first: the constraint's message says it all.
     with refuse_conflicts(REGION_FIELDS):
@@ -104,6 +119,7 @@ def do_rename_region(
     region: Region, *, name: str, effective_on: dt.date, acting_user: Any, short_name: str = ""
 ) -> Region:
     """Rename; the old name stays in the region's change history."""
+    _check_writer(acting_user, region.county_id, region)
     with transaction.atomic():
         region = Region.objects.select_for_update().get(pk=region.pk)
         before = {"name": region.name, "short_name": region.short_name}
@@ -154,6 +170,7 @@ def do_move_region(
     region: Region, *, new_parent: Region, effective_on: dt.date, acting_user: Any
 ) -> Region:
     """Put a village under another township (or a group under another village)."""
+    _check_writer(acting_user, region.county_id, region, new_parent)
     with refuse_conflicts(REGION_FIELDS):
         region = Region.objects.select_for_update().get(pk=region.pk)
         _check_parent(region.level, new_parent, region.county)
@@ -190,6 +207,7 @@ def do_merge_regions(
     history, so last year's ledgers still add up the old way), its children and rows move."""
     from lianxin.people.models import Enterprise, Household
 
+    _check_writer(acting_user, absorbed.county_id, absorbed, into)
     if absorbed.pk == into.pk or absorbed.level != into.level:
         raise Refused("只能撤并同一层级的两个不同区划", field="into")
     if absorbed.county_id != into.county_id:
@@ -234,6 +252,7 @@ def do_end_region(region: Region, *, effective_on: dt.date, acting_user: Any) ->
     """End a region that holds nothing current (no current children, households, enterprises)."""
     from lianxin.people.models import Enterprise, Household
 
+    _check_writer(acting_user, region.county_id, region)
     with refuse_conflicts(REGION_FIELDS):
         region = Region.objects.select_for_update().get(pk=region.pk)
         if region.valid_to is not None:

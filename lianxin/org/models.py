@@ -14,13 +14,11 @@ class UnitQuerySet(models.QuerySet):
     def visible_to(self, user):
         """County-wide roles see every unit; region staff see units serving their area or based
         in it; cadres and handlers see their own unit."""
-        from lianxin.accounts.choices import Role
-
         # The three separated administrators manage the system, not people's data.
         if not user.is_authenticated or not user.sees_people:
             return self.none()
         qs = self.filter(county_id=user.county_id)
-        if user.role in (Role.CADRE, Role.HANDLER):
+        if user.is_unit_scoped:
             return qs.filter(pk=user.unit_id) if user.unit_id else qs.none()
         if user.region_id:
             path = user.region.path
@@ -29,7 +27,7 @@ class UnitQuerySet(models.QuerySet):
         return qs
 
     def writable_by(self, user):
-        return self if user.role == "city_admin" else self.none()
+        return self if user.is_authenticated and user.writes_org else self.none()
 
 
 class Unit(CountyOwned, Timestamped):
@@ -80,7 +78,7 @@ class CadreQuerySet(models.QuerySet):
         return self.filter(county_id=user.county_id, unit__in=Unit.objects.visible_to(user))
 
     def writable_by(self, user):
-        return self if user.role == "city_admin" else self.none()
+        return self if user.is_authenticated and user.writes_org else self.none()
 
     def active(self):
         return self.filter(left_on__isnull=True)

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from lianxin.audit.services import diff, record, snapshot
+from lianxin.core.access import check_actor, check_in_scope
 from lianxin.core.errors import Refused
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
@@ -23,6 +24,14 @@ from .choices import UnitKind
 from .models import Cadre, CadreAssignment, LeaderLiaison, ResponsibilityZone, Unit
 
 UNIT_FIELDS = ("name", "short_name", "kind", "handles_demands", "township_id", "phone")
+NOT_WRITER = "只有市级管理员可以修改单位、干部、责任区和领导联系"
+
+
+def _check_writer(acting_user: Any, county_id: int, *objs: Any) -> None:
+    """The county's city administrator (writes_org), with every object in their write scope;
+    acting_user None is the server (install, demo, commands)."""
+    check_actor(acting_user, "writes_org", NOT_WRITER, county_id=county_id)
+    check_in_scope(acting_user, *objs)
 
 
 def do_create_unit(
@@ -36,6 +45,8 @@ def do_create_unit(
     township: Region | None = None,
     phone: str = "",
 ) -> Unit:
+    _check_writer(acting_user, county.pk)
+    check_in_scope(acting_user, township, write=False)
     name = name.strip()
     if not name:
         raise Refused("单位名称不能为空", field="name")
@@ -67,6 +78,7 @@ def do_create_unit(
 
 
 def do_update_unit(unit: Unit, *, acting_user: Any, **fields: Any) -> Unit:
+    _check_writer(acting_user, unit.county_id, unit)
     unknown = set(fields) - set(UNIT_FIELDS) - {"township"}
     if unknown:
         raise Refused("不能修改的字段：" + "、".join(sorted(unknown)))
@@ -99,6 +111,7 @@ def do_create_cadre(
     joined_on: dt.date | None = None,
     user: Any = None,
 ) -> Cadre:
+    _check_writer(acting_user, unit.county_id, unit)
     name, staff_no = name.strip(), staff_no.strip()
     if not name:
         raise Refused("姓名不能为空", field="name")
@@ -151,6 +164,7 @@ def do_transfer_cadre(
     effective_on: dt.date | None = None,
 ) -> Cadre:
     """Move a cadre to another unit (or post); the old assignment is ended, not overwritten."""
+    _check_writer(acting_user, cadre.county_id, cadre, unit)
     effective_on = effective_on or today()
     if unit.county_id != cadre.county_id:
         raise Refused("不能调往其他县的单位", field="unit")
@@ -194,6 +208,7 @@ def do_update_cadre(
     phone: str | None = None,
     is_city_leader: bool | None = None,
 ) -> Cadre:
+    _check_writer(acting_user, cadre.county_id, cadre)
     with transaction.atomic():
         cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
         changes: dict[str, list[Any]] = {}
@@ -234,6 +249,7 @@ def do_update_cadre(
 
 def do_cadre_leaves(cadre: Cadre, *, left_on: dt.date, acting_user: Any, reason: str = "") -> Cadre:
     """A cadre leaves the program (retired, transferred out of the county, on long leave)."""
+    _check_writer(acting_user, cadre.county_id, cadre)
     with transaction.atomic():
         cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
         if cadre.left_on is not None:
@@ -259,6 +275,8 @@ def do_cadre_leaves(cadre: Cadre, *, left_on: dt.date, acting_user: Any, reason:
 def do_assign_zone(
     *, unit: Unit, village: Region, acting_user: Any, valid_from: dt.date | None = None
 ) -> ResponsibilityZone:
+    _check_writer(acting_user, unit.county_id, unit)
+    check_in_scope(acting_user, village, write=False)
     if village.level != Level.VILLAGE or village.county_id != unit.county_id:
         raise Refused("责任区必须是本县的村（社区）", field="village")
     with refuse_conflicts():
@@ -282,6 +300,7 @@ def do_assign_zone(
 def do_end_zone(
     zone: ResponsibilityZone, *, valid_to: dt.date, acting_user: Any
 ) -> ResponsibilityZone:
+    _check_writer(acting_user, zone.county_id, zone.unit)
     with transaction.atomic():
         zone = ResponsibilityZone.objects.select_for_update().get(pk=zone.pk)
         if zone.valid_to is not None:
@@ -302,6 +321,8 @@ def do_end_zone(
 def do_assign_liaison(
     *, leader: Cadre, township: Region, acting_user: Any, valid_from: dt.date | None = None
 ) -> LeaderLiaison:
+    _check_writer(acting_user, leader.county_id, leader)
+    check_in_scope(acting_user, township, write=False)
     if not leader.is_city_leader:
         raise Refused(f"{leader.name}不是市级领导", field="leader")
     if township.level != Level.TOWNSHIP or township.county_id != leader.county_id:
@@ -328,6 +349,7 @@ def do_assign_liaison(
 
 
 def do_end_liaison(liaison: LeaderLiaison, *, valid_to: dt.date, acting_user: Any) -> LeaderLiaison:
+    _check_writer(acting_user, liaison.county_id, liaison.leader)
     with transaction.atomic():
         liaison = LeaderLiaison.objects.select_for_update().get(pk=liaison.pk)
         if liaison.valid_to is not None:
@@ -366,6 +388,7 @@ def do_bulk_create_cadres(
     sealed as do_create_cadre does, each gets its opening assignment, and the batch is one
     audit row. Staff numbers already registered in the county are left as they are, so
     loading the same roster twice adds nothing. Returns the cadres created."""
+    check_actor(acting_user, "writes_org", NOT_WRITER)
     rows: list[Cadre] = []
     seen: set[tuple[int, str]] = set()
     for number, spec in enumerate(cadres, start=1):
@@ -404,6 +427,7 @@ def do_bulk_create_cadres(
     if len(county_ids) != 1:
         raise Refused("一批干部只能属于同一个县", field="unit")
     (county_id,) = county_ids
+    _check_writer(acting_user, county_id, *{r.unit_id: r.unit for r in rows}.values())
     with refuse_conflicts():
         taken = set(
             Cadre.objects.filter(

@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lianxin.accounts.choices import Role
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
 from lianxin.core.forms import refuse_into
@@ -53,13 +52,8 @@ from .models import Cadre, Unit
 GET_POST = require_http_methods(["GET", "POST"])
 
 
-def writes_org(user: Any) -> bool:
-    """Whether the user may change units and cadres (mirrors Unit/CadreQuerySet.writable_by)."""
-    return user.is_authenticated and user.role == Role.CITY_ADMIN
-
-
 def _require_writer(user: Any) -> None:
-    if not writes_org(user):
+    if not user.writes_org:
         raise Http404("对象不存在或不在您的权限范围内")
 
 
@@ -95,7 +89,6 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "query": query_without_page(request),
-        "can_write": writes_org(request.user),
     }
     return render(request, "org/unit_list.html", context, status=200 if filters.is_valid() else 400)
 
@@ -140,7 +133,6 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "unit": unit,
         **unit_facts(unit, request.user),
-        "can_write": writes_org(request.user),
         "today": today(),
     }
     return render(request, "org/unit_detail.html", context)
@@ -254,7 +246,6 @@ def cadre_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "query": query_without_page(request),
-        "can_write": writes_org(request.user),
     }
     return render(
         request, "org/cadre_list.html", context, status=200 if filters.is_valid() else 400
@@ -283,8 +274,7 @@ def _cadre_page(
     context = {
         "cadre": cadre,
         **cadre_facts(cadre),
-        "can_write": writes_org(user),
-        "can_reveal": bool(getattr(user, "can_reveal", False)) and bool(cadre.phone_enc),
+        "can_reveal": user.reveals_sensitive and bool(cadre.phone_enc),  # type: ignore[union-attr]
         "reveal_form": extra.pop("reveal_form", None) or RevealForm(),
         "today": today(),
         **extra,
@@ -541,7 +531,6 @@ def liaison_list(request: HttpRequest) -> HttpResponse:
         # Leaders outside the user's scope are named but not linked.
         "linked_leaders": {c.pk for c in leaders},
         "summary": liaison_summary(townships, leaders),
-        "can_write": writes_org(user),
     }
     return render(
         request, "org/liaison_list.html", context, status=200 if filters.is_valid() else 400

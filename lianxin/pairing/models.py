@@ -19,7 +19,7 @@ class PairingQuerySet(DatedQuerySet):
         return self.filter(household__in=Household.objects.visible_to(user))
 
     def writable_by(self, user):
-        return self if user.role == "city_admin" else self.none()
+        return self if user.is_authenticated and user.manages_pairing else self.none()
 
 
 class Pairing(CountyOwned, Dated):
@@ -101,7 +101,7 @@ class PairingPolicy(CountyOwned):
 
 def _policy_rows(qs, user):
     """Policy rows (unit overrides, exclusions): the city administrator's, leaders may read."""
-    if not user.is_authenticated or user.role not in ("city_admin", "leader"):
+    if not user.is_authenticated or not user.reads_pairing:
         return qs.none()
     return qs.filter(county_id=user.county_id)
 
@@ -111,7 +111,7 @@ class PolicyRowQuerySet(models.QuerySet):
         return _policy_rows(self, user)
 
     def writable_by(self, user):
-        return self if user.role == "city_admin" else self.none()
+        return self if user.is_authenticated and user.manages_pairing else self.none()
 
 
 class ExclusionQuerySet(DatedQuerySet):
@@ -121,7 +121,7 @@ class ExclusionQuerySet(DatedQuerySet):
         return _policy_rows(self, user)
 
     def writable_by(self, user):
-        return self if user.role == "city_admin" else self.none()
+        return self if user.is_authenticated and user.manages_pairing else self.none()
 
 
 class UnitLoadOverride(CountyOwned):
@@ -173,12 +173,12 @@ class CadreExclusion(CountyOwned, Dated):
 class PairingRunQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Pairing runs are the city administrator's tool (leaders may read them)."""
-        if not user.is_authenticated or user.role not in ("city_admin", "leader"):
+        if not user.is_authenticated or not user.reads_pairing:
             return self.none()
         return self.filter(county_id=user.county_id)
 
     def writable_by(self, user):
-        return self if user.role == "city_admin" else self.none()
+        return self if user.is_authenticated and user.manages_pairing else self.none()
 
 
 class PairingRun(CountyOwned):

@@ -31,14 +31,14 @@ NOT_FOUND = "对象不存在或不在您的权限范围内"
 
 def _reader(request: Any) -> Any:
     user = request.user
-    if user.role not in ("city_admin", "leader"):
+    if not user.reads_pairing:
         raise Http404(NOT_FOUND)
     return user
 
 
 def _writer(request: Any) -> Any:
     user = request.user
-    if user.role != "city_admin":
+    if not user.manages_pairing:
         raise Http404(NOT_FOUND)
     return user
 

@@ -47,14 +47,14 @@ TABS = {"units": "按单位", "villages": "按村（社区）", "changes": "变�
 def _reader(request: HttpRequest) -> Any:
     """City administrators and leaders; anyone else gets 404, as if the pages did not exist."""
     user = request.user
-    if not user.is_authenticated or user.role not in ("city_admin", "leader"):  # type: ignore[union-attr]
+    if not user.is_authenticated or not user.reads_pairing:  # type: ignore[union-attr]
         raise Http404(NOT_FOUND)
     return user
 
 
 def _writer(request: HttpRequest) -> Any:
     user = request.user
-    if user.role != "city_admin":  # type: ignore[union-attr]
+    if not user.is_authenticated or not user.manages_pairing:  # type: ignore[union-attr]
         raise Http404(NOT_FOUND)
     return user
 
@@ -76,7 +76,7 @@ def offer_repair(request: HttpRequest, what: str) -> None:
     """After a change that may leave households without a fitting cadre (a cadre leaves or is
     transferred, a household moves), offer the city administrator a dry run; the stable
     optimiser moves only the households affected. ``what`` names the change, e.g. "马林增退出"."""
-    if getattr(request.user, "role", None) != "city_admin":
+    if not getattr(request.user, "manages_pairing", False):
         return
     url = reverse("pairing:run_create")
     note = f"{what}后重新结对"
@@ -109,7 +109,6 @@ def run_list(request: HttpRequest) -> HttpResponse:
         {
             "page": paginate(request, runs, per_page=20),
             "query": query_without_page(request),
-            "can_write": user.role == "city_admin",
             "policy": policy_for(user.county_id),
         },
     )
@@ -178,7 +177,7 @@ def _run_context(request: HttpRequest, run: PairingRun) -> dict[str, Any]:
         "s": summary,
         "tab": tab,
         "tabs": TABS,
-        "can_apply": request.user.role == "city_admin"  # type: ignore[union-attr]
+        "can_apply": request.user.manages_pairing  # type: ignore[union-attr]
         and run.status == RunStatus.PREVIEWED,
         "can_write": request.user.role == "city_admin",  # type: ignore[union-attr]
         "query": query_without_page(request),
@@ -315,7 +314,6 @@ def _policy_page(
     user = request.user
     county_id = user.county_id  # type: ignore[union-attr]
     policy = policy_for(county_id)
-    can_write = user.role == "city_admin"  # type: ignore[union-attr]
     units = Unit.objects.visible_to(user)
     exclusions = (
         CadreExclusion.objects.visible_to(user)
@@ -325,7 +323,6 @@ def _policy_page(
     )
     context = {
         "policy": policy,
-        "can_write": can_write,
         "overrides": UnitLoadOverride.objects.visible_to(user)
         .select_related("unit")
         .order_by("unit__name"),
@@ -334,7 +331,7 @@ def _policy_page(
         "today": today(),
         "regions": list(policy.regions.select_related("parent__parent").order_by("path")),
     }
-    if can_write:
+    if user.manages_pairing:  # type: ignore[union-attr]
         context["form"] = form or PolicyForm(
             initial=PolicyForm.initial_for(policy), county_id=county_id
         )

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from lianxin.accounts.choices import Role
 from lianxin.audit.services import diff, record
+from lianxin.core.access import check_actor, check_in_scope
 from lianxin.core.errors import Refused
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
@@ -40,6 +40,8 @@ def do_pair(
     valid_from: dt.date | None = None,
 ) -> Pairing:
     """Pair a cadre with a household; the household's current pairing, if any, is ended."""
+    _check_admin(acting_user, household.county_id)
+    check_in_scope(acting_user, household, cadre, write=False)
     if cadre.county_id != household.county_id:
         raise Refused("干部和户不在同一县", field="cadre")
     if cadre.left_on is not None:
@@ -75,6 +77,8 @@ def do_pair(
 
 
 def do_end_pairing(pairing: Pairing, *, valid_to: dt.date, acting_user: Any) -> Pairing:
+    _check_admin(acting_user, pairing.county_id)
+    check_in_scope(acting_user, pairing)
     with transaction.atomic():
         pairing = Pairing.objects.select_for_update().get(pk=pairing.pk)
         if pairing.valid_to is not None:
@@ -116,12 +120,12 @@ def cadre_on(household: Household | int, day: dt.date) -> Cadre | None:
 # Who may change pairing rules and run the optimiser
 
 
+NOT_MANAGER = "只有市级管理员可以调整结对"
+
+
 def _check_admin(acting_user: Any, county_id: int) -> None:
     """The city administrator of the county, or the system itself (CLI, acting_user None)."""
-    if acting_user is None:
-        return
-    if acting_user.role != Role.CITY_ADMIN or acting_user.county_id != county_id:
-        raise Refused("只有市级管理员可以调整结对", status=403)
+    check_actor(acting_user, "manages_pairing", NOT_MANAGER, county_id=county_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,6 +138,7 @@ def do_pair_manually(
     """Pair a household by hand with a cadre of a unit whose zone holds its village; a locked
     pairing is never changed by automatic pairing."""
     _check_admin(acting_user, household.county_id)
+    check_in_scope(acting_user, household, cadre, write=False)
     if cadre.county_id != household.county_id:
         raise Refused("干部和户不在同一县", field="cadre")
     if cadre.left_on is not None:
@@ -170,6 +175,7 @@ def do_pair_manually(
 
 def _set_locked(pairing: Pairing, locked: bool, *, acting_user: Any, action: str) -> Pairing:
     _check_admin(acting_user, pairing.county_id)
+    check_in_scope(acting_user, pairing)
     with transaction.atomic():
         # An automatic run applying at the same moment reads the lock: take the row first.
         pairing = Pairing.objects.select_for_update().select_related("household").get(pk=pairing.pk)
@@ -259,6 +265,7 @@ def do_set_policy(
         if kind not in HardshipKind.values:
             raise Refused(f"无法识别的困难类型“{kind}”", field="hardship_kinds")
     regions = list(regions or [])
+    check_in_scope(acting_user, *regions, write=False)
     for region in regions:
         if region.county_id != county_id or region.level not in (Level.VILLAGE, Level.GROUP):
             raise Refused(f"“{region.short_name}”不是本县的村（社区）或组", field="regions")
@@ -297,6 +304,7 @@ def do_set_unit_override(
 ) -> UnitLoadOverride:
     """Give one unit's cadres their own load bounds (e.g. a small unit with a large zone)."""
     _check_admin(acting_user, unit.county_id)
+    check_in_scope(acting_user, unit, write=False)
     _check_bounds(min_load, max_load)
     policy = policy_for(unit.county_id)
     with refuse_conflicts(LOAD_FIELDS):
@@ -321,6 +329,7 @@ def do_set_unit_override(
 def do_remove_unit_override(override: UnitLoadOverride, *, acting_user: Any) -> None:
     """The unit's cadres go back to the county's default load bounds."""
     _check_admin(acting_user, override.county_id)
+    check_in_scope(acting_user, override)
     with transaction.atomic():
         PairingPolicy.objects.select_for_update().get(pk=override.policy_id)
         override = UnitLoadOverride.objects.select_related("unit").get(pk=override.pk)
@@ -347,6 +356,7 @@ def do_exclude_cadre(
     """Keep a cadre out of automatic pairing for a period (long leave, secondment). Their
     unlocked households are re-paired by the next run; locked ones stay with them."""
     _check_admin(acting_user, cadre.county_id)
+    check_in_scope(acting_user, cadre, write=False)
     reason = reason.strip()
     if not reason:
         raise Refused("请填写原因（如病假、借调）", field="reason")
@@ -390,6 +400,7 @@ def do_end_exclusion(
 ) -> CadreExclusion:
     """The cadre takes households again after valid_to (the exclusion's last day)."""
     _check_admin(acting_user, exclusion.county_id)
+    check_in_scope(acting_user, exclusion)
     with transaction.atomic():
         exclusion = (
             CadreExclusion.objects.select_for_update().select_related("cadre").get(pk=exclusion.pk)
@@ -496,6 +507,7 @@ def do_apply_pairing_run(run: PairingRun, *, acting_user: Any) -> PairingRun:
     Refused when the run is not a preview waiting to be applied, or when anything the solver
     read has changed since (the run is then marked superseded: recompute it)."""
     _check_admin(acting_user, run.county_id)
+    check_in_scope(acting_user, run)
     policy_for(run.county_id)
     stale = False
     try:

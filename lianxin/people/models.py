@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from lianxin.accounts.choices import COUNTY_WIDE, REGION_SCOPED, REGISTRY_WRITERS, Role
+from lianxin.accounts.choices import Role
 from lianxin.core.models import CountyOwned, Dated, DatedQuerySet, Timestamped
 from lianxin.geo.models import region_q
 
@@ -15,7 +15,7 @@ from .choices import HardshipKind, Relation, Sex, Trade
 
 def _located_visible(qs, user, *, prefix: str = ""):
     """Scope for rows placed in the region tree (households, enterprises, via prefix residents)."""
-    if not user.is_authenticated or user.role not in COUNTY_WIDE | REGION_SCOPED:
+    if not user.is_authenticated or not (user.is_county_wide or user.is_region_scoped):
         return None
     qs = qs.filter(**{f"{prefix}county_id": user.county_id})
     if user.region_id:
@@ -45,7 +45,7 @@ class HouseholdQuerySet(models.QuerySet):
         return self.none()
 
     def writable_by(self, user):
-        return self if user.role in REGISTRY_WRITERS else self.none()
+        return self if user.is_authenticated and user.writes_registry else self.none()
 
 
 class Household(CountyOwned, Timestamped):
@@ -131,7 +131,7 @@ class ResidentQuerySet(models.QuerySet):
         return self.filter(household__in=Household.objects.visible_to(user))
 
     def writable_by(self, user):
-        return self if user.role in REGISTRY_WRITERS else self.none()
+        return self if user.is_authenticated and user.writes_registry else self.none()
 
 
 class Resident(CountyOwned, Timestamped):
@@ -196,7 +196,7 @@ class EnterpriseQuerySet(models.QuerySet):
         return self.none()
 
     def writable_by(self, user):
-        return self if user.role in REGISTRY_WRITERS else self.none()
+        return self if user.is_authenticated and user.writes_registry else self.none()
 
 
 class Enterprise(CountyOwned, Timestamped):

@@ -117,7 +117,6 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "past_hardships": [h for h in hardships if not h.is_current()],
         "current_pairing": next((p for p in pairings if p.is_current()), None),
         "pairings": pairings,
-        "can_write": request.user.writes_registry,  # type: ignore[union-attr]
         "hardship_form": HardshipAddForm(),
     }
     return render(request, "people/household_detail.html", context)
@@ -265,8 +264,7 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "resident": resident,
         "crumbs": breadcrumbs(request.user, resident.household.region),
-        "can_reveal": request.user.can_reveal,  # type: ignore[union-attr]
-        "can_write": request.user.writes_registry,  # type: ignore[union-attr]
+        "can_reveal": request.user.reveals_sensitive,  # type: ignore[union-attr]
     }
     return render(request, "people/resident_detail.html", context)
 
@@ -350,7 +348,7 @@ def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         "field": field,
         "masked": masked.get(field, ""),
         "reason": request.POST.get("reason", ""),
-        "can_reveal": request.user.can_reveal,  # type: ignore[union-attr]
+        "can_reveal": request.user.reveals_sensitive,  # type: ignore[union-attr]
     }
     status = 200
     try:

@@ -55,7 +55,7 @@ def _scoped(model, *, county: County, user: Any):
 
 def check_full_export(user: Any, reason: str) -> str:
     """Full ID numbers and phones need the reveal permission and a stated reason."""
-    if user is not None and not user.can_reveal:
+    if user is not None and not user.reveals_sensitive:
         raise Refused("您没有导出完整身份证号和电话的权限", field="full", status=403)
     reason = (reason or "").strip()
     if len(reason) < 2:

@@ -50,7 +50,7 @@ class ExportForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["township"]).queryset = townships
         cast(forms.ModelChoiceField, self.fields["village"]).queryset = villages
         # The full values are offered only to holders of the reveal permission.
-        if not user.can_reveal:
+        if not user.reveals_sensitive:
             del self.fields["full"]
             del self.fields["reason"]
 

@@ -16,12 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from lianxin.audit.services import record
+from lianxin.core.access import check_console, check_in_scope
 
 from .choices import JobKind, JobStatus
 from .models import Job
 
 DOWNLOADED = "下载后已删除"
 EXPIRED = "超过保留时间已删除"
+CONSOLE_ONLY = "清理导出和导入文件只能在服务器上运行（lianxin purge-exports）"
 
 
 def is_full_export(job: Job) -> bool:
@@ -54,6 +56,8 @@ def do_discard_export_file(job_id: int, *, acting_user: Any, why: str) -> bool:
     with transaction.atomic():
         # Locked: a finished download and the purge command may both get here for one file.
         job = Job.objects.select_for_update().get(pk=job_id)
+        # A job is its creator's alone (Job.objects.visible_to); the purge command is the server.
+        check_in_scope(acting_user, job)
         if not job.result:
             return False
         job.result.delete(save=False)
@@ -96,6 +100,7 @@ def do_purge_exports(
 ) -> int:
     """Delete every transfer file past its lifetime; returns how many. Idempotent: a second run
     finds nothing to do."""
+    check_console(acting_user, CONSOLE_ONLY)
     now = now or timezone.now()
     short = now - dt.timedelta(minutes=settings.LIANXIN_EXPORT_TTL_MINUTES)
     days = settings.LIANXIN_TRANSFER_KEEP_DAYS if keep_days is None else keep_days
@@ -122,6 +127,7 @@ def do_purge_exports(
 def do_purge_error_reports(*, acting_user: Any, before: dt.datetime) -> int:
     """Delete the error reports of jobs finished before `before`; one audit row per run with
     the count (each report's file name is on its job). Returns how many."""
+    check_console(acting_user, CONSOLE_ONLY)
     removed = 0
     with transaction.atomic():
         # Locked: two purge runs at once must not both count (and audit) one report.
