@@ -1,0 +1,122 @@
+"""What the residents and enterprises importers share: the header's column positions, the
+checks on unreadable cells, error bookkeeping, the account's answer budget, the job's claim."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any
+
+from lianxin.core.tabular import FromNumber, Header
+from lianxin.geo.models import County
+from lianxin.lib.masking import scrub
+from lianxin.lib.pinyin import initials
+from lianxin.people import disclosure
+
+from . import layouts as L
+from .import_result import ImportResult, RowError
+from .region_index import RegionIndex
+
+# Chinese names repeat a great deal across a county: pinyin is worth caching.
+cached_initials = lru_cache(maxsize=65536)(initials)
+
+
+class Abandoned(Exception):
+    """The job was given up while the import ran (the stall sweep failed it and wrote its
+    audit row): the import's open transaction was rolled back and it writes nothing more."""
+
+
+def placement_ids(row: dict[str, Any]) -> tuple[int, int, int]:
+    return (row["township_id"], row["village_id"], row["region_id"])
+
+
+def resident_placement(row: dict[str, Any]) -> tuple[int, int, int]:
+    return (
+        row["household__township_id"],
+        row["household__village_id"],
+        row["household__region_id"],
+    )
+
+
+class RowImporter:
+    """What both importers share: the header's column positions, batching, error bookkeeping."""
+
+    layout: L.Layout
+
+    def __init__(self, *, county: County, header: Header, acting_user: Any, result: ImportResult):
+        self.county = county
+        self.acting_user = acting_user
+        self.result = result
+        self.regions = RegionIndex(county, acting_user)
+        self.positions = {title: header.index.get(title) for title in self.layout.titles}
+        self.titles = {i: title for title, i in header.index.items()}
+        self.text_positions: list[tuple[str, int]] = [
+            (title, i)
+            for title in self.layout.text_titles
+            if (i := self.positions[title]) is not None
+        ]
+        # Row numbers of the batch being written, to report them if the write fails.
+        self.pending: list[int] = []
+        # Out-of-scope answers the account may still be given (None: not budgeted), and those
+        # given whose audit row is not written yet (people/disclosure.py).
+        self.answers_left: int | None = None
+        self.answers_unrecorded = 0
+        # Shows the job alive while the import waits for the budget's lock (import_people).
+        self.heartbeat: Callable[[], Any] | None = None
+        # Whether the job may still commit (import_people's `claim`).
+        self.claim: Callable[[], bool] | None = None
+
+    def still_claimed(self) -> None:
+        """Raise Abandoned when the job was given up (the stall sweep failed it and wrote its
+        audit row): what this transaction holds must not commit behind that row. Called where
+        the transaction has written no audit row yet, so it takes the job row's lock before
+        the audit chain's, in the sweep's order."""
+        if self.claim is not None and not self.claim():
+            raise Abandoned()
+
+    def cells(self, cells: list[str]) -> dict[str, str]:
+        out = {}
+        for title, i in self.positions.items():
+            out[title] = cells[i] if i is not None and i < len(cells) else ""
+        return out
+
+    def unreadable(self, cells: list[str]) -> list[tuple[str, str]]:
+        """Why a row cannot be read at all: a cell the reader could not decode or that is
+        past the cell limit, a text-only cell that arrived as a number (its digits are gone,
+        so it is refused, never converted back). Such a row is not parsed further."""
+        problem = getattr(cells, "problem", None)
+        if problem is not None:
+            index, reason = problem
+            return [(self.titles.get(index, "") if index is not None else "", reason)]
+        errors = []
+        for title, i in self.text_positions:
+            value = cells[i] if i < len(cells) else ""
+            if isinstance(value, FromNumber) or L.is_excel_number(value):
+                errors.append((title, L.NUMBER_CELL_MESSAGE))
+        return errors
+
+    def fail(self, row: int, errors: Iterable[tuple[str, str]]) -> None:
+        result = self.result
+        result.bad_rows += 1
+        listed = result.bad_rows - result.bad_rows_not_listed
+        if result.errors_kept is not None and listed > result.errors_kept:
+            # Past the limit only the count is kept: a million bad rows must not become a
+            # million reasons in memory and a 190 MB report.
+            result.bad_rows_not_listed += 1
+            result.errors_not_listed += sum(1 for _ in errors)
+            return
+        # Reasons are kept (job row, report file): a cell they echo is masked like a log line.
+        result.errors.extend(RowError(row, column, scrub(reason)) for column, reason in errors)
+
+    def process(self, batch: list[tuple[int, list[str]]], *, write: bool) -> None:
+        raise NotImplementedError
+
+    def open_budget(self) -> None:
+        """Lock the account's answer budget for the caller's transaction and read what is left
+        (only importers whose rows carry ID numbers need it)."""
+
+    def record_answers(self, label: str) -> None:
+        """The audit row of the answers given since the last one, in the transaction that
+        called open_budget (the row is the budget's count)."""
+        disclosure.record_answers(self.acting_user, shown=self.answers_unrecorded, label=label)
+        self.answers_unrecorded = 0
