@@ -12,7 +12,7 @@ from lianxin.audit.api import router as audit_router
 from lianxin.core.api import LianxinAPI
 from lianxin.geo.api import router as geo_router
 from lianxin.org.api import router as org_router
-from lianxin.pairing.api import router as pairing_router
+from lianxin.pairing.coverage_api import router as coverage_router
 from lianxin.pairing.run_api import router as run_router
 from lianxin.people.api import router as people_router
 
@@ -31,5 +31,5 @@ api.add_router("/regions", geo_router)
 api.add_router("/", org_router)
 api.add_router("/", people_router)
 api.add_router("/audit", audit_router)
-api.add_router("/coverage", pairing_router)
+api.add_router("/coverage", coverage_router)
 api.add_router("/pairing", run_router)

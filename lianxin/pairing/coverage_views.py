@@ -1,7 +1,6 @@
-"""Pairing pages. Every list starts from the user's scope (visible_to); ids in filters and
-lookups outside it answer 404.
-
-Sections: coverage (双向全覆盖).
+"""The coverage pages (双向全覆盖): the four layers, the gap lists and their xlsx export.
+Every list starts from the user's scope (visible_to); ids in filters and lookups outside it
+answer 404. The same figures as data: coverage_api.py.
 """
 
 from __future__ import annotations
