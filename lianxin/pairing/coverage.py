@@ -57,24 +57,8 @@ from .coverage_figures import (
     policy_label,
     tally_loads,
 )
-from .models import CadreExclusion, Pairing, PairingPolicy
+from .models import Pairing, PairingPolicy
 from .policy import eligible_cadres, load_bounds, must_cover, policy_for
-
-
-def eligible_on(policy: PairingPolicy, on: dt.date) -> QuerySet[Cadre]:
-    """policy.eligible_cadres as of a day. From today on it is exactly the set the pairing
-    engine works with; for a past day "active" is read from the dates, since a cadre who has
-    left since (left_on after the day) and had joined by then was taking part that day."""
-    if on >= today():
-        return eligible_cadres(policy, on)
-    cadres = Cadre.objects.filter(county_id=policy.county_id, joined_on__lte=on).filter(
-        Q(left_on__isnull=True) | Q(left_on__gt=on)
-    )
-    if policy.exclude_city_leaders:
-        cadres = cadres.filter(is_city_leader=False)
-    excluded = CadreExclusion.objects.current(on).filter(county_id=policy.county_id)
-    return cadres.exclude(pk__in=excluded.values("cadre_id"))
-
 
 # ---------------------------------------------------------------------------------------------
 # The computation
@@ -257,7 +241,7 @@ class Coverage:
     def cadres(self) -> QuerySet[Cadre]:
         """Eligible cadres in scope and filters, annotated with their unit and post on the day
         (`unit_on`, `unit_name_on`, `post_on`) and their number of households (`load`)."""
-        qs = self._scoped(Cadre) & eligible_on(self.policy, self.on)
+        qs = self._scoped(Cadre) & eligible_cadres(self.policy, self.on)
         if self.on >= today():
             qs = qs.annotate(unit_on=F("unit_id"), unit_name_on=F("unit__name"), post_on=F("post"))
         else:
