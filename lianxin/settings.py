@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "lianxin.audit",
     "lianxin.transfer",
     "lianxin.cards",
+    "lianxin.demo",
     "lianxin.jobs",
     "huey.contrib.djhuey",
 ]

@@ -1,9 +1,14 @@
 from django.urls import include, path
 
 from lianxin.api import api
+from lianxin.home import home
+
+# The home page keeps the name "core:home" it had when it lived in core (templates, redirects and
+# LOGIN_REDIRECT_URL use it).
+home_patterns = ([path("", home, name="home")], "core")
 
 urlpatterns = [
-    path("", include("lianxin.core.urls")),
+    path("", include(home_patterns)),
     path("accounts/", include("lianxin.accounts.urls")),
     path("geo/", include("lianxin.geo.urls")),
     path("org/", include("lianxin.org.urls")),

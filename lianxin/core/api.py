@@ -1,13 +1,20 @@
 """Pieces every API router shares: the Error answer and the documented error responses,
-the {id, name} reference, and limit/offset paging answered as {count, items}."""
+the {id, name} reference, limit/offset paging answered as {count, items}, and LianxinAPI, the
+NinjaAPI that answers every refusal as an Error. lianxin/api.py assembles the routers on it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
-from ninja import Field, Schema
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from pydantic import ConfigDict
+
+from lianxin.core.errors import Refused
 
 # For schemas only ever answered, never read: a field with a default is still always in the
 # answer, so the document lists it as required (pydantic leaves it optional by default).
@@ -66,3 +73,82 @@ def page_of(qs: QuerySet, params: PageParams) -> dict[str, Any]:
         "count": qs.count(),
         "items": list(qs[params.offset : params.offset + params.limit]),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The API itself: one OpenAPI document, every refusal answered as an Error
+
+
+class _OpenAPISchema(OpenAPISchema):
+    """The OpenAPI document, refusing two different schemas under one component name.
+
+    Ninja keys components by class name and lets the later of two same-named classes silently
+    replace the earlier one (the coverage page's RegionPage once documented /api/regions), so a
+    clash fails loudly here instead of publishing a wrong document."""
+
+    def add_schema_definitions(self, definitions: dict) -> None:
+        for name, schema in definitions.items():
+            known = self.schemas.get(name)
+            if known is not None and known != schema:
+                raise ImproperlyConfigured(
+                    f"OpenAPI: two different schemas are named {name!r}; rename one of them"
+                )
+        super().add_schema_definitions(definitions)
+
+
+class LianxinAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document has unique component names (see _OpenAPISchema) and
+    whose refusals, 404s, 401s and parameter errors all answer as an Error."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return _OpenAPISchema(self, path_prefix)
+
+    def set_default_exception_handlers(self) -> None:
+        # Ninja calls this from __init__: ours replace its English defaults.
+        super().set_default_exception_handlers()
+        self.add_exception_handler(Refused, self._refused)
+        self.add_exception_handler(Http404, self._not_found)
+        self.add_exception_handler(AuthenticationError, self._unauthenticated)
+        self.add_exception_handler(HttpError, self._http_error)
+        self.add_exception_handler(ValidationError, self._invalid)
+
+    def _refused(self, request: HttpRequest, exc: Any) -> HttpResponse:
+        return self.create_response(
+            request, {"detail": exc.message, "field": exc.field}, status=exc.status
+        )
+
+    def _not_found(self, request: HttpRequest, exc: Any) -> HttpResponse:
+        return self.create_response(
+            request, {"detail": "对象不存在或不在您的权限范围内", "field": ""}, status=404
+        )
+
+    def _unauthenticated(self, request: HttpRequest, exc: Any) -> HttpResponse:
+        return self.create_response(request, {"detail": "请先登录", "field": ""}, status=401)
+
+    def _http_error(self, request: HttpRequest, exc: Any) -> HttpResponse:
+        # Ninja's own refusal of a write without the session's CSRF token speaks English.
+        csrf = exc.status_code == 403 and str(exc) == "CSRF check Failed"
+        detail = "CSRF 校验失败：请刷新页面后重试，接口调用请在 X-CSRFToken 头中带上令牌"
+        return self.create_response(
+            request, {"detail": detail if csrf else str(exc), "field": ""}, status=exc.status_code
+        )
+
+    def _invalid(self, request: HttpRequest, exc: Any) -> HttpResponse:
+        parts = []
+        for err in exc.errors:
+            loc = ".".join(
+                str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")
+            )
+            parts.append(f"{loc}：{err.get('msg', '')}")
+        return self.create_response(
+            request,
+            {
+                "detail": "参数错误：" + "；".join(parts),
+                "field": parts[0].split("：")[0] if parts else "",
+            },
+            status=422,
+        )

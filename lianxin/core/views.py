@@ -1,16 +1,12 @@
-"""Home page and shared view helpers."""
+"""View helpers every app's pages share: paging and the query string without the page."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-
-from lianxin.core.models import today
+from django.http import HttpRequest
 
 
 def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None):
@@ -23,36 +19,3 @@ def query_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    from lianxin.geo.choices import Level
-    from lianxin.geo.models import Region
-    from lianxin.org.models import Cadre, Unit
-    from lianxin.people.models import Enterprise, Household, HouseholdHardship, Resident
-
-    user = request.user
-    figures: list[tuple[str, int, str]] = []
-    if user.sees_people:  # type: ignore[union-attr]
-        regions = Region.objects.visible_to(user).current()
-        households = Household.objects.visible_to(user)
-        figures = [
-            ("乡镇（街道）", regions.filter(level=Level.TOWNSHIP).count(), "geo:county"),
-            ("村（社区）", regions.filter(level=Level.VILLAGE).count(), "geo:county"),
-            ("户", households.count(), "people:household_list"),
-            ("居民", Resident.objects.visible_to(user).count(), "people:resident_list"),
-            (
-                "困难群众户",
-                HouseholdHardship.objects.current()
-                .filter(household__in=households)
-                .values("household_id")
-                .distinct()
-                .count(),
-                "people:household_list",
-            ),
-            ("企业", Enterprise.objects.visible_to(user).count(), "people:enterprise_list"),
-            ("单位", Unit.objects.visible_to(user).count(), "org:unit_list"),
-            ("干部职工", Cadre.objects.visible_to(user).active().count(), "org:cadre_list"),
-        ]
-    return render(request, "core/home.html", {"figures": figures, "today": today()})

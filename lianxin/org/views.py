@@ -16,9 +16,9 @@ from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
 from lianxin.core.forms import refuse_into
 from lianxin.core.models import today
+from lianxin.core.signals import coverage_changed
 from lianxin.core.views import paginate, query_without_page
 from lianxin.pairing.models import Pairing
-from lianxin.pairing.run_views import offer_repair
 from lianxin.people.models import Household
 from lianxin.people.services import do_reveal
 
@@ -395,7 +395,7 @@ def cadre_transfer(request: HttpRequest, pk: int) -> HttpResponse:
                 status = exc.status
             else:
                 messages.success(request, f"{cadre.name}已调入{data['unit']}，原任职记录已保留")
-                offer_repair(request, f"{cadre.name}调动")
+                coverage_changed.send(sender=Cadre, request=request, what=f"{cadre.name}调动")
                 return redirect("org:cadre_detail", pk=cadre.pk)
     return _form_page(
         request,
@@ -429,7 +429,7 @@ def cadre_leave(request: HttpRequest, pk: int) -> HttpResponse:
             status = exc.status
         else:
             messages.success(request, f"{cadre.name}已标记为退出")
-            offer_repair(request, f"{cadre.name}退出")
+            coverage_changed.send(sender=Cadre, request=request, what=f"{cadre.name}退出")
             return redirect("org:cadre_detail", pk=cadre.pk)
     paired = cadre_facts(cadre)["paired_households"]
     note = "退出后其任职和联系乡镇记录将结束。"

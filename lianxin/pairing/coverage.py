@@ -1,11 +1,6 @@
-"""Two-way full coverage (双向全覆盖): how far each layer of pairing reaches, and its gaps.
-
-Four figures, each "covered ÷ should be covered", for one user's scope on one day:
-
-- households: households with a named cadre ÷ households the pairing policy says must be covered;
-- cadres: cadres holding at least one household ÷ cadres eligible to take households;
-- villages: villages/communities with a responsible unit (责任区) ÷ villages/communities;
-- townships: townships with a city leader liaising ÷ townships.
+"""Two-way full coverage (双向全覆盖): how far each layer of pairing reaches, and its gaps,
+computed for one user's scope on one day (the figures and their definitions:
+coverage_figures.py; the lists as spreadsheet tables: coverage_tables.py).
 
 Pairings, zones, liaisons, hardships, exclusions and regions are all dated, so any past day has
 an answer ("as of"). Households themselves carry no dates: the registry as it stands is read.
@@ -18,10 +13,7 @@ per-cadre loads come back as one grouped row set and are tallied per unit in Pyt
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -43,265 +35,30 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from lianxin.core.models import today
-from lianxin.core.tabular import xlsx_row
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.org.models import Cadre, CadreAssignment, LeaderLiaison, ResponsibilityZone, Unit
-from lianxin.people.choices import HardshipKind, Relation
+from lianxin.people.choices import Relation
 from lianxin.people.models import Household, HouseholdHardship, Resident
 
-from .choices import Coverage as CoverageKind
-from .models import CadreExclusion, Pairing, PairingPolicy
+from .coverage_figures import (
+    LOAD_NONE,
+    LOAD_OVER,
+    LOAD_UNDER,
+    NONE,
+    CoverageQuery,
+    CoverageSummary,
+    Loads,
+    Ratio,
+    TownshipRow,
+    UnitRow,
+    VillageRow,
+    merge_loads,
+    policy_label,
+    tally_loads,
+)
+from .models import Pairing, PairingPolicy
 from .policy import eligible_cadres, load_bounds, must_cover, policy_for
-
-# Shown beside every figure, on the page, in the API and in the export's notes sheet.
-DEFINITIONS = {
-    "households": "已有结对干部的户 ÷ 按结对规则须覆盖的户（结对干部已退出的，视为未结对）",
-    "cadres": "已联系至少1户的干部 ÷ 可参与结对的在册干部（不含不参与结对的干部"
-    "和按规则不承接户的市级领导）",
-    "villages": "已有责任单位的村（社区） ÷ 村（社区）",
-    "townships": "已有市级领导联系的乡镇（街道） ÷ 乡镇（街道）",
-    "loads": "每名可参与结对干部当日联系的户数；超过上限、低于下限（已结对但不足最少户数）"
-    "按单位的户数范围计算",
-}
-
-# Which definitions a list's export carries, under which short label.
-_DEFINED_IN = {
-    "households": ["households"],
-    "cadres": ["cadres", "loads"],
-    "villages": ["villages", "households"],
-    "townships": ["townships", "households"],
-    "regions": ["households", "villages", "townships"],
-    "units": ["cadres", "loads", "households"],
-}
-_DEFINITION_LABELS = {
-    "households": "户",
-    "cadres": "干部",
-    "villages": "村（社区）",
-    "townships": "乡镇",
-    "loads": "户数",
-}
-
-
-def definitions_for(name: str) -> dict[str, str]:
-    """The definitions behind one list or table's figures, by short label."""
-    return {_DEFINITION_LABELS[k]: DEFINITIONS[k] for k in _DEFINED_IN[name]}
-
-
-# Which cadres a cadre list shows.
-LOAD_NONE, LOAD_UNDER, LOAD_OVER = "none", "under", "over"
-LOAD_CHOICES = {
-    LOAD_NONE: "未联系户的干部",
-    LOAD_UNDER: "联系户数低于下限的干部",
-    LOAD_OVER: "联系户数超过上限的干部",
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# What is asked, and the shapes of the answers
-
-
-@dataclass(frozen=True)
-class CoverageQuery:
-    """The day and the narrowing filters of a coverage view (all already checked for scope)."""
-
-    on: dt.date = field(default_factory=today)
-    township: Region | None = None
-    village: Region | None = None
-    unit: Unit | None = None
-    hardship_only: bool = False
-
-    def describe(self) -> dict[str, str]:
-        """Chinese labels of the filters in force, for headings, the audit row and the export."""
-        out = {"on": self.on.isoformat()}
-        if self.township:
-            out["township"] = self.township.short_name
-        if self.village:
-            out["village"] = self.village.short_name
-        if self.unit:
-            out["unit"] = self.unit.name
-        if self.hardship_only:
-            out["hardship_only"] = "仅困难群众户"
-        return out
-
-
-@dataclass(frozen=True)
-class Ratio:
-    """`covered` of `total`; the rate is None when there is nothing to cover."""
-
-    covered: int
-    total: int
-
-    @property
-    def gaps(self) -> int:
-        return self.total - self.covered
-
-    @property
-    def rate(self) -> float | None:
-        return self.covered / self.total if self.total else None
-
-    @property
-    def percent(self) -> str:
-        """One decimal, rounded down: a county with one gap never reads as 100%."""
-        value = self.percent_value
-        return "—" if value is None else f"{value:.1f}%"
-
-    @property
-    def percent_value(self) -> float | None:
-        """The same figure as a number (98.5 for 98.5%), for spreadsheets to sort on."""
-        return math.floor(self.covered * 1000 / self.total) / 10 if self.total else None
-
-    @property
-    def complete(self) -> bool:
-        return self.covered == self.total
-
-    def __add__(self, other: Ratio) -> Ratio:
-        return Ratio(self.covered + other.covered, self.total + other.total)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "covered": self.covered,
-            "total": self.total,
-            "gaps": self.gaps,
-            "rate": self.rate,
-            "percent": self.percent,
-        }
-
-
-NONE = Ratio(0, 0)
-
-
-@dataclass(frozen=True)
-class Loads:
-    """Households per eligible cadre over a set of cadres (zeros included in min and avg)."""
-
-    cadres: int = 0
-    paired: int = 0
-    households: int = 0
-    min: int | None = None
-    max: int | None = None
-    over_max: int = 0
-    under_min: int = 0
-
-    @property
-    def avg(self) -> float | None:
-        return round(self.households / self.cadres, 1) if self.cadres else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "cadres": self.cadres,
-            "paired": self.paired,
-            "households": self.households,
-            "min": self.min,
-            "max": self.max,
-            "avg": self.avg,
-            "over_max": self.over_max,
-            "under_min": self.under_min,
-        }
-
-
-@dataclass(frozen=True)
-class CoverageSummary:
-    """The four layers of 双向全覆盖 and the cadres' loads, as the top of the page shows them."""
-
-    on: dt.date
-    policy: str
-    households: Ratio
-    cadres: Ratio
-    villages: Ratio
-    townships: Ratio
-    loads: Loads
-
-
-@dataclass
-class VillageRow:
-    """One village/community: its responsible units and its households' coverage."""
-
-    village: Region
-    units: list[str]
-    households: Ratio = NONE
-
-
-@dataclass
-class TownshipRow:
-    """One township: its liaising leaders, its villages and the coverage summed over them."""
-
-    township: Region
-    leaders: list[str]
-    villages: list[VillageRow] = field(default_factory=list)
-
-    @property
-    def households(self) -> Ratio:
-        return sum((v.households for v in self.villages), NONE)
-
-    @property
-    def villages_with_unit(self) -> Ratio:
-        return Ratio(sum(1 for v in self.villages if v.units), len(self.villages))
-
-
-@dataclass
-class UnitRow:
-    """One unit: its eligible cadres and their loads, its zone and the zone's coverage."""
-
-    unit: Unit
-    min_load: int
-    max_load: int
-    cadres: Ratio = NONE
-    loads: Loads = field(default_factory=Loads)
-    zone: list[Region] = field(default_factory=list)
-    zone_households: Ratio = NONE
-
-
-def _tally(loads: Iterable[int], bounds: tuple[int, int]) -> Loads:
-    values = list(loads)
-    low, high = bounds
-    return Loads(
-        cadres=len(values),
-        paired=sum(1 for n in values if n),
-        households=sum(values),
-        min=min(values, default=None),
-        max=max(values, default=None),
-        over_max=sum(1 for n in values if n > high),
-        under_min=sum(1 for n in values if 0 < n < low),
-    )
-
-
-def _merge(parts: Iterable[Loads]) -> Loads:
-    parts = [p for p in parts if p.cadres]
-    return Loads(
-        cadres=sum(p.cadres for p in parts),
-        paired=sum(p.paired for p in parts),
-        households=sum(p.households for p in parts),
-        min=min((p.min for p in parts if p.min is not None), default=None),
-        max=max((p.max for p in parts if p.max is not None), default=None),
-        over_max=sum(p.over_max for p in parts),
-        under_min=sum(p.under_min for p in parts),
-    )
-
-
-def policy_label(policy: PairingPolicy) -> str:
-    """What the policy asks to cover, in words."""
-    label = CoverageKind(policy.coverage).label
-    if policy.coverage == CoverageKind.HARDSHIP and policy.hardship_kinds:
-        kinds = dict(HardshipKind.choices)
-        label += "：" + "、".join(kinds.get(k, k) for k in policy.hardship_kinds)
-    return label
-
-
-def eligible_on(policy: PairingPolicy, on: dt.date) -> QuerySet[Cadre]:
-    """policy.eligible_cadres as of a day. From today on it is exactly the set the pairing
-    engine works with; for a past day "active" is read from the dates, since a cadre who has
-    left since (left_on after the day) and had joined by then was taking part that day."""
-    if on >= today():
-        return eligible_cadres(policy, on)
-    cadres = Cadre.objects.filter(county_id=policy.county_id, joined_on__lte=on).filter(
-        Q(left_on__isnull=True) | Q(left_on__gt=on)
-    )
-    if policy.exclude_city_leaders:
-        cadres = cadres.filter(is_city_leader=False)
-    excluded = CadreExclusion.objects.current(on).filter(county_id=policy.county_id)
-    return cadres.exclude(pk__in=excluded.values("cadre_id"))
-
 
 # ---------------------------------------------------------------------------------------------
 # The computation
@@ -396,7 +153,8 @@ class Coverage:
             qs = qs.filter(pk__in=hardships.values("household_id"))
         return qs
 
-    def _covered_q(self) -> Q:
+    def covered_q(self) -> Q:
+        """A household in the query is covered on the day."""
         # A correlated EXISTS probes the pairing index once per household in scope, so a
         # township's figures never scan the whole county's pairings. No county condition in
         # it: the household fixes the county, and without fresh statistics PostgreSQL would
@@ -405,7 +163,7 @@ class Coverage:
 
     def households_without_cadre(self) -> QuerySet[Household]:
         """Households that must be covered and have no cadre on the day, ready to list."""
-        return self.household_rows(self.households().exclude(self._covered_q()))
+        return self.household_rows(self.households().exclude(self.covered_q()))
 
     def household_rows(self, qs: QuerySet[Household]) -> QuerySet[Household]:
         """What a household gap list shows, in a fixed number of queries per page: places,
@@ -445,7 +203,7 @@ class Coverage:
             self.households()
             .order_by()
             .values("township_id", "village_id")
-            .annotate(total=Count("pk"), covered=Count("pk", filter=self._covered_q()))
+            .annotate(total=Count("pk"), covered=Count("pk", filter=self.covered_q()))
         )
         return [dict(r) for r in rows]
 
@@ -483,7 +241,7 @@ class Coverage:
     def cadres(self) -> QuerySet[Cadre]:
         """Eligible cadres in scope and filters, annotated with their unit and post on the day
         (`unit_on`, `unit_name_on`, `post_on`) and their number of households (`load`)."""
-        qs = self._scoped(Cadre) & eligible_on(self.policy, self.on)
+        qs = self._scoped(Cadre) & eligible_cadres(self.policy, self.on)
         if self.on >= today():
             qs = qs.annotate(unit_on=F("unit_id"), unit_name_on=F("unit__name"), post_on=F("post"))
         else:
@@ -551,14 +309,14 @@ class Coverage:
         per_unit: dict[int, list[int]] = defaultdict(list)
         for _, unit_id, load in self.cadre_loads:
             per_unit[unit_id].append(load)
-        return {u: _tally(loads, self.bounds_of(u)) for u, loads in per_unit.items()}
+        return {u: tally_loads(loads, self.bounds_of(u)) for u, loads in per_unit.items()}
 
     def cadre_ratio(self) -> Ratio:
         loads = self.loads()
         return Ratio(loads.paired, loads.cadres)
 
     def loads(self) -> Loads:
-        return _merge(self.unit_loads.values())
+        return merge_loads(self.unit_loads.values())
 
     # --- villages and townships ----------------------------------------------------------------
 
@@ -736,251 +494,9 @@ def county_summary(county: County | int, on: dt.date | None = None) -> CoverageS
     return county_coverage(county, on).summary()
 
 
-# ---------------------------------------------------------------------------------------------
-# The lists as tables: the xlsx export (masked values only; no ID numbers at all)
-
-CHUNK_SIZE = 2000
-
-
-@dataclass
-class Table:
-    """A titled header and its rows, streamed from the database as they are written."""
-
-    title: str
-    header: list[str]
-    rows: Iterable[list[Any]]
-
-
-def _group_name(h: Household) -> str:
-    return h.region.short_name if h.region_id != h.village_id else ""
-
-
 def stale_note(h: Household) -> str:
     """Why a household with a pairing on the day still counts as uncovered."""
     for p in getattr(h, "stale_pairings", []):
         if p.cadre.left_on is not None:
             return f"原结对干部{p.cadre.name}已于{p.cadre.left_on:%Y-%m-%d}退出"
     return ""
-
-
-def _household_rows(cov: Coverage) -> Iterable[list[Any]]:
-    """The gap households for a whole export (all of a county's, before its first pairing run):
-    their ids first, read from the indexes alone, then plain tuples a chunk at a time, so a
-    quarter of a million rows never become model instances."""
-    ids = list(
-        cov.households()
-        .exclude(cov._covered_q())
-        .order_by("number", "pk")
-        .values_list("pk", flat=True)
-    )
-    kinds = dict(HardshipKind.choices)
-    for start in range(0, len(ids), CHUNK_SIZE):
-        chunk = ids[start : start + CHUNK_SIZE]
-        heads = {
-            h: (name, phone)
-            for h, name, phone in Resident.objects.filter(
-                household_id__in=chunk, relation=Relation.HEAD
-            ).values_list("household_id", "name", "phone_masked")
-        }
-        hardships: dict[int, list[str]] = defaultdict(list)
-        for h, kind in (
-            HouseholdHardship.objects.current(cov.on)
-            .filter(household_id__in=chunk)
-            .order_by("kind")
-            .values_list("household_id", "kind")
-        ):
-            hardships[h].append(kinds.get(kind, kind))
-        stale = {
-            h: f"原结对干部{name}已于{left_on:%Y-%m-%d}退出"
-            for h, name, left_on in Pairing.objects.current(cov.on)
-            .filter(household_id__in=chunk, cadre__left_on__isnull=False)
-            .values_list("household_id", "cadre__name", "cadre__left_on")
-        }
-        rows = (
-            Household.objects.filter(pk__in=chunk)
-            .order_by("number", "pk")
-            .values_list(
-                "pk",
-                "number",
-                "township__short_name",
-                "village__short_name",
-                "region__short_name",
-                "region_id",
-                "village_id",
-            )
-        )
-        for pk, number, township, village, group, region_id, village_id in rows:
-            name, phone = heads.get(pk, ("（未登记户主）", ""))
-            yield [
-                number,
-                township,
-                village,
-                group if region_id != village_id else "",
-                name,
-                phone,
-                "、".join(hardships.get(pk, [])),
-                stale.get(pk, ""),
-            ]
-
-
-def _cadre_rows(cov: Coverage, load: str) -> Iterable[list[Any]]:
-    for c in cov.cadres_by_load(load).iterator(chunk_size=CHUNK_SIZE):
-        low, high = cov.bounds_of(c.unit_on)  # type: ignore[attr-defined]
-        yield [
-            c.staff_no,
-            c.name,
-            c.unit_name_on,  # type: ignore[attr-defined]
-            c.post_on,  # type: ignore[attr-defined]
-            c.phone_masked,
-            c.load,  # type: ignore[attr-defined]
-            low,
-            high,
-        ]
-
-
-def _village_rows(cov: Coverage) -> Iterable[list[Any]]:
-    for v in cov.villages_without_unit():
-        r = cov.village_households.get(v.pk, NONE)
-        yield [v.parent.short_name if v.parent else "", v.short_name, v.code, r.total, r.covered]
-
-
-def _township_rows(cov: Coverage) -> Iterable[list[Any]]:
-    for t in cov.townships_without_leader():
-        r = cov.township_households.get(t.pk, NONE)
-        yield [t.short_name, t.code, cov.village_counts.get(t.pk, 0), r.total, r.covered]
-
-
-def _region_rows(cov: Coverage) -> Iterable[list[Any]]:
-    for t in cov.region_rows():
-        r = t.households
-        leaders = "、".join(t.leaders) or "（无市级领导联系）"
-        yield [
-            t.township.short_name,
-            "（全乡镇）",
-            leaders,
-            r.total,
-            r.covered,
-            r.gaps,
-            r.percent_value,
-        ]
-        for v in t.villages:
-            r = v.households
-            units = "、".join(v.units) or "（无责任单位）"
-            yield [
-                t.township.short_name,
-                v.village.short_name,
-                units,
-                r.total,
-                r.covered,
-                r.gaps,
-                r.percent_value,
-            ]
-
-
-def _unit_rows(cov: Coverage) -> Iterable[list[Any]]:
-    for u in cov.unit_rows():
-        loads, zone = u.loads, u.zone_households
-        yield [
-            u.unit.name,
-            "、".join(v.short_name for v in u.zone) or "（无责任区）",
-            f"{u.min_load}–{u.max_load}",
-            u.cadres.total,
-            u.cadres.covered,
-            u.cadres.gaps,
-            loads.households,
-            loads.min,
-            loads.max,
-            loads.avg,
-            loads.over_max,
-            loads.under_min,
-            zone.total,
-            zone.covered,
-            zone.percent_value,
-        ]
-
-
-def table(cov: Coverage, name: str, *, load: str = LOAD_NONE) -> Table:
-    """One gap list or summary table of the coverage page as rows for a spreadsheet."""
-    if name == "households":
-        header = [
-            "户号",
-            "乡镇（街道）",
-            "村（社区）",
-            "组",
-            "户主",
-            "户主电话（脱敏）",
-            "困难类型",
-            "说明",
-        ]
-        return Table("未结对的户", header, _household_rows(cov))
-    if name == "cadres":
-        header = [
-            "人员编号",
-            "姓名",
-            "单位",
-            "职务",
-            "电话（脱敏）",
-            "联系户数",
-            "最少户数",
-            "最多户数",
-        ]
-        return Table(LOAD_CHOICES[load], header, _cadre_rows(cov, load))
-    if name == "villages":
-        header = ["乡镇（街道）", "村（社区）", "统计区划代码", "须覆盖户数", "已结对户数"]
-        return Table("无责任单位的村（社区）", header, _village_rows(cov))
-    if name == "townships":
-        header = ["乡镇（街道）", "统计区划代码", "村（社区）数", "须覆盖户数", "已结对户数"]
-        return Table("无市级领导联系的乡镇（街道）", header, _township_rows(cov))
-    if name == "regions":
-        header = [
-            "乡镇（街道）",
-            "村（社区）",
-            "联系领导／责任单位",
-            "须覆盖户数",
-            "已结对户数",
-            "未结对户数",
-            "覆盖率（%）",
-        ]
-        return Table("分乡镇、村（社区）覆盖情况", header, _region_rows(cov))
-    if name == "units":
-        header = [
-            "单位",
-            "责任区村（社区）",
-            "每人户数范围",
-            "可参与结对干部",
-            "已结对干部",
-            "未结对干部",
-            "联系户数合计",
-            "每人最少",
-            "每人最多",
-            "每人平均",
-            "超过上限人数",
-            "低于下限人数",
-            "责任区须覆盖户数",
-            "责任区已结对户数",
-            "责任区覆盖率（%）",
-        ]
-        return Table("分单位结对情况", header, _unit_rows(cov))
-    raise ValueError(f"unknown coverage table {name!r}")
-
-
-def write_xlsx(target: Any, tab: Table, notes: Iterable[tuple[str, str]]) -> int:
-    """Stream the table into an .xlsx (openpyxl write-only, memory flat whatever the size),
-    with a second sheet saying what it is: the day, the filters, the definitions.
-    Returns the number of rows written."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(tab.title[:31])
-    sheet.append(xlsx_row(sheet, tab.header))
-    n = 0
-    for row in tab.rows:
-        sheet.append(xlsx_row(sheet, row))
-        n += 1
-    about = book.create_sheet("说明")
-    about.append(["项目", "内容"])
-    for key, value in notes:
-        about.append(xlsx_row(about, [key, value]))
-    about.append(["行数", n])
-    book.save(target)
-    return n

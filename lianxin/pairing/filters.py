@@ -23,7 +23,7 @@ from lianxin.geo.models import Region
 from lianxin.org.filters import require_registry_reader
 from lianxin.org.models import Unit
 
-from .coverage import LOAD_CHOICES, LOAD_NONE, CoverageQuery
+from .coverage_figures import LOAD_CHOICES, LOAD_NONE, CoverageQuery
 
 # The gap lists and tables of the coverage page, by the `list` parameter.
 LISTS = {

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County
-from lianxin.org.models import Cadre, ResponsibilityZone
+from lianxin.org.models import Cadre, CadreAssignment, ResponsibilityZone
 from lianxin.people.models import Household, HouseholdHardship
 
 from .choices import Coverage
@@ -42,10 +42,24 @@ def must_cover(policy: PairingPolicy, on: dt.date | None = None) -> QuerySet[Hou
 
 
 def eligible_cadres(policy: PairingPolicy, on: dt.date | None = None) -> QuerySet[Cadre]:
-    """Active cadres who may take households on the day: not left, not excluded, and not a city
-    leader when the policy keeps leaders to their townships."""
+    """The cadres who may take households on the day: the one definition the pairing engine
+    pairs from and the coverage report counts as capacity, for today as for any other day.
+
+    - in the program that day: joined by then, and not left by then (no departure recorded,
+      or one after the day: a cadre counts as gone from the day they leave, as their
+      pairings do);
+    - holding an assignment (任职记录) in force that day, so a cadre whose first assignment
+      starts later is not eligible yet;
+    - not excluded (暂不参与结对) that day;
+    - not a city leader, when the policy keeps leaders to their townships.
+    """
     on = on or today()
-    cadres = Cadre.objects.filter(county_id=policy.county_id, left_on__isnull=True)
+    assigned = CadreAssignment.objects.current(on).filter(cadre_id=OuterRef("pk"))
+    cadres = (
+        Cadre.objects.filter(county_id=policy.county_id, joined_on__lte=on)
+        .filter(Q(left_on__isnull=True) | Q(left_on__gt=on))
+        .filter(Exists(assigned))
+    )
     if policy.exclude_city_leaders:
         cadres = cadres.filter(is_city_leader=False)
     excluded = CadreExclusion.objects.current(on).filter(county_id=policy.county_id)

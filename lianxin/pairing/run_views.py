@@ -7,16 +7,13 @@ services in services.py; their refusals are shown beside the field they name.
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from lianxin.core.access import get_visible_or_404
@@ -39,6 +36,7 @@ from .forms import (
 )
 from .models import CadreExclusion, Pairing, PairingRun, UnitLoadOverride
 from .policy import policy_for
+from .repair_offer import offer_repair
 
 NOT_FOUND = "对象不存在或不在您的权限范围内"
 TABS = {"units": "按单位", "villages": "按村（社区）", "changes": "变化明细", "shortfalls": "缺口"}
@@ -66,32 +64,6 @@ def _hx_redirect(request: HttpRequest, url: str) -> HttpResponse:
         response["HX-Redirect"] = url
         return response
     return redirect(url)
-
-
-# =============================================================================================
-# Offering a re-pairing after a transfer, a departure or a household move
-
-
-def offer_repair(request: HttpRequest, what: str) -> None:
-    """After a change that may leave households without a fitting cadre (a cadre leaves or is
-    transferred, a household moves), offer the city administrator a dry run; the stable
-    optimiser moves only the households affected. ``what`` names the change, e.g. "马林增退出"."""
-    if not getattr(request.user, "manages_pairing", False):
-        return
-    url = reverse("pairing:run_create")
-    note = f"{what}后重新结对"
-    messages.info(
-        request,
-        format_html(
-            '{}，相关的户可能需要重新安排结对干部：<a href="{}?{}" hx-post="{}" hx-vals="{}">'
-            "重新结对（预览）</a>（只计算预览，确认后才写入）",
-            what,
-            url,
-            urlencode({"note": note}),
-            url,
-            json.dumps({"note": note}, ensure_ascii=False),
-        ),
-    )
 
 
 # =============================================================================================

@@ -21,9 +21,9 @@ from django.views.decorators.http import require_POST
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
 from lianxin.core.sensitive import cipher, unseal
+from lianxin.core.signals import coverage_changed
 from lianxin.core.views import paginate, query_without_page
 from lianxin.geo.filters import breadcrumbs, text
-from lianxin.pairing.run_views import offer_repair
 
 from . import services
 from .choices import HardshipKind, Sex, Trade
@@ -168,7 +168,9 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if saved is not None:
             messages.success(request, "已保存")
             if saved.region_id != household.region_id:
-                offer_repair(request, f"户{saved.number}迁组")
+                coverage_changed.send(
+                    sender=Household, request=request, what=f"户{saved.number}迁组"
+                )
             return redirect("people:household_detail", pk=household.pk)
     return render(
         request,

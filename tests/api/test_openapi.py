@@ -27,8 +27,9 @@ from ninja import Router, Schema
 from ninja.responses import NinjaJSONEncoder
 from pydantic import BaseModel
 
-from lianxin.api import LianxinAPI, api
+from lianxin.api import api
 from lianxin.audit.models import AuditEntry
+from lianxin.core.api import LianxinAPI
 from lianxin.core.models import today
 from lianxin.pairing.services import do_start_pairing_run
 from lianxin.people.choices import Relation

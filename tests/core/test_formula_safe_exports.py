@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from lianxin.core.tabular import write_rows
-from lianxin.pairing.coverage import Table, write_xlsx
+from lianxin.pairing.coverage_tables import Table, write_xlsx
 from lianxin.people.services import do_update_household
 from lianxin.transfer.exporters import export_people
 

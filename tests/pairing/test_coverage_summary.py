@@ -17,13 +17,8 @@ from lianxin.org.services import (
     do_transfer_cadre,
 )
 from lianxin.pairing.choices import Coverage as CoverageKind
-from lianxin.pairing.coverage import (
-    Coverage,
-    CoverageQuery,
-    Ratio,
-    county_summary,
-    coverage_for,
-)
+from lianxin.pairing.coverage import Coverage, county_summary, coverage_for
+from lianxin.pairing.coverage_figures import CoverageQuery, Ratio
 from lianxin.pairing.models import PairingPolicy
 from lianxin.pairing.services import (
     do_end_pairing,

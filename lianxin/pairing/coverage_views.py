@@ -1,7 +1,6 @@
-"""Pairing pages. Every list starts from the user's scope (visible_to); ids in filters and
-lookups outside it answer 404.
-
-Sections: coverage (双向全覆盖).
+"""The coverage pages (双向全覆盖): the four layers, the gap lists and their xlsx export.
+Every list starts from the user's scope (visible_to); ids in filters and lookups outside it
+answer 404. The same figures as data: coverage_api.py.
 """
 
 from __future__ import annotations
@@ -20,19 +19,16 @@ from lianxin.audit.services import record
 from lianxin.core.errors import Refused
 from lianxin.core.views import paginate, query_without_page
 
-from .coverage import (
+from .coverage import Coverage, coverage_for, stale_note
+from .coverage_figures import (
     DEFINITIONS,
     LOAD_CHOICES,
     LOAD_NONE,
-    Coverage,
     CoverageQuery,
-    coverage_for,
     definitions_for,
     policy_label,
-    stale_note,
-    table,
-    write_xlsx,
 )
+from .coverage_tables import table, write_xlsx
 from .filters import LISTS, filter_options, parse_list, parse_load, parse_query
 
 # =============================================================================================

@@ -13,16 +13,8 @@ from ninja import Field, Query, Router, Schema
 
 from lianxin.core.api import PageParams, Ref, documented, page_of
 
-from .coverage import (
-    DEFINITIONS,
-    LOAD_NONE,
-    NONE,
-    Coverage,
-    Ratio,
-    coverage_for,
-    policy_label,
-    stale_note,
-)
+from .coverage import Coverage, coverage_for, stale_note
+from .coverage_figures import DEFINITIONS, LOAD_NONE, NONE, Ratio, policy_label
 from .filters import parse_load, parse_query
 
 router = Router(tags=["双向全覆盖"])
