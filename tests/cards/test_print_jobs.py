@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
 from lianxin.audit.models import AuditEntry
 from lianxin.cards import print_files
@@ -212,7 +213,10 @@ def test_it_purges_prints_past_their_time_once(cards_world, login, settings):
     assert not old_file.exists() and not stray.exists()
     assert [p.name.split("-")[1] for p in _files()] == [str(new)]
     assert print_files.do_purge_print_files() == 0  # idempotent
-    periodic.purge_card_prints.call_local()  # the worker's periodic task: nothing left either
+    try:
+        periodic.purge_card_prints.call_local()  # the worker's periodic task: nothing left either
+    finally:
+        HUEY.storage.close()  # its lock's own connection to the test database
     assert len(_files()) == 1
     rows = AuditEntry.objects.filter(action="删除连心卡 PDF")
     assert rows.count() == 1 and rows.get().changes == {"files": [1, 0]}
