@@ -329,7 +329,8 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # A full export (clear ID numbers and phones) is deleted right after its first complete
 # download, and by `lianxin purge-exports` this many minutes after it was written.
 LIANXIN_EXPORT_TTL_MINUTES = env_int("LIANXIN_EXPORT_TTL_MINUTES", 60)
-# Masked exports and import error reports are kept longer (the office reads them twice).
+# Masked exports, import error reports and 连心卡 PDFs are kept longer (the office reads them
+# twice).
 LIANXIN_TRANSFER_KEEP_DAYS = env_int("LIANXIN_TRANSFER_KEEP_DAYS", 7)
 
 # Every handler carries the scrub filter. Django's own defaults (console when DEBUG, mail to

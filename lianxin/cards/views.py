@@ -1,20 +1,28 @@
-"""连心卡 pages: choosing and downloading a print, re-issuing a lost card, and the public page a
-household reaches by scanning its card (no login, rate-limited, nothing about the household)."""
+"""连心卡 pages: choosing a print, following it in the job worker and downloading its PDF,
+re-issuing a lost card, and the public page a household reaches by scanning its card (no login,
+rate-limited, nothing about the household)."""
 
 from __future__ import annotations
 
 import re
-import tempfile
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lianxin.core import ratelimit
 from lianxin.core.access import get_visible_or_404
@@ -22,15 +30,16 @@ from lianxin.core.context import client_ip
 from lianxin.core.errors import Refused
 from lianxin.geo.choices import Level
 from lianxin.geo.models import Region
+from lianxin.jobs import runner
+from lianxin.jobs.choices import JobKind, JobStatus
+from lianxin.jobs.models import Job
 from lianxin.org.models import Cadre, Unit
 from lianxin.people.models import Household
 
-from . import pdf, services
+from . import pdf, print_files, services
 from .selection import Selection, resolve
 
 PUBLIC_LIMITED = "访问太频繁，请稍后再试"
-# The PDF is spooled in memory up to this size, then on disk, and sent in blocks.
-SPOOL_BYTES = 8 * 1024 * 1024
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
 
 
@@ -57,6 +66,7 @@ def _chooser_context(user: Any) -> dict[str, Any]:
         "villages": villages,
         "units": Unit.objects.visible_to(user).filter(dissolved_on__isnull=True).order_by("name"),
         "own_cadre": Cadre.objects.filter(user=user).first(),
+        "prints": Job.objects.visible_to(user).filter(kind=JobKind.CARDS)[:10],
     }
 
 
@@ -79,7 +89,8 @@ def _selection_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def print_cards(request: HttpRequest) -> HttpResponseBase:
-    """GET: choose what to print, or see what a selection holds. POST: download the PDF."""
+    """GET: choose what to print, or see what a selection holds. POST: start the print (the
+    job worker draws the PDF) and go to its page."""
     data = request.POST if request.method == "POST" else request.GET
     kind, pk = data.get("kind", ""), data.get("pk", "")
     if request.method == "GET" and not kind:
@@ -87,19 +98,109 @@ def print_cards(request: HttpRequest) -> HttpResponseBase:
     selection = resolve(request.user, kind, pk)
     if request.method == "GET":
         return _selection_page(request, selection)
-    # Not a context manager: FileResponse reads the file after this returns, then closes it.
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
     try:
-        result = services.do_print_cards(
-            selection, acting_user=request.user, base_url=base_url(request), out=out
+        job = services.do_print_cards(
+            selection, acting_user=request.user, base_url=base_url(request)
         )
     except Refused as exc:
-        out.close()
         return _selection_page(request, selection, error=exc.message, status=exc.status)
-    out.seek(0)
-    response = FileResponse(out, content_type="application/pdf")
-    response["Content-Disposition"] = _attachment(f"{selection.label}连心卡.pdf")
-    response["X-Card-Count"] = str(result.cards)
+    return redirect("cards:print_job", pk=job.pk)
+
+
+def _print_job_or_404(request: HttpRequest, pk: int) -> Job:
+    """The user's own print (a print's job is its creator's alone); 404 for anyone else's."""
+    job = (
+        Job.objects.visible_to(request.user)
+        .filter(kind=JobKind.CARDS, pk=pk)
+        .select_related("cancel_requested_by")
+        .first()
+    )
+    if job is None:
+        raise Http404("对象不存在或不在您的权限范围内")
+    return job
+
+
+def _print_context(job: Job) -> dict[str, Any]:
+    return {
+        "job": job,
+        "ready": job.status == JobStatus.DONE and bool(job.result.get("file")),
+        "gone": print_files.removed_message(job),
+        "cancelled": job.status == JobStatus.CANCELLED,
+        "failed": job.status == JobStatus.FAILED,
+        "keep_days": settings.LIANXIN_TRANSFER_KEEP_DAYS,
+    }
+
+
+@login_required
+@require_GET
+def print_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """A print's page: its progress while the worker draws, then the download."""
+    job = _print_job_or_404(request, pk)
+    return render(request, "cards/print_job.html", _print_context(job))
+
+
+@login_required
+@require_GET
+def print_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The status, progress bar and, once done, the download link alone: htmx polls it every
+    second while the print runs; ?format=json answers the same as data."""
+    job = _print_job_or_404(request, pk)
+    context = _print_context(job)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "id": job.pk,
+                "status": job.status,
+                "status_label": job.get_status_display(),
+                "cards_done": job.progress_done,
+                "cards_total": job.progress_total,
+                "percent": job.percent(),
+                "cards": job.result.get("cards"),
+                "pages": job.result.get("pages"),
+                "download": reverse("cards:print_download", args=[job.pk])
+                if context["ready"]
+                else None,
+                "error": job.error,
+            }
+        )
+    return render(request, "cards/_print_progress.html", context)
+
+
+@login_required
+@require_POST
+def print_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel the user's queued or running print; a running one stops before its next card."""
+    job = _print_job_or_404(request, pk)
+    try:
+        job = runner.do_cancel_job(job, acting_user=request.user)
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        if job.status == JobStatus.CANCELLED:
+            messages.success(request, "已取消打印，未生成 PDF")
+        else:
+            messages.info(request, "正在取消：当前这张卡画完即停止")
+    return redirect("cards:print_job", pk=job.pk)
+
+
+@login_required
+@require_GET
+def print_download(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
+    """The print's PDF, for the user who asked for it; 410 once deleted after its time."""
+    job = _print_job_or_404(request, pk)
+    context = _print_context(job)
+    if context["gone"]:
+        return render(request, "cards/print_job.html", context, status=410)
+    path = print_files.path_of(job.result.get("file", "")) if context["ready"] else None
+    if path is None:
+        raise Http404("PDF 尚未生成")
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件已不存在") from None
+    response = FileResponse(handle, content_type="application/pdf")
+    response["Content-Disposition"] = _attachment(job.result["filename"])
+    response["X-Card-Count"] = str(job.result["cards"])
     return response
 
 

@@ -33,3 +33,13 @@ def purge_transfer_files() -> None:
     from lianxin.transfer.retention import do_purge_exports
 
     do_purge_exports()
+
+
+@periodic_task(crontab(minute="*/10"))
+@lock_task("lianxin.purge_card_prints")
+def purge_card_prints() -> None:
+    """连心卡 PDFs (names, addresses, phones) LIANXIN_TRANSFER_KEEP_DAYS after they were made
+    (lianxin.cards.print_files)."""
+    from lianxin.cards.print_files import do_purge_print_files
+
+    do_purge_print_files()

@@ -6,6 +6,13 @@ from lianxin.pairing.services import do_pair
 from tests.factories import household
 
 
+@pytest.fixture(autouse=True)
+def _prints_inline(settings, tmp_path):
+    """Prints are drawn inside the request that asks for them, into a temporary MEDIA_ROOT."""
+    settings.LIANXIN_JOBS_INLINE = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def cards_world(world):
     """The world with 文井江镇's government (and its phone), a second cadre in another unit,

@@ -6,14 +6,35 @@ import io
 
 import pypdfium2
 import zxingcpp
-from django.urls import reverse
+from django.urls import resolve, reverse
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 
-def download(client, kind: str, pk: int):
-    """POST the print form; the response (a PDF download when it worked)."""
+def start_print(client, kind: str, pk: int):
+    """POST the print form; the response (a redirect to the print's page when it worked)."""
     return client.post(reverse("cards:print"), {"kind": kind, "pk": pk})
+
+
+def print_job_id(response) -> int:
+    """The job of the print a POST started, from its redirect."""
+    assert response.status_code == 302, response.content[:500]
+    match = resolve(response["Location"])
+    assert match.view_name == "cards:print_job", response["Location"]
+    return match.kwargs["pk"]
+
+
+def download(client, kind: str, pk: int):
+    """Print through the pages (the job runs inline in tests): POST the form, follow it to the
+    print's page, take its download link. The POST's response when it did not start a print."""
+    response = start_print(client, kind, pk)
+    if response.status_code != 302 or "/cards/prints/" not in response["Location"]:
+        return response
+    job_id = print_job_id(response)
+    page = client.get(response["Location"])
+    link = reverse("cards:print_download", args=[job_id])
+    assert page.status_code == 200 and link in page.content.decode(), page.content[-2000:]
+    return client.get(link)
 
 
 def pdf_bytes(response) -> bytes:
