@@ -1,6 +1,6 @@
-"""An import whose process dies part-way (kill -9, out of memory) keeps the batches it
-committed: the job says what they saved, and the stall sweep leaves the audit row the
-process could not write."""
+"""An import whose process dies part-way through its writes (kill -9, out of memory) keeps the
+batches it committed, in either mode: the job says what they saved, and the stall sweep leaves
+the audit row the process could not write."""
 
 import datetime as dt
 
@@ -20,7 +20,7 @@ from lianxin.transfer.services import (
     do_fail_stalled_jobs,
     do_start_import,
 )
-from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident
+from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident, source
 
 
 def rows():
@@ -30,35 +30,43 @@ def rows():
     ]
 
 
-def dying_source():
-    """The header and the first batch, then the process dies while reading the second."""
-    yield 1, list(RESIDENT_HEADER)
-    yield from enumerate(rows()[:3], start=2)
-    # SystemExit, like a killed worker: no `except Exception` of the importer sees it.
-    raise SystemExit(137)
+def dying_after_first_batch(job):
+    """The job's checkpoint saved with the first batch; the process dies inside the second's
+    transaction — SystemExit, like a killed worker: no `except Exception` of the importer sees
+    it."""
+    batches = []
+
+    def on_batch(rows_written, counts):
+        if batches:
+            raise SystemExit(137)
+        batches.append(rows_written)
+        _save_running_counts(job, counts)
+
+    return on_batch
 
 
-def test_a_killed_import_keeps_its_counts_and_the_sweep_audits_it(world, settings, tmp_path):
+@pytest.mark.parametrize("mode", ["all", "good"])
+def test_a_killed_import_keeps_its_counts_and_the_sweep_audits_it(world, settings, tmp_path, mode):
     settings.MEDIA_ROOT = tmp_path / "media"
     user = world.township_staff
     job = do_start_import(
         acting_user=user,
         upload=SimpleUploadedFile("石家.csv", csv_bytes(RESIDENT_HEADER, rows())),
         data_kind="residents",
-        mode="good",
+        mode=mode,
     )
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
 
     with pytest.raises(SystemExit):
         import_people(
-            dying_source(),
+            source(RESIDENT_HEADER, rows()),
             county=world.county,
             kind="residents",
-            mode="good",
+            mode=mode,
             acting_user=user,
             file_name=job.file_name,
             batch_size=2,
-            on_batch=lambda result: _save_running_counts(job, result),
+            on_batch=dying_after_first_batch(job),
         )
 
     # The first batch committed, with the job's counts; the second batch was rolled back.
