@@ -1,6 +1,7 @@
-"""Benchmark the residents import at the county's size (670,000 people) against plain sqlite3.
+"""Benchmark the residents import at the county's size (670,000 people) against plain sqlite3,
+with people logging in while it runs.
 
-    .venv/bin/python bench/bench_import.py [--rows N] [--mode all|good] [--tracemalloc]
+    .venv/bin/python bench/bench_import.py [--rows N] [--mode all|good] [--logins N] [--tracemalloc]
 
 Builds a fresh SQLite database under bench/out/var (the 2014 division file: 25 townships and
 253 villages, three groups per village), writes a valid residents file of N rows in the import
@@ -14,6 +15,12 @@ layout, then runs two measurements, each in its own process so that peak memory 
              importer adds on top: the ORM, the per-batch look-ups of existing households and
              residents, the checks across the file (duplicate ID numbers, household columns,
              heads), region scope checks, error bookkeeping and the audit row.
+
+  log-ins    meanwhile, in a process of its own (as another web worker would be), `--logins`
+             threads log in again and again through the real log-in view (Django's test client,
+             the whole middleware stack, the production password hasher) against the same
+             database: their count, p50/p95/max and errors during the import, beside the same
+             figures for the seconds before it started (the reference).
 
 Each figure is printed beside its reference with the ratio. Nothing here asserts a time.
 See bench/README.md.
@@ -63,6 +70,13 @@ HEADER = [
     "联系电话",
 ]
 GROUPS_PER_VILLAGE = 3
+IMPORTER = "bench-importer"
+LOGIN_USERS = ("bench-login-1", "bench-login-2", "bench-login-3", "bench-login-4")
+LOGIN_PASSWORD = "Bench-import-9f3k!"
+# Seconds of log-ins before the import starts: the reference figures.
+LOGIN_REFERENCE_SECONDS = 8.0
+# Pause between two log-ins of one thread (an office's log-ins, not a load test).
+LOGIN_PACE_SECONDS = 0.2
 # Same page cache as lianxin.transfer.importers.SQLITE_IMPORT_CACHE_KIB (a Django-free copy:
 # the reference process does not load Django).
 SQLITE_IMPORT_CACHE_KIB = 65536
@@ -117,6 +131,22 @@ def prepare_database() -> list[tuple[str, str, str]]:
         valid_from=dt.date(2014, 1, 1),
     )
     assert not report.errors, report.errors
+    from lianxin.accounts.choices import Role
+    from lianxin.accounts.services import do_create_user
+    from lianxin.geo.models import County
+
+    county = County.objects.get(code="510184")
+    # The importing office (a county-wide administrator, so the import runs as a page upload
+    # does: with the account's answer budget) and the accounts that log in meanwhile.
+    for username in (IMPORTER, *LOGIN_USERS):
+        do_create_user(
+            county=county,
+            username=username,
+            password=LOGIN_PASSWORD,
+            role=Role.CITY_ADMIN,
+            full_name=username,
+            acting_user=None,
+        )
     places = []
     villages = Region.objects.filter(level=Level.VILLAGE).select_related("parent").order_by("id")
     for village in villages:
@@ -230,17 +260,22 @@ def phase_import(path: Path, mode: str, trace: bool, profile: str = "") -> dict:
         profiler = cProfile.Profile()
         profiler.enable()
     started = time.perf_counter()
+    from lianxin.accounts.models import User
+
+    importer = User.objects.get(username=IMPORTER)
+    wall_start = time.time()
     with path.open("rb") as stream:
         result = import_people(
             iter_rows(stream, path.name, limits.read_limits()),
             county=county,
             kind="residents",
             mode=mode,
-            acting_user=None,
+            acting_user=importer,
             file_name=path.name,
             errors_kept=limits.errors_kept,
         )
     seconds = time.perf_counter() - started
+    wall_end = time.time()
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -253,6 +288,71 @@ def phase_import(path: Path, mode: str, trace: bool, profile: str = "") -> dict:
         "peak_mb": rss_mb(),
         "traced_mb": traced,
         "counts": result.counts(),
+        "longest_batch_seconds": result.longest_batch_seconds,
+        "started_at": wall_start,
+        "ended_at": wall_end,
+    }
+
+
+def phase_logins(stop_file: Path, threads: int) -> dict:
+    """Log in again and again until `stop_file` exists: (wall time, seconds, error) per log-in.
+    A process of its own, with its own database connections, as another web worker."""
+    setup_django()
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    records: list[tuple[float, float, str]] = []
+    lock = threading.Lock()
+
+    def loop(username: str) -> None:
+        try:
+            while not stop_file.exists():
+                at = time.time()
+                started = time.perf_counter()
+                error = ""
+                try:
+                    client = Client(REMOTE_ADDR="127.0.0.1")
+                    response = client.post(
+                        "/accounts/login/", {"username": username, "password": LOGIN_PASSWORD}
+                    )
+                    if response.status_code != 302 or not client.session.get("_auth_user_id"):
+                        error = f"HTTP {response.status_code}"
+                except Exception as exc:
+                    error = f"{exc.__class__.__name__}: {exc}"
+                with lock:
+                    records.append((at, time.perf_counter() - started, error))
+                time.sleep(LOGIN_PACE_SECONDS)
+        finally:
+            connection.close()
+
+    workers = [
+        threading.Thread(target=loop, args=(LOGIN_USERS[i % len(LOGIN_USERS)],))
+        for i in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return {"records": records}
+
+
+def login_figures(records: list, start: float, end: float) -> dict:
+    """Count, p50, p95, max (ms) and errors of the log-ins that began between start and end."""
+    times = sorted(seconds for at, seconds, _ in records if start <= at < end)
+    errors = [error for at, _, error in records if start <= at < end and error]
+
+    def pick(q: float) -> float:
+        return times[min(len(times) - 1, int(q * len(times)))] * 1000 if times else 0.0
+
+    return {
+        "count": len(times),
+        "p50": pick(0.50),
+        "p95": pick(0.95),
+        "max": times[-1] * 1000 if times else 0.0,
+        "errors": len(errors),
+        "first_errors": sorted(set(errors))[:3],
     }
 
 
@@ -426,6 +526,25 @@ def child(phase: str, path: Path, mode: str, trace: bool, profile: str = "") -> 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def start_logins(stop_file: Path, threads: int) -> subprocess.Popen:
+    stop_file.unlink(missing_ok=True)
+    cmd = [sys.executable, __file__, "--phase", "logins", "--file", str(stop_file)]
+    cmd += ["--logins", str(threads)]
+    return subprocess.Popen(
+        cmd, env=env_for_children(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish_logins(process: subprocess.Popen, stop_file: Path) -> dict:
+    stop_file.touch()
+    out, err = process.communicate(timeout=600)
+    stop_file.unlink(missing_ok=True)
+    if process.returncode != 0:
+        sys.stderr.write(out + err)
+        raise SystemExit("logins failed")
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}×" if b else "—"
 
@@ -444,17 +563,23 @@ def main() -> None:
         "--tracemalloc", action="store_true", help="also trace Python allocations (slower)"
     )
     parser.add_argument("--profile", default="", help="write a cProfile of the import to this file")
-    parser.add_argument("--phase", choices=("import", "reference"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--logins", type=int, default=2, help="threads logging in during the import (default 2)"
+    )
+    parser.add_argument(
+        "--phase", choices=("import", "reference", "logins"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args()  # make bench passes BENCH_ARGS to every benchmark
 
     if args.phase:
         path = Path(args.file)
-        figures = (
-            phase_import(path, args.mode, args.tracemalloc, args.profile)
-            if args.phase == "import"
-            else phase_reference(path)
-        )
+        if args.phase == "import":
+            figures = phase_import(path, args.mode, args.tracemalloc, args.profile)
+        elif args.phase == "logins":
+            figures = phase_logins(path, args.logins)
+        else:
+            figures = phase_reference(path)
         print(json.dumps(figures))
         return
 
@@ -468,7 +593,12 @@ def main() -> None:
         f"文件 {path.relative_to(ROOT)}（{path.stat().st_size / 2**20:.1f} MB），用时 {time.perf_counter() - t:.1f} s",
         flush=True,
     )
+    stop_file = OUT / "logins.stop"
+    logins = start_logins(stop_file, args.logins) if args.logins else None
+    if logins is not None:
+        time.sleep(LOGIN_REFERENCE_SECONDS)
     lianxin = child("import", path, args.mode, args.tracemalloc, args.profile)
+    login_records = finish_logins(logins, stop_file)["records"] if logins is not None else []
     reference = child("reference", path, args.mode, False)
     assert lianxin["counts"]["residents_created"] == args.rows, lianxin["counts"]
     assert lianxin["counts"]["households_created"] == households, lianxin["counts"]
@@ -514,6 +644,32 @@ def main() -> None:
         f"\n参照中纯插入（executemany）用时 {reference['insert_seconds']:.1f} s，"
         f"即 {reference['rows'] / reference['insert_seconds']:,.0f} 行/秒；其余为读文件与加密、散列、脱敏、拼音。"
     )
+    print(
+        f"写入批次事务最长 {lianxin['longest_batch_seconds']:.2f} s"
+        "（SQLite 的写锁一次最多持有这么久）"
+    )
+    if login_records:
+        first = min(at for at, _, _ in login_records)
+        before = login_figures(login_records, first, lianxin["started_at"])
+        during = login_figures(login_records, lianxin["started_at"], lianxin["ended_at"])
+        print(
+            f"\n导入期间的并发登录（另一进程 {args.logins} 个线程，真实登录视图；"
+            f"参照：导入开始前 {lianxin['started_at'] - first:.0f} 秒）"
+        )
+        print(f"{'指标':<22}{'导入期间':>14}{'导入前':>16}{'比值':>10}")
+        for name, key, fmt in (
+            ("登录次数", "count", "{:,.0f}"),
+            ("p50 (ms)", "p50", "{:,.0f}"),
+            ("p95 (ms)", "p95", "{:,.0f}"),
+            ("最长 (ms)", "max", "{:,.0f}"),
+            ("错误数", "errors", "{:,.0f}"),
+        ):
+            r = ratio(during[key], before[key]) if key in ("p50", "p95", "max") else ""
+            a, b = fmt.format(during[key]), fmt.format(before[key])
+            print(f"{name:<22}{a:>14}{b:>16}{r:>10}")
+        for error in during["first_errors"]:
+            print(f"  错误：{error}")
+        print(f"同时：导入 {per_s(lianxin):,.0f} 行/秒")
     if lianxin["traced_mb"] is not None:
         print(f"tracemalloc：导入期间 Python 分配峰值 {lianxin['traced_mb']:.0f} MB")
     print("计数：" + "，".join(f"{k} {v:,}" for k, v in lianxin["counts"].items()))

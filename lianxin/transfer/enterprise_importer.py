@@ -74,20 +74,9 @@ class EnterpriseImporter(RowImporter):
         assert trade and placement
         return _EnterpriseRow(row, code, name, trade, placement, address), []
 
-    def process(self, batch, *, write):
-        rows: list[_EnterpriseRow] = []
-        for number, cells in batch:
-            self.result.rows_read += 1
-            errors = self.unreadable(cells)
-            parsed = None
-            if not errors:
-                parsed, errors = self._parse(number, cells)
-            if errors:
-                self.fail(number, errors)
-            else:
-                rows.append(parsed)
+    def check_database(self, rows, *, answering):
         if not rows:
-            return
+            return [], None
         existing = {
             e["credit_code"]: e
             for e in Enterprise.objects.filter(
@@ -113,12 +102,13 @@ class EnterpriseImporter(RowImporter):
                 )
             else:
                 accepted.append(r)
-        if not (write and accepted):
-            return
-        self.pending = [r.row for r in accepted]
+        return accepted, existing
+
+    def write(self, rows, looked_up) -> None:
+        existing = looked_up
         now = timezone.now()
         created, updated, unchanged = [], [], 0
-        for r in accepted:
+        for r in rows:
             found = existing.get(r.credit_code)
             township_id, village_id, region_id = r.placement
             if found is None:

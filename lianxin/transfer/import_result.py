@@ -3,6 +3,7 @@ row and the command line show them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 from .choices import DataKind, ImportMode
@@ -17,9 +18,14 @@ class RowError:
     reason: str
 
 
+# Error entries an import keeps in memory for the page (its ImportResult.errors); the report
+# file has the first `errors_kept` bad rows, every other bad row is only counted.
+ERRORS_SHOWN = 1000
+
+
 @dataclass
 class ImportResult:
-    """What an import did: counts, and every bad row with its column and reason."""
+    """What an import did: counts, and the first bad rows with their column and reason."""
 
     kind: str
     mode: str
@@ -33,22 +39,27 @@ class ImportResult:
     enterprises_created: int = 0
     enterprises_updated: int = 0
     unchanged: int = 0
-    # Bad rows past the errors-kept limit: counted, not listed (their reasons not kept).
+    # Bad rows past the errors-kept limit: counted, not in the report (their reasons not kept).
     bad_rows_not_listed: int = 0
-    # False when mode "all" found bad rows and rolled everything back.
+    # False when mode "all" found bad rows and wrote nothing.
     saved: bool = False
+    # The first `errors_shown` error entries (None: all of them), in the order found.
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
-    # The first `errors_kept` bad rows keep their reasons (None: all of them).
+    # The first `errors_kept` bad rows are in the report file with their reasons (None: all).
     errors_kept: int | None = None
-    # Error entries of the bad rows not listed, for the job's error total.
-    errors_not_listed: int = 0
+    errors_shown: int | None = ERRORS_SHOWN
+    # Error entries of every bad row, listed or not.
+    error_total: int = 0
     # Why the import stopped before the end of its file ("" when it read the file through).
     stopped: str = ""
     # Out-of-scope ID-number answers given, and rows refused once the account's daily budget
     # of them was spent (people/disclosure.py).
     outside_shown: int = 0
     over_limit: int = 0
+    # The longest of the write pass's batch transactions, in seconds: how long the import held
+    # SQLite's write lock at a time (bench/bench_import.py prints it).
+    longest_batch_seconds: float = 0.0
 
     WRITE_COUNTS = (
         "households_created",
@@ -60,10 +71,14 @@ class ImportResult:
         "enterprises_updated",
         "unchanged",
     )
+    # Figures that are the import's bookkeeping, not its counts.
+    _NOT_COUNTS = frozenset(
+        {"errors_kept", "errors_shown", "error_total", "outside_shown", "over_limit"}
+    )
 
     def counts(self) -> dict[str, int]:
         """The figures that apply to this kind of import, by field name."""
-        skip = (
+        skip = set(self._NOT_COUNTS) | (
             {"enterprises_created", "enterprises_updated"}
             if self.kind == DataKind.RESIDENTS
             else {
@@ -76,23 +91,23 @@ class ImportResult:
         )
         if not self.bad_rows_not_listed:
             skip.add("bad_rows_not_listed")
-        skip |= {"errors_kept", "errors_not_listed", "outside_shown", "over_limit"}
         return {
             f.name: getattr(self, f.name)
             for f in fields(self)
-            if isinstance(getattr(self, f.name), int)
-            and not isinstance(getattr(self, f.name), bool)
-            and f.name not in skip
+            if type(getattr(self, f.name)) is int and f.name not in skip
         }
 
     @property
-    def error_total(self) -> int:
-        """Error entries, listed or not."""
-        return len(self.errors) + self.errors_not_listed
-
-    @property
     def wrote_anything(self) -> bool:
-        return any(getattr(self, name) for name in self.WRITE_COUNTS if name != "unchanged")
+        return wrote_anything(self.write_counts())
+
+    def write_counts(self) -> dict[str, int]:
+        """What the write pass has counted so far, to carry into a resumed import."""
+        return {name: getattr(self, name) for name in self.WRITE_COUNTS}
+
+    def set_write_counts(self, counts: Mapping[str, int]) -> None:
+        for name in self.WRITE_COUNTS:
+            setattr(self, name, int(counts.get(name, 0)))
 
     def summary(self) -> str:
         from .models import COUNT_LABELS
@@ -103,6 +118,8 @@ class ImportResult:
             text = f"导入中途停止：{self.stopped}。" + (
                 f"停止前已保存：{text}" if self.saved else f"本次未保存任何数据（{text}）"
             )
+            if self.saved and self.mode == ImportMode.ALL:
+                text += RESUME_HINT
         elif self.mode == ImportMode.ALL and self.bad_rows:
             text += "。发现错误行，按“全部正确才保存”方式，本次未保存任何数据"
         if self.bad_rows_not_listed:
@@ -112,6 +129,14 @@ class ImportResult:
             )
         return text
 
-    def _zero_writes(self) -> None:
-        for name in self.WRITE_COUNTS:
-            setattr(self, name, 0)
+
+# Mode "all" promises nothing is written unless the whole file passed its checks; a stop in the
+# write pass leaves the batches written before it (docs/import-layout.md, "Two modes").
+RESUME_HINT = (
+    "。全文件已通过检查，停止前的批次已保存；重新导入同一文件会补全其余的行，已保存的行不会重复登记"
+)
+
+
+def wrote_anything(counts: Mapping[str, int]) -> bool:
+    """Whether an import's counts (ImportResult.counts) say it created or changed a row."""
+    return any(counts.get(name) for name in ImportResult.WRITE_COUNTS if name != "unchanged")

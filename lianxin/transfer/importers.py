@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from typing import Any, NoReturn
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
@@ -27,13 +29,25 @@ from lianxin.people import disclosure
 from . import layouts as L
 from .choices import DataKind, ImportMode
 from .enterprise_importer import EnterpriseImporter
-from .import_result import ImportResult
+from .import_report import ErrorReport
+from .import_result import ERRORS_SHOWN, ImportResult
+from .import_spool import Spool
 from .resident_importer import ResidentImporter
 from .row_importer import Abandoned, RowImporter
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 1000
+# SQLite lets one writer in at a time, and a writer waiting for the lock retries only every
+# 100 ms once it has waited a while (its busy handler's longest sleep) while a fresh one retries
+# within milliseconds: the write pass would win the lock again and again over the log-ins and
+# edits queued behind it. So between two batches it waits at least those 100 ms, and half as
+# long as it held the lock (a slow machine's batches are long, and so is the queue behind them).
+SQLITE_PAUSE_SECONDS = 0.1
+SQLITE_PAUSE_SHARE = 0.5
+# A row that passed the checks but collides, when its batch is written, with another user's
+# change made since (registered elsewhere, a new head, a household moved out of scope).
+CONFLICT_MESSAGE = "保存时与同时进行的其他修改冲突，本行未保存，请重新导入"
 AUDIT_ACTIONS = {DataKind.RESIDENTS: "批量导入居民", DataKind.ENTERPRISES: "批量导入企业"}
 
 
@@ -96,29 +110,55 @@ def import_people(
     kind: str,
     mode: str,
     acting_user: Any,
-    progress: Callable[[int], Any] | None = None,
+    progress: Callable[[int, int | None], Any] | None = None,
     file_name: str = "",
     batch_size: int = BATCH_SIZE,
     errors_kept: int | None = None,
-    on_batch: Callable[[ImportResult], Any] | None = None,
+    errors_shown: int | None = ERRORS_SHOWN,
+    report: str | Path | None = None,
+    rows_total: int | None = None,
+    on_batch: Callable[[int, dict[str, int]], Any] | None = None,
+    start_at: int = 0,
+    counts_at_start: Mapping[str, int] | None = None,
+    check: Callable[[], Any] | None = None,
     claim: Callable[[], bool] | None = None,
 ) -> ImportResult:
     """Import households/residents or enterprises from rows (header first), as
-    `lianxin.core.tabular.iter_rows` yields them. Mode "all" saves nothing when any row is bad;
-    mode "good" saves the good rows batch by batch. The first `errors_kept` bad rows (all when
-    None) are in `errors` with their reasons, the rest only counted. In mode "good",
-    `on_batch(result)` runs inside each batch's transaction, so what it saves (the job's
-    running counts) commits with the batch.
+    `lianxin.core.tabular.iter_rows` yields them, in two passes (docs/import-layout.md):
 
-    An import that stops before the end of its file (the reader refusing it past a limit, a
+    1. validation: the whole file, batch by batch, every check (the row's own, across the file,
+       against the database), writing no data; every bad row is reported. The rows that pass
+       are kept on disk (import_spool.py) for the second pass.
+    2. writing: when mode "all" found no bad row, or in mode "good" for the rows that passed,
+       one short transaction per batch (upserts keyed by ID-number hash, 户号, credit code;
+       each batch's rows are checked again against what the database holds by then).
+
+    Bad rows go to `report` (a .csv path; none when None) as they are found: the first
+    `errors_kept` bad rows (all when None) with their reasons, the rest counted; the result
+    keeps the first `errors_shown` error entries (all when None) for the page.
+
+    For a job runner: `progress(done, total)` after every batch of either pass (done counts
+    both passes, so total is twice the file's data rows; None while only `rows_total`, a hint,
+    is known); `on_batch(rows_written, counts)` inside each write transaction, so what it stores
+    commits with the batch: rows_written is the checkpoint (data rows of the file, blank rows
+    not counted, that are written or were bad), counts the running ImportResult.counts();
+    `start_at=rows_written` with `counts_at_start=counts` resumes after the checkpoint (the
+    file is validated again in full, the rows up to the checkpoint are not written again);
+    `check()` between batches of either pass, outside any transaction: what it raises comes
+    out unchanged, after the import's audit row (what the committed batches saved), and leaves
+    the import resumable from its last checkpoint.
+
+    An import that stops before its end (the reader refusing the file past a limit, a
     conflict, any exception) raises ImportStopped after writing an audit row with what it
-    saved: nothing in mode "all", the batches written before the stop in mode "good".
+    saved: nothing when it stopped while validating; the committed batches when it stopped
+    while writing (in mode "all" too: run the file again to complete it, nothing is added
+    twice).
 
     `claim()` runs in each transaction that commits the import's work, before its audit rows,
     and says whether the job still owns the import (the job row locked, still running): when
     it does not, the transaction is rolled back and Abandoned raised, with no audit row of its
     own (the stall sweep wrote the job's). While it waits for the account's answer budget, the
-    import calls `progress(0)` so the job shows it is alive."""
+    import calls `progress` again (nothing more done) so the job shows it is alive."""
     if kind not in IMPORTERS:
         raise Refused(f"无法识别的导入数据类型“{kind}”", field="kind")
     if mode not in ImportMode.values:
@@ -136,58 +176,259 @@ def import_people(
     layout = L.LAYOUTS[kind]
     header = Header(header_cells, layout.required, layout.titles)
     result = ImportResult(
-        kind=kind, mode=mode, ignored_columns=header.unknown, errors_kept=errors_kept
+        kind=kind,
+        mode=mode,
+        ignored_columns=header.unknown,
+        errors_kept=errors_kept,
+        errors_shown=errors_shown,
     )
-    importer = IMPORTERS[kind](county=county, header=header, acting_user=acting_user, result=result)
+    errors = ErrorReport(result, report)
+    importer = IMPORTERS[kind](
+        county=county, header=header, acting_user=acting_user, result=result, report=errors
+    )
     importer.claim = claim
+    run = _Run(
+        importer,
+        _Tracked(rows),
+        file_name=file_name,
+        batch_size=batch_size,
+        progress=progress,
+        check=check,
+        rows_total=rows_total,
+        on_batch=on_batch,
+        start_at=start_at,
+        counts_at_start=counts_at_start,
+    )
     if progress is not None:
-        importer.heartbeat = lambda: progress(0)
-    tracked = _Tracked(rows)
-    label = file_name or "（程序生成的数据）"
+        importer.heartbeat = run.show
     try:
-        with _import_cache():
-            if mode == ImportMode.ALL:
-                _import_all(importer, tracked, batch_size, progress, file_name)
+        with _import_cache(), Spool() as spool:
+            run.validate(spool)
+            if mode == ImportMode.ALL and result.bad_rows:
+                run.show_skipped_writes()
             else:
-                _import_good(importer, tracked, batch_size, progress, file_name, on_batch)
+                run.write(spool)
     except Abandoned:
         # Its refusals were never shown: the job page shows the sweep's message.
         result.over_limit = 0
         raise
-    except Exception as exc:
-        _stop(importer, tracked, exc, file_name)
+    except BaseException as exc:
+        if exc is not run.interruption and not isinstance(exc, Exception):
+            # SystemExit, KeyboardInterrupt: the process is going away; what it committed is
+            # on the job (on_batch), whose stall sweep writes the audit row.
+            raise
+        status = run.stop(exc)
+        if exc is run.interruption:
+            raise
+        raise ImportStopped(result.summary(), result, status=status) from exc
     finally:
-        # One row per import, whether it saved, stopped or rolled back: the refusals were shown.
+        errors.close()
+        # One row per import, whether it saved, stopped or wrote nothing: the refusals were
+        # shown.
         with transaction.atomic():
-            disclosure.record_limit_refusals(acting_user, refused=result.over_limit, label=label)
+            disclosure.record_limit_refusals(
+                acting_user, refused=result.over_limit, label=run.label
+            )
     result.errors.sort(key=lambda e: e.row)
     return result
 
 
-def _stop(importer: RowImporter, tracked: _Tracked, exc: Exception, file_name: str) -> NoReturn:
-    """Leave the audit row of an import that did not reach the end of its file, then raise
-    ImportStopped. Mode "all" rolled everything back; mode "good" keeps its written batches
-    (their counts are added only once a batch's transaction has committed)."""
-    result = importer.result
-    status = exc.status if isinstance(exc, Refused) else 500
-    if isinstance(exc, IntegrityError):
-        reason, status = "保存时与同时进行的其他修改冲突，请重新导入", 409
-    elif isinstance(exc, Refused):
-        reason = exc.message
-    else:
-        logger.error("import of %s stopped", file_name or "rows", exc_info=exc)
-        reason = f"导入出错（{exc.__class__.__name__}），请联系系统管理员查看日志"
-    result.stopped = f"{reason}（读到第{tracked.last}行时停止）"
-    if result.mode == ImportMode.ALL:
-        result._zero_writes()
-        result.saved = False
-    else:
+class _Run:
+    """One import under way: its two passes, where it is, and its stop."""
+
+    def __init__(
+        self,
+        importer: RowImporter,
+        rows: _Tracked,
+        *,
+        file_name: str,
+        batch_size: int,
+        progress: Callable[[int, int | None], Any] | None,
+        check: Callable[[], Any] | None,
+        rows_total: int | None,
+        on_batch: Callable[[int, dict[str, int]], Any] | None,
+        start_at: int,
+        counts_at_start: Mapping[str, int] | None,
+    ):
+        self.importer = importer
+        self.result = importer.result
+        self.rows = rows
+        self.file_name = file_name
+        self.label = file_name or "（程序生成的数据）"
+        self.batch_size = batch_size
+        self.progress = progress
+        self.check = check
+        self.on_batch = on_batch
+        self.start_at = max(0, start_at)
+        self.counts_at_start = counts_at_start
+        # Data rows validated, and covered by the write pass (written, or bad and skipped).
+        self.validated = 0
+        self.written = 0
+        self.total_rows = rows_total
+        self.writing = False
+        # The row number the write pass was at (for a stop's message).
+        self.writing_row = 0
+        # What check() raised, to be let through unchanged.
+        self.interruption: BaseException | None = None
+
+    # -- where it is ---------------------------------------------------------------------
+
+    def show(self) -> None:
+        if self.progress is not None:
+            total = 2 * self.total_rows if self.total_rows is not None else None
+            self.progress(self.validated + self.written, total)
+
+    def show_skipped_writes(self) -> None:
+        """Mode "all" found bad rows: there is nothing to write, the import is done."""
+        self.written = self.validated
+        self.show()
+
+    def between_batches(self) -> None:
+        """Outside any transaction, with every committed batch's checkpoint stored."""
+        self.show()
+        if self.check is None:
+            return
+        try:
+            self.check()
+        except BaseException as exc:
+            self.interruption = exc
+            raise
+
+    # -- the passes ------------------------------------------------------------------------
+
+    def validate(self, spool: Spool) -> None:
+        """Every batch checked, nothing written but the audit rows of the out-of-scope answers
+        the checks gave: those count the account's budget, so a batch's checks against the
+        database and its answers' row share a short transaction holding the budget's lock
+        (people/disclosure.py; on SQLite that transaction holds the write lock too). An import
+        without an acting user (the command line, the demo) has no budget and reads in
+        autocommit."""
+        importer, result = self.importer, self.result
+        budgeted = importer.acting_user is not None or importer.claim is not None
+        for batch in _batches(self.rows, self.batch_size):
+            first = self.validated
+            parsed = importer.parse_batch(batch)
+            accepted: list[Any] = []
+            if parsed:
+                with transaction.atomic() if budgeted else nullcontext():
+                    if budgeted:
+                        importer.open_budget()
+                        importer.still_claimed()
+                    accepted, _ = importer.check_database(parsed, answering=True)
+                    importer.record_answers(self.label)
+            importer.flush()
+            self.validated += len(batch)
+            keep = not (result.mode == ImportMode.ALL and result.bad_rows)
+            if keep and accepted and self.validated > self.start_at:
+                ordinals = {number: first + i for i, (number, _) in enumerate(batch, start=1)}
+                spool.add(
+                    self.validated,
+                    [(o, r) for r in accepted if (o := ordinals[r.row]) > self.start_at],
+                )
+            self.between_batches()
+        self.total_rows = self.validated
+
+    def write(self, spool: Spool) -> None:
+        """The rows that passed, batch by batch, each batch in a transaction of its own, then
+        the import's audit row. Between batches on SQLite the import waits a moment so that
+        writers queued behind its lock (log-ins, edits) get their turn (SQLITE_PAUSE_*)."""
+        result = self.result
+        self.writing = True
+        if self.counts_at_start:
+            result.set_write_counts(self.counts_at_start)
+        self.written = min(self.start_at, self.validated)
+        for end, rows in spool:
+            self.writing_row = rows[-1][1].row
+            held = self._write_batch(end, [row for _, row in rows])
+            self.written = end
+            self.between_batches()
+            if connection.vendor == "sqlite":
+                time.sleep(max(SQLITE_PAUSE_SECONDS, SQLITE_PAUSE_SHARE * held))
+        self.written = self.validated
+        result.saved = True
+        with transaction.atomic():
+            self.importer.still_claimed()
+            _audit(result, self.importer.county, self.importer.acting_user, self.file_name)
+        self.show()
+
+    def _write_batch(self, end: int, rows: list[Any]) -> float:
+        """One batch's transaction: the job's claim, the rows checked again against what the
+        database holds now and written (a savepoint), the checkpoint (on_batch). A row that no
+        longer fits (another user registered or moved someone meanwhile) is a conflict: in mode
+        "good" it is reported and skipped, in mode "all" the batch is rolled back and the
+        import stops (run it again: the committed batches are not written twice)."""
+        importer, result = self.importer, self.result
+        before = result.write_counts()
+        started = time.monotonic()
+        try:
+            with transaction.atomic():
+                importer.still_claimed()
+                conflicts: list[int] = []
+                try:
+                    with transaction.atomic():
+                        accepted, found = importer.check_database(rows, answering=False)
+                        conflicts = [row for row, _ in importer.failures]
+                        importer.failures = []
+                        if conflicts and result.mode == ImportMode.ALL:
+                            raise Refused(_conflict_stop(conflicts), status=409)
+                        if accepted:
+                            importer.write(accepted, found)
+                except IntegrityError:
+                    if result.mode == ImportMode.ALL:
+                        raise
+                    # A concurrent change collided with this batch: its writes were rolled back
+                    # as a whole.
+                    result.set_write_counts(before)
+                    conflicts = [r.row for r in rows]
+                for row in conflicts:
+                    importer.fail(row, [("", CONFLICT_MESSAGE)])
+                importer.flush()
+                if self.on_batch is not None:
+                    self.on_batch(end, result.counts())
+        except BaseException:
+            # Rolled back: the counts say what is committed.
+            result.set_write_counts(before)
+            importer.failures = []
+            raise
+        seconds = time.monotonic() - started
+        result.longest_batch_seconds = max(result.longest_batch_seconds, seconds)
+        return seconds
+
+    # -- a stop ------------------------------------------------------------------------------
+
+    def stop(self, exc: BaseException) -> int:
+        """Leave the audit row of an import that did not reach its end (what its committed
+        batches saved) and return the status to answer with."""
+        result, importer = self.result, self.importer
+        importer.flush()
+        status = exc.status if isinstance(exc, Refused) else 500
+        if isinstance(exc, IntegrityError):
+            reason, status = "保存时与同时进行的其他修改冲突，请重新导入", 409
+        elif isinstance(exc, Refused):
+            reason = exc.message
+        elif exc is self.interruption:
+            reason = f"导入已中止（{exc.__class__.__name__}）"
+        else:
+            logger.error("import of %s stopped", self.file_name or "rows", exc_info=exc)
+            reason = f"导入出错（{exc.__class__.__name__}），请联系系统管理员查看日志"
+        where = (
+            f"保存到第{self.writing_row}行时停止"
+            if self.writing
+            else f"读到第{self.rows.last}行时停止"
+        )
+        result.stopped = f"{reason}（{where}）"
         result.saved = result.wrote_anything
-    result.errors.sort(key=lambda e: e.row)
-    with transaction.atomic():
-        importer.still_claimed()
-        _audit(result, importer.county, importer.acting_user, file_name)
-    raise ImportStopped(result.summary(), result, status=status) from exc
+        result.errors.sort(key=lambda e: e.row)
+        with transaction.atomic():
+            importer.still_claimed()
+            _audit(result, importer.county, importer.acting_user, self.file_name)
+        return status
+
+
+def _conflict_stop(rows: list[int]) -> str:
+    shown = "、".join(f"第{row}行" for row in rows[:5])
+    more = f"等 {len(rows)} 行" if len(rows) > 5 else ""
+    return f"{shown}{more}保存时与同时进行的其他修改冲突（检查之后有人登记或修改了相关的户或居民）"
 
 
 # SQLite's default page cache is 2 MB; a county's resident table has indexes on random keys
@@ -248,76 +489,3 @@ def record_import(
         target_label=file_name or "（程序生成的数据）",
         changes=changes,
     )
-
-
-def _import_all(importer: RowImporter, rows, batch_size, progress, file_name) -> None:
-    """One transaction; the data is a savepoint inside it, rolled back when any row is bad,
-    while the audit row of the out-of-scope answers given (the budget's count, see
-    people/disclosure.py) commits in the outer transaction whatever became of the data."""
-    result = importer.result
-    stop: Exception | None = None
-    with transaction.atomic():
-        importer.open_budget()
-        try:
-            with transaction.atomic():
-                for batch in _batches(rows, batch_size):
-                    # After the first bad row nothing will be kept: only validate the rest, so
-                    # every bad row is still reported, without the cost of writing rows to roll
-                    # back.
-                    importer.process(batch, write=not result.bad_rows)
-                    if progress:
-                        progress(len(batch))
-                # Locks the job row until the commit, so the sweep cannot fail it behind us.
-                importer.still_claimed()
-                if result.bad_rows:
-                    transaction.set_rollback(True)
-                    result._zero_writes()
-                else:
-                    _audit(result, importer.county, importer.acting_user, file_name)
-                    result.saved = True
-        except Abandoned:
-            # Out of the outer block too: the answers were never shown, nothing commits.
-            raise
-        except Exception as exc:
-            stop = exc
-            result.saved = False
-        importer.record_answers(file_name or "（程序生成的数据）")
-    if stop is not None:
-        raise stop
-
-
-def _import_good(importer: RowImporter, rows, batch_size, progress, file_name, on_batch) -> None:
-    """A transaction per batch, holding the batch's writes (a savepoint, so a conflict rolls
-    back only them), the audit row of its out-of-scope answers and `on_batch`'s save: an import
-    killed between batches leaves the counts of what it committed."""
-    result = importer.result
-    label = file_name or "（程序生成的数据）"
-    for batch in _batches(rows, batch_size):
-        importer.pending = []
-        stop: Exception | None = None
-        with transaction.atomic():
-            importer.open_budget()
-            importer.still_claimed()
-            try:
-                with transaction.atomic():
-                    importer.process(batch, write=True)
-            except IntegrityError:
-                # A concurrent change collided with this batch: its writes were rolled back as
-                # a whole (the counts are added only after a batch's writes succeed).
-                for row in importer.pending:
-                    importer.fail(
-                        row, [("", "保存时与同时进行的其他修改冲突，本行未保存，请重新导入")]
-                    )
-            except Exception as exc:
-                stop = exc
-            importer.record_answers(label)
-            if on_batch and stop is None:
-                on_batch(result)
-        if stop is not None:
-            raise stop
-        if progress:
-            progress(len(batch))
-    result.saved = True
-    with transaction.atomic():
-        importer.still_claimed()
-        _audit(result, importer.county, importer.acting_user, file_name)

@@ -225,20 +225,9 @@ class ResidentImporter(RowImporter):
         # are not in the audit table yet.
         self.answers_left = None if left is None else max(0, left - self.answers_unrecorded)
 
-    def process(self, batch, *, write):
-        rows: list[_ResidentRow] = []
-        for number, cells in batch:
-            self.result.rows_read += 1
-            errors = self.unreadable(cells)
-            parsed = None
-            if not errors:
-                parsed, errors = self._parse(number, cells)
-            if errors:
-                self.fail(number, errors)
-            else:
-                rows.append(parsed)
+    def check_database(self, rows, *, answering):
         if not rows:
-            return
+            return [], None
         county = self.county
         households = {
             h["number"]: h
@@ -282,7 +271,8 @@ class ResidentImporter(RowImporter):
         for r in rows:
             existing = residents.get(r.sealed_id.hash)
             if (
-                self.answers_left is not None
+                answering
+                and self.answers_left is not None
                 and self.answers_left <= 0
                 and (existing is None or not self._sees(resident_placement(existing)))
             ):
@@ -308,6 +298,10 @@ class ResidentImporter(RowImporter):
                         f"该身份证号已登记在户号“{existing['household__number']}”"
                         f"（{existing['name']}），不能在两户重复登记"
                     )
+                elif not answering:
+                    # The write pass: a concurrent registration elsewhere; reported as a
+                    # conflict, never as an answer outside the budget.
+                    reason = disclosure.OUTSIDE_SCOPE_MESSAGE
                 else:
                     reason = disclosure.OUTSIDE_SCOPE_MESSAGE
                     self.result.outside_shown += 1
@@ -329,11 +323,10 @@ class ResidentImporter(RowImporter):
                 self.fail(r.row, errors)
             else:
                 accepted.append(r)
-        if write and accepted:
-            self.pending = [r.row for r in accepted]
-            self._write(accepted, households, residents, open_kinds)
+        return accepted, (households, residents, open_kinds)
 
-    def _write(self, rows, households, residents, open_kinds) -> None:
+    def write(self, rows, found) -> None:
+        households, residents, open_kinds = found
         county_id = self.county.pk
         now = timezone.now()
         new_households: dict[str, tuple] = {}

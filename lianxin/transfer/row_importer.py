@@ -9,12 +9,12 @@ from typing import Any
 
 from lianxin.core.tabular import FromNumber, Header
 from lianxin.geo.models import County
-from lianxin.lib.masking import scrub
 from lianxin.lib.pinyin import initials
 from lianxin.people import disclosure
 
 from . import layouts as L
-from .import_result import ImportResult, RowError
+from .import_report import ErrorReport
+from .import_result import ImportResult
 from .region_index import RegionIndex
 
 # Chinese names repeat a great deal across a county: pinyin is worth caching.
@@ -43,10 +43,21 @@ class RowImporter:
 
     layout: L.Layout
 
-    def __init__(self, *, county: County, header: Header, acting_user: Any, result: ImportResult):
+    def __init__(
+        self,
+        *,
+        county: County,
+        header: Header,
+        acting_user: Any,
+        result: ImportResult,
+        report: ErrorReport | None = None,
+    ):
         self.county = county
         self.acting_user = acting_user
         self.result = result
+        self.report = report if report is not None else ErrorReport(result)
+        # The bad rows of the batch in hand, reported in row order once it is done (flush).
+        self.failures: list[tuple[int, list[tuple[str, str]]]] = []
         self.regions = RegionIndex(county, acting_user)
         self.positions = {title: header.index.get(title) for title in self.layout.titles}
         self.titles = {i: title for title, i in header.index.items()}
@@ -55,8 +66,6 @@ class RowImporter:
             for title in self.layout.text_titles
             if (i := self.positions[title]) is not None
         ]
-        # Row numbers of the batch being written, to report them if the write fails.
-        self.pending: list[int] = []
         # Out-of-scope answers the account may still be given (None: not budgeted), and those
         # given whose audit row is not written yet (people/disclosure.py).
         self.answers_left: int | None = None
@@ -96,19 +105,45 @@ class RowImporter:
         return errors
 
     def fail(self, row: int, errors: Iterable[tuple[str, str]]) -> None:
-        result = self.result
-        result.bad_rows += 1
-        listed = result.bad_rows - result.bad_rows_not_listed
-        if result.errors_kept is not None and listed > result.errors_kept:
-            # Past the limit only the count is kept: a million bad rows must not become a
-            # million reasons in memory and a 190 MB report.
-            result.bad_rows_not_listed += 1
-            result.errors_not_listed += sum(1 for _ in errors)
-            return
-        # Reasons are kept (job row, report file): a cell they echo is masked like a log line.
-        result.errors.extend(RowError(row, column, scrub(reason)) for column, reason in errors)
+        self.failures.append((row, list(errors)))
 
-    def process(self, batch: list[tuple[int, list[str]]], *, write: bool) -> None:
+    def flush(self) -> None:
+        """Report the batch's bad rows, in row order (a row refused while parsing and one
+        refused by the database checks come out where the file has them)."""
+        self.failures.sort(key=lambda failure: failure[0])
+        for row, errors in self.failures:
+            self.report.add(row, errors)
+        self.failures = []
+        self.report.flush()
+
+    def parse_batch(self, batch: list[tuple[int, list[str]]]) -> list[Any]:
+        """The batch's rows that pass the checks of the row itself and across the file (no
+        query); the others are failed."""
+        rows = []
+        for number, cells in batch:
+            self.result.rows_read += 1
+            errors = self.unreadable(cells)
+            parsed = None
+            if not errors:
+                parsed, errors = self._parse(number, cells)
+            if errors:
+                self.fail(number, errors)
+            else:
+                rows.append(parsed)
+        return rows
+
+    def _parse(self, row: int, cells: list[str]) -> tuple[Any, list[tuple[str, str]]]:
+        raise NotImplementedError
+
+    def check_database(self, rows: list[Any], *, answering: bool) -> tuple[list[Any], Any]:
+        """The parsed rows that fit what the database holds now, and what was looked up for
+        writing them; the others are failed. `answering`: the validation pass, which may spend
+        the account's answer budget (people/disclosure.py); the write pass checks again
+        without it, for changes made since (see Conflict)."""
+        raise NotImplementedError
+
+    def write(self, rows: list[Any], found: Any) -> None:
+        """Insert or update the rows checked by check_database, adding to the result's counts."""
         raise NotImplementedError
 
     def open_budget(self) -> None:

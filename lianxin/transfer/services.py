@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,13 @@ from lianxin.core.tabular import (
     iter_rows,
     rows_limit_message,
     size_text,
-    write_rows,
 )
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.jobs import runner
 from lianxin.jobs.choices import JobKind as JobsKind
 from lianxin.jobs.choices import JobStatus as JobsStatus
+from lianxin.jobs.models import Job as Task
 from lianxin.jobs.runner import Cancelled, JobContext
 from lianxin.lib.masking import scrub
 from lianxin.people.choices import HardshipKind
@@ -37,14 +38,11 @@ from lianxin.people.choices import HardshipKind
 from . import layouts as L
 from .choices import DataKind, FileFormat, ImportMode, JobKind, JobStatus
 from .exporters import ExportFilters, check_full_export, export_people
-from .importers import Abandoned, ImportResult, ImportStopped, import_people, record_import
+from .import_result import ERRORS_SHOWN, ImportResult, wrote_anything
+from .importers import Abandoned, ImportStopped, import_people, record_import
 from .models import ImportLimits, Job
 
 logger = logging.getLogger(__name__)
-
-# Bad rows kept on the job for the page; the downloadable report has all of them.
-ERRORS_SHOWN = 1000
-REPORT_HEADER = ["行号", "列", "原因"]
 
 
 def _suffix(name: str) -> str:
@@ -254,8 +252,22 @@ def drop_upload(job: Job) -> None:
         Job.objects.filter(pk=job.pk).update(source="")
 
 
-def _run_import(job: Job, progress: _Progress, ctx: JobContext) -> None:
+def _run_import(job: Job, progress: Callable[[int], Any], ctx: JobContext) -> None:
     limits = ImportLimits.for_county(job.county_id)
+    # A job run again after its worker died resumes after the last batch it committed.
+    checkpoint = int(ctx.job.result.get("checkpoint") or 0)
+    # Bad rows stream into the report as they are found; attached to the job when it ends.
+    report = _report_name(job)
+    shown = 0
+
+    def show(done: int, total: int | None) -> None:
+        # The page shows rows of the file: both passes (validation, then the writes) on them.
+        nonlocal shown
+        rows = job.rows_total
+        figure = done * rows // total if rows and total else done // 2
+        progress(figure - shown)
+        shown = figure
+
     try:
         with job.source.open("rb") as stream:
             result = import_people(
@@ -264,30 +276,56 @@ def _run_import(job: Job, progress: _Progress, ctx: JobContext) -> None:
                 kind=job.data_kind,
                 mode=job.mode,
                 acting_user=job.created_by,
-                progress=progress,
+                progress=show,
                 file_name=job.file_name,
                 errors_kept=limits.errors_kept,
-                on_batch=lambda result: _save_running_counts(job, result),
+                errors_shown=ERRORS_SHOWN,
+                report=Path(settings.MEDIA_ROOT) / report,
+                rows_total=job.rows_total,
+                on_batch=lambda rows_written, counts: _save_running_counts(
+                    job, counts, ctx, rows_written
+                ),
+                start_at=checkpoint,
+                counts_at_start=job.counts if checkpoint else None,
+                check=ctx.check,
                 claim=lambda: _still_running(job, ctx),
             )
     except Abandoned:
-        # The sweep or a cancel ended the job and wrote its audit row; nothing of this run's
-        # last transaction committed.
+        # The sweep or a cancel ended the job and wrote its audit row; nothing of this run
+        # committed after that, and its report is not the job's.
+        (Path(settings.MEDIA_ROOT) / report).unlink(missing_ok=True)
         logger.warning("transfer job %s was ended meanwhile; its import stopped", job.pk)
         raise Cancelled from None
+    except Cancelled:
+        # Cancelled between two batches: the importer wrote the audit row of what it saved.
+        (Path(settings.MEDIA_ROOT) / report).unlink(missing_ok=True)
+        raise
     except ImportStopped as exc:
         # Stopped part-way (a limit, a conflict, a crash): the job shows what was saved.
-        _finish_import(job, exc.result, JobStatus.FAILED, exc.message, ctx)
+        _finish_import(job, exc.result, JobStatus.FAILED, exc.message, report, ctx)
         return
-    _finish_import(job, result, JobStatus.DONE, _import_message(result), ctx)
+    _finish_import(job, result, JobStatus.DONE, _import_message(result), report, ctx)
 
 
-def _save_running_counts(job: Job, result: ImportResult) -> None:
-    """Called inside each committed batch's transaction (mode "good"): a process killed later
-    leaves a job whose counts say what was saved, for the stall sweep's audit row."""
+def _report_name(job: Job) -> str:
+    return f"transfer/reports/job-{job.pk}-errors.csv"
+
+
+def _save_running_counts(
+    job: Job,
+    counts: dict[str, int],
+    ctx: JobContext | None = None,
+    rows_written: int | None = None,
+) -> None:
+    """Called inside each committed batch's transaction: a process killed later leaves a job
+    whose counts say what was saved (for the sweep's audit row) and, on its job, the checkpoint
+    the next worker resumes after (the rows written or found bad so far)."""
     Job.objects.filter(pk=job.pk).update(
-        counts=result.counts(), saved=result.wrote_anything, updated_at=timezone.now()
+        counts=counts, saved=wrote_anything(counts), updated_at=timezone.now()
     )
+    if ctx is not None and rows_written is not None:
+        ctx.job.result["checkpoint"] = rows_written
+        Task.objects.filter(pk=ctx.job.pk).update(result=ctx.job.result)
 
 
 def _still_running(job: Job, ctx: JobContext) -> bool:
@@ -300,19 +338,16 @@ def _still_running(job: Job, ctx: JobContext) -> bool:
 
 
 def _finish_import(
-    job: Job, result: ImportResult, status: str, message: str, ctx: JobContext
+    job: Job, result: ImportResult, status: str, message: str, report: str, ctx: JobContext
 ) -> None:
     with transaction.atomic():
         # Never over a status the sweep or a cancel set: its message and audit row stand.
         if not _still_running(job, ctx):
+            (Path(settings.MEDIA_ROOT) / report).unlink(missing_ok=True)
             return
         _save_finished(job, result, status, message)
-    if result.errors or result.bad_rows_not_listed:
-        try:
-            job.report.name = _write_report(job, result)
-        except Exception:
-            logger.exception("error report of transfer job %s not written", job.pk)
-            return
+    if result.bad_rows:
+        job.report.name = report
         job.save(update_fields=["report", "updated_at"])
 
 
@@ -325,7 +360,7 @@ def _save_finished(job: Job, result: ImportResult, status: str, message: str) ->
     job.message = message
     job.status = status
     job.finished_at = timezone.now()
-    # The counts are on the row before the report is written: a job that saved something
+    # The counts are on the row before the report is attached: a job that saved something
     # never shows empty counts, whatever happens to the report.
     job.save()
 
@@ -349,27 +384,6 @@ def _import_message(result: ImportResult) -> str:
     if result.ignored_columns:
         parts.append("未识别的列已忽略：" + "、".join(result.ignored_columns))
     return "。".join(parts)
-
-
-def _write_report(job: Job, result: ImportResult) -> str:
-    """The full list of bad rows as a .csv the office can open beside its file."""
-    name = f"transfer/reports/job-{job.pk}-errors.csv"
-    path = Path(settings.MEDIA_ROOT) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_rows(path, path.name, REPORT_HEADER, report_rows(result))
-    return name
-
-
-def report_rows(result: ImportResult):
-    """The rows of the error report: the listed bad rows, then a line counting the rest."""
-    yield from ((e.row, e.column, e.reason) for e in result.errors)
-    if result.bad_rows_not_listed:
-        yield (
-            "",
-            "",
-            f"另有 {figure(result.bad_rows_not_listed)} 行错误未列出："
-            f"错误报告最多列出 {figure(result.errors_kept or 0)} 行（本县的导入限制）",
-        )
 
 
 def _run_export(job: Job, progress: _Progress, ctx: JobContext) -> None:
@@ -413,8 +427,8 @@ def _run_export(job: Job, progress: _Progress, ctx: JobContext) -> None:
 
 STALLED_REASON = "任务中断：服务重启或进程退出"
 STALLED_MESSAGE = (
-    "任务中断：服务重启或进程退出，任务没有完成。请重新提交；"
-    "“全部正确才保存”方式的导入未保存任何数据，重复导入同一文件也不会重复登记"
+    "任务中断：服务重启或进程退出，任务没有完成。中断前已保存的批次见统计；"
+    "请重新提交同一文件，会补全其余的行，已保存的行不会重复登记"
 )
 
 
@@ -457,6 +471,8 @@ def stopped(task: Any, status: str, message: str) -> None:
     if job.kind != JobKind.IMPORT:
         return
     drop_upload(job)
+    if cancelled:
+        return  # queued: nothing was read; running: the importer wrote what it saved
     record_import(
         job.data_kind,
         job.counts,
@@ -464,7 +480,7 @@ def stopped(task: Any, status: str, message: str) -> None:
         acting_user=job.created_by,
         file_name=job.file_name,
         stopped=(
-            "已取消" if cancelled else STALLED_REASON if message == STALLED_MESSAGE else message,
+            STALLED_REASON if message == STALLED_MESSAGE else message,
             job.saved,
         ),
     )

@@ -1,5 +1,7 @@
 """An import that meets an unreadable line reports it as a bad row; an import that stops part-way
-(a limit, a crash) leaves an audit row saying what it saved, and its job shows the counts."""
+(a limit, a crash) leaves an audit row saying what it saved, and its job shows the counts. One
+that stops while its file is being checked has saved nothing, in either mode; one that stops
+while writing keeps the batches it committed."""
 
 import datetime as dt
 import io
@@ -80,47 +82,66 @@ def crashing(n_good: int):
     raise OSError("磁盘读取错误")
 
 
-def test_it_audits_what_a_crashed_import_saved_in_mode_good(world):
+@pytest.mark.parametrize("mode", ["all", "good"])
+def test_a_reader_that_dies_while_the_file_is_checked_saves_nothing(world, mode):
     with pytest.raises(ImportStopped) as exc:
         import_people(
             crashing(5),
             county=world.county,
             kind="residents",
-            mode="good",
+            mode=mode,
             acting_user=world.township_staff,
             file_name="居民.csv",
             batch_size=2,
         )
 
     result = exc.value.result
-    # The two full batches were written; the third was being pulled when the reader died.
-    assert result.saved and result.residents_created == 4
-    assert Household.objects.filter(number__startswith="HS").count() == 4
-    assert "OSError" in exc.value.message and "停止前已保存" in exc.value.message
+    # Two full batches were checked; the third was being pulled when the reader died.
+    assert not result.saved and result.residents_created == 0 and result.rows_read == 4
+    assert not Household.objects.filter(number__startswith="HS").exists()
+    assert "OSError" in exc.value.message and "本次未保存任何数据" in exc.value.message
     audit = AuditEntry.objects.get(action="批量导入居民")
     assert audit.actor == world.township_staff
-    assert audit.changes["residents_created"] == [None, 4]
-    assert audit.changes["saved"] == [None, True]
+    assert audit.changes["residents_created"] == [None, 0]
+    assert audit.changes["saved"] == [None, False]
     assert "读到第6行时停止" in audit.changes["stopped"][1]
 
 
-def test_it_audits_a_crashed_import_that_saved_nothing_in_mode_all(world):
+class _BatchFailure(Exception):
+    pass
+
+
+@pytest.mark.parametrize("mode", ["all", "good"])
+def test_it_audits_what_an_import_that_crashed_while_writing_saved(world, mode):
+    checkpoints = []
+
+    def on_batch(rows_written, counts):
+        if checkpoints:
+            raise _BatchFailure("second batch")
+        checkpoints.append((rows_written, counts["residents_created"]))
+
     with pytest.raises(ImportStopped) as exc:
         import_people(
-            crashing(5),
+            source(RESIDENT_HEADER, rows(5)),
             county=world.county,
             kind="residents",
-            mode="all",
+            mode=mode,
             acting_user=world.township_staff,
             file_name="居民.csv",
             batch_size=2,
+            on_batch=on_batch,
         )
 
-    assert not exc.value.result.saved and exc.value.result.residents_created == 0
-    assert not Household.objects.filter(number__startswith="HS").exists()
+    result = exc.value.result
+    # The first batch committed with its checkpoint; the second was rolled back as a whole.
+    assert checkpoints == [(2, 2)]
+    assert result.saved and result.residents_created == 2
+    assert Household.objects.filter(number__startswith="HS").count() == 2
+    assert "_BatchFailure" in exc.value.message and "停止前已保存" in exc.value.message
     audit = AuditEntry.objects.get(action="批量导入居民")
-    assert audit.changes["saved"] == [None, False]
-    assert audit.changes["residents_created"] == [None, 0]
+    assert audit.changes["residents_created"] == [None, 2]
+    assert audit.changes["saved"] == [None, True]
+    assert "保存到第5行时停止" in audit.changes["stopped"][1]
 
 
 def test_it_audits_an_import_stopped_by_a_limit_part_way(world):
@@ -135,12 +156,16 @@ def test_it_audits_an_import_stopped_by_a_limit_part_way(world):
             file_name="居民.csv",
             batch_size=2,
         )
-    assert Household.objects.filter(number__startswith="HS").count() == 4
+    # The file is read to its end before anything is written: nothing was saved.
+    assert not Household.objects.filter(number__startswith="HS").exists()
     audit = AuditEntry.objects.get(action="批量导入居民")
-    assert audit.changes["residents_created"] == [None, 4]
+    assert audit.changes["residents_created"] == [None, 0]
+    assert audit.changes["saved"] == [None, False]
 
 
-def test_a_job_that_stopped_part_way_shows_what_it_saved(world, login, inline_jobs):
+def test_a_job_that_stopped_while_checking_its_file_shows_it_saved_nothing(
+    world, login, inline_jobs
+):
     # One field past the csv module's 131,072-character limit: the reader stops at that row.
     data = csv_bytes(RESIDENT_HEADER, rows(2500))
     data += ('"' + "x" * 140_000 + "\n" + '"').encode()
@@ -148,8 +173,10 @@ def test_a_job_that_stopped_part_way_shows_what_it_saved(world, login, inline_jo
     upload(login(world.township_staff), data, "居民.csv", mode="good")
 
     job = Job.objects.get()
-    assert job.status == JobStatus.FAILED and job.saved
-    assert job.counts["residents_created"] == 2000
-    assert "停止前已保存" in job.message and "第2502行无法按 CSV 格式读取" in job.message
+    assert job.status == JobStatus.FAILED and not job.saved
+    # The first batch of 2,000 rows was checked; the reader stopped while the second was read.
+    assert job.counts["rows_read"] == 2000 and job.counts["residents_created"] == 0
+    assert "本次未保存任何数据" in job.message and "第2502行无法按 CSV 格式读取" in job.message
+    assert not Household.objects.filter(number__startswith="HS").exists()
     page = login(world.township_staff).get(reverse("transfer:job_detail", args=[job.pk]))
     assert "新建居民" in page.content.decode()

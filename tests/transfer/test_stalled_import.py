@@ -1,7 +1,8 @@
-"""An import whose process dies part-way (kill -9, out of memory) keeps the batches it
-committed: the job says what they saved. The sweep queues it again (an import is resumable: its
-writes are idempotent), and once its attempts are used up fails it and leaves the audit row the
-process could not write."""
+"""An import whose process dies part-way through its writes (kill -9, out of memory) keeps the
+batches it committed, in either mode: the job says what they saved and where to resume. The
+sweep queues it again (an import is resumable: its writes are idempotent) and the next worker
+completes it from the checkpoint; once its attempts are used up the sweep fails it and leaves
+the audit row the process could not write."""
 
 import datetime as dt
 
@@ -19,7 +20,7 @@ from lianxin.transfer.choices import JobStatus
 from lianxin.transfer.importers import import_people
 from lianxin.transfer.models import Job
 from lianxin.transfer.services import STALLED_MESSAGE, _save_running_counts, do_start_import
-from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident
+from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident, source
 
 
 def rows():
@@ -29,22 +30,29 @@ def rows():
     ]
 
 
-def dying_source():
-    """The header and the first batch, then the process dies while reading the second."""
-    yield 1, list(RESIDENT_HEADER)
-    yield from enumerate(rows()[:3], start=2)
-    # SystemExit, like a killed worker: no `except Exception` of the importer sees it.
-    raise SystemExit(137)
+def dying_after_first_batch(job, ctx):
+    """The job's checkpoint saved with the first batch; the process dies inside the second's
+    transaction — SystemExit, like a killed worker: no `except Exception` of the importer sees
+    it."""
+    batches = []
+
+    def on_batch(rows_written, counts):
+        if batches:
+            raise SystemExit(137)
+        batches.append(rows_written)
+        _save_running_counts(job, counts, ctx, rows_written)
+
+    return on_batch
 
 
-def _killed_import(world, settings, tmp_path):
+def _killed_import(world, settings, tmp_path, mode):
     settings.MEDIA_ROOT = tmp_path / "media"
     user = world.township_staff
     job = do_start_import(
         acting_user=user,
         upload=SimpleUploadedFile("石家.csv", csv_bytes(RESIDENT_HEADER, rows())),
         data_kind="residents",
-        mode="good",
+        mode=mode,
     )
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
     # Its worker took it and then died: no heartbeat since.
@@ -54,46 +62,51 @@ def _killed_import(world, settings, tmp_path):
         attempts=1,
         heartbeat_at=timezone.now() - dt.timedelta(minutes=5),
     )
+    job.refresh_from_db()
+    ctx = runner.JobContext(job.task, "elsewhere:1")
 
     with pytest.raises(SystemExit):
         import_people(
-            dying_source(),
+            source(RESIDENT_HEADER, rows()),
             county=world.county,
             kind="residents",
-            mode="good",
+            mode=mode,
             acting_user=user,
             file_name=job.file_name,
             batch_size=2,
-            on_batch=lambda result: _save_running_counts(job, result),
+            on_batch=dying_after_first_batch(job, ctx),
         )
 
     # The first batch committed, with the job's counts; the second batch was rolled back.
     assert Resident.objects.filter(name__startswith="石").count() == 2
     job.refresh_from_db()
     assert job.counts["residents_created"] == 2 and job.saved
+    assert job.task.result["checkpoint"] == 2
     assert not AuditEntry.objects.filter(action="批量导入居民").exists()
     return job
 
 
-def test_a_killed_import_is_resumed_and_adds_nothing_twice(world, settings, tmp_path):
-    job = _killed_import(world, settings, tmp_path)
+@pytest.mark.parametrize("mode", ["all", "good"])
+def test_a_killed_import_is_resumed_after_its_checkpoint(world, settings, tmp_path, mode):
+    job = _killed_import(world, settings, tmp_path, mode)
     assert runner.sweep()["requeued"] == 1
     job.task.refresh_from_db()
     assert job.task.status == TaskStatus.QUEUED
-    # The next worker runs it again from its file: the two saved rows are found unchanged.
+    # The next worker validates the file again and writes the rows after the checkpoint.
     assert runner.execute(job.task_id, foreground=True)
     job.refresh_from_db()
     assert job.status == JobStatus.DONE, job.message
     assert Resident.objects.filter(name__startswith="石").count() == 4
-    assert job.counts["residents_created"] == 2 and job.counts["unchanged"] == 2
+    assert job.counts["residents_created"] == 4
     assert not job.source  # the upload goes once the import has ended
 
 
+@pytest.mark.parametrize("mode", ["all", "good"])
 def test_a_killed_import_whose_attempts_ran_out_fails_and_the_sweep_audits_it(
-    world, settings, tmp_path
+    world, settings, tmp_path, mode
 ):
     settings.LIANXIN_JOB_MAX_ATTEMPTS = 1
-    job = _killed_import(world, settings, tmp_path)
+    job = _killed_import(world, settings, tmp_path, mode)
     assert runner.sweep()["failed"] == 1
     assert runner.sweep()["failed"] == 0
     job.refresh_from_db()

@@ -7,17 +7,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from lianxin.core.errors import Refused
-from lianxin.core.tabular import count_data_rows, iter_rows, write_rows
+from lianxin.core.tabular import count_data_rows, figure, iter_rows
 from lianxin.geo.models import County
 from lianxin.transfer.choices import DataKind, ImportMode
+from lianxin.transfer.import_result import ERRORS_SHOWN
 from lianxin.transfer.importers import ImportStopped, import_people
 from lianxin.transfer.models import ImportLimits
-from lianxin.transfer.services import (
-    REPORT_HEADER,
-    check_row_count,
-    check_upload_size,
-    report_rows,
-)
+from lianxin.transfer.services import check_row_count, check_upload_size
 
 from ._progress import bar
 
@@ -54,16 +50,24 @@ class Command(BaseCommand):
             with path.open("rb") as stream:
                 total = count_data_rows(stream, path.name, limits.read_limits())
                 check_row_count(total, limits)
-                with bar(total) as progress:
+                # Two passes over the file: the checks, then the writes.
+                with bar(2 * total if total is not None else None) as progress:
+
+                    def show(done: int, _total: int | None) -> None:
+                        progress.update(done - progress.n)
+
                     result = import_people(
                         iter_rows(stream, path.name, limits.read_limits()),
                         county=county,
                         kind=opts["kind"],
                         mode=opts["mode"],
                         acting_user=None,
-                        progress=progress.update,
+                        progress=show,
                         file_name=path.name,
                         errors_kept=limits.errors_kept,
+                        errors_shown=ERRORS_SHOWN,
+                        report=opts["report"],
+                        rows_total=total,
                     )
         except ImportStopped as exc:
             self._errors(exc.result, opts)
@@ -80,6 +84,10 @@ class Command(BaseCommand):
     def _errors(self, result, opts) -> None:
         for error in result.errors:
             self.stdout.write(f"第{error.row}行 {error.column}：{error.reason}")
-        if opts["report"] and (result.errors or result.bad_rows_not_listed):
-            write_rows(opts["report"], opts["report"], REPORT_HEADER, report_rows(result))
+        if result.error_total > len(result.errors):
+            more = figure(result.error_total - len(result.errors))
+            where = "见错误报告" if opts["report"] else "用 --report 写入错误报告可看到全部"
+            self.stdout.write(f"另有 {more} 条错误未在此列出（{where}）")
+        if opts["report"] and result.bad_rows:
+            # Written while the import ran (lianxin.transfer.import_report).
             self.stdout.write(f"错误报告已写入 {opts['report']}")
