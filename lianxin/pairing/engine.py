@@ -3,8 +3,11 @@
 - :func:`build_instance` reads one county into the solver's plain records in a fixed handful of
   queries (``values_list`` rows, never model instances: a county holds ~230,000 households and
   ~6,000 cadres), and fingerprints what it read.
-- :func:`compute_run` solves it (``solver.solve``, progress per component) and saves the preview:
-  the run's summary JSON and one :class:`PairingRunChange` per pairing that would start or end.
+- :func:`compute_run` solves it (``solver.solve``, progress per component) within the run's
+  wall-clock budget and saves the preview: the run's summary JSON (with the components whose
+  result is not proved optimal) and one :class:`PairingRunChange` per pairing that would start
+  or end. It takes the job runner's ``deadline`` and ``should_stop`` hooks; a stop raises
+  :class:`RunCancelled` before anything is saved.
 - :func:`apply_changes` writes exactly that preview; ``services.do_apply_pairing_run`` calls it
   inside its transaction, after checking that the fingerprint still matches.
 - :func:`run_pairing` / :func:`start` run a computation in a worker thread of the web process
@@ -51,9 +54,13 @@ from .policy import eligible_cadres, load_bounds, must_cover, policy_for, zones
 
 logger = logging.getLogger(__name__)
 
-# CP-SAT deterministic seconds per component (solver.solve's own default): about 2–3 wall
-# seconds each; a whole county of 115 single-unit components finishes in a few minutes.
+# CP-SAT deterministic seconds per component (solver.solve's own default). It keeps answers
+# reproducible; the run's wall-clock budget (the policy's run_budget) is what bounds the time.
 DEFAULT_TIME_LIMIT = 2.0
+# Of a run's budget, what reading back and saving the preview are given after the solver's
+# deadline: a second, plus per household that may change (new or ended pairing rows).
+SAVE_SECONDS = 1.0
+SAVE_SECONDS_PER_ROW = 1e-4
 # A queued or running run that has not reported for this long died with its process.
 STALL_AFTER = dt.timedelta(minutes=15)
 # Rows per INSERT/UPDATE: well under SQLite's variable limit, few round trips on PostgreSQL.
@@ -251,36 +258,66 @@ def _heartbeat(run: PairingRun, *, phase: str | None = None, **fields: Any) -> N
     PairingRun.objects.filter(pk=run.pk).update(summary=run.summary, **fields)
 
 
+class RunCancelled(Exception):
+    """``should_stop()`` answered True: the computation stopped and saved no preview (the run
+    row is left as it was for the caller to mark)."""
+
+
 def compute_run(
     run: PairingRun,
     *,
     time_limit: float | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    deadline: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> PairingRun:
     """Solve the run's county and save the preview; writes no Pairing. Returns the run,
-    PREVIEWED (or FAILED when something unexpected broke; the error is on the run)."""
+    PREVIEWED.
+
+    The run computes for at most its budget (``params["budget_seconds"]``, the policy's
+    default for runs that have none) or until ``deadline`` (a ``time.monotonic()`` value),
+    whichever is first: the solver stops early enough to save in the rest, with the best
+    answer found and its unproven components marked. ``should_stop`` is asked between the
+    phases, between components and during the search; when it answers True,
+    :class:`RunCancelled` is raised and nothing is saved."""
+    started = time.monotonic()
     params = run.summary.get("params", {})
     time_limit = time_limit if time_limit is not None else params.get("time_limit")
     time_limit = float(time_limit or DEFAULT_TIME_LIMIT)
     workers = int(workers or params.get("workers") or 1)
-    started = time.perf_counter()
+    budget = int(params.get("budget_seconds") or policy_for(run.county_id).run_budget)
+    ends = started + budget if deadline is None else min(started + budget, deadline)
     note = run.summary.get("note", "")
-    run.summary = {"params": {"time_limit": time_limit, "workers": workers}, "note": note}
+    params = {"time_limit": time_limit, "workers": workers, "budget_seconds": budget}
+    run.summary = {"params": params, "note": note}
     _heartbeat(run, phase="读取数据", status=RunStatus.RUNNING)
     inputs = build_instance(run.county_id)
+    _check_stop(should_stop)
     _heartbeat(run, phase="求解")
-    solution = S.solve(
-        inputs.instance,
-        time_limit=time_limit,
-        workers=workers,
-        progress=_Reporter(run, progress),
-    )
+    try:
+        solution = S.solve(
+            inputs.instance,
+            time_limit=time_limit,
+            workers=workers,
+            progress=_Reporter(run, progress),
+            deadline=ends - save_reserve(inputs, ends - time.monotonic()),
+            should_stop=should_stop,
+        )
+    except S.Cancelled:
+        raise RunCancelled from None
+    _check_stop(should_stop)
     _heartbeat(run, phase="保存预览")
     summary, changes = summarise(inputs, solution)
-    summary["params"] = run.summary["params"]
+    summary["params"] = params
     summary["note"] = note
-    summary["wall_seconds"] = round(time.perf_counter() - started, 3)
+    summary["wall_seconds"] = round(time.monotonic() - started, 3)
+    summary["budget"] = {
+        "seconds": budget,
+        "exhausted": solution.deadline_hit,
+        "within": summary["wall_seconds"] <= budget,
+    }
+    _check_stop(should_stop)
     with transaction.atomic():
         for batch in _batches(changes, BATCH):
             PairingRunChange.objects.bulk_create(
@@ -294,6 +331,19 @@ def compute_run(
             update_fields=["summary", "status", "finished_at", "progress_done", "progress_total"]
         )
     return run
+
+
+def _check_stop(should_stop: Callable[[], bool] | None) -> None:
+    if should_stop is not None and should_stop():
+        raise RunCancelled
+
+
+def save_reserve(inputs: Inputs, left: float) -> float:
+    """Seconds kept back from the solver for summarising and saving the preview: one per
+    change row that may be written, at most half of what is left."""
+    existing = len(inputs.instance.existing)
+    changes = abs(len(inputs.instance.households) - existing) + existing // 10
+    return min(max(0.0, left) / 2, SAVE_SECONDS + SAVE_SECONDS_PER_ROW * changes)
 
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -399,6 +449,8 @@ def summarise(inputs: Inputs, solution: S.Solution) -> tuple[dict[str, Any], lis
     covered_after = sum(1 for hid in solution.assignment if hid in must)
     paired_after = set(solution.assignment.values()) & eligible
 
+    unproven = _unproven(solution, unit_names)
+    unproven_of_unit = {u: row["tiers_zh"] for row in unproven for u in row["unit_ids"]}
     default = inputs.bounds[None]
     units = []
     for unit_id in sorted(set(solution.units) | set(per_unit), key=lambda u: unit_names.get(u, "")):
@@ -426,11 +478,12 @@ def summarise(inputs: Inputs, solution: S.Solution) -> tuple[dict[str, Any], lis
                 below_min=len(stats.below_min),
                 over_max=len(stats.over_max),
                 status=stats.status,
+                unproven=unproven_of_unit.get(unit_id, []),
             )
         else:
             row.update(cadres=0, households=0, load_min=0, load_max=0, load_spread=0)
             row.update(groups_split=0, split_pieces=0, idle=0, below_min=0, over_max=0)
-            row.update(status="OPTIMAL")
+            row.update(status="OPTIMAL", unproven=[])
         units.append(row)
 
     villages = []
@@ -498,10 +551,42 @@ def summarise(inputs: Inputs, solution: S.Solution) -> tuple[dict[str, Any], lis
         "bound": asdict(solution.bound),
         "status": solution.status,
         "components": solution.components,
+        # Components whose answer is not proved optimal in some tier, and why.
+        "unproven": unproven,
+        "coverage_proved": not any("uncovered" in row["tiers"] for row in unproven),
         "solver_seconds": round(solution.solver_seconds, 3),
         "solve_wall_seconds": round(solution.wall_seconds, 3),
     }
     return summary, changes
+
+
+def _unproven(solution: S.Solution, unit_names: dict[int, str]) -> list[dict[str, Any]]:
+    """One row per component with a tier not proved optimal: its units, its free households,
+    the tiers, and whether the deadline cut it short or never let it be searched."""
+    rows = []
+    for o in solution.outcomes:
+        if not o.unproven:
+            continue
+        if not o.reached:
+            why = "时限已到，未求解，采用初始方案（覆盖最优）"
+        elif o.timed_out:
+            why = "求解至时限截止"
+        else:
+            why = "在求解时限内未能证明"
+        rows.append(
+            {
+                "unit_ids": list(o.unit_ids),
+                "units": [unit_names.get(u, str(u)) for u in o.unit_ids],
+                "households": o.households,
+                "tiers": list(o.unproven),
+                "tiers_zh": [S.TIER_ZH[t] for t in o.unproven],
+                "reached": o.reached,
+                "timed_out": o.timed_out,
+                "reason": why,
+                "seconds": o.seconds,
+            }
+        )
+    return rows
 
 
 def describe_policy(policy: PairingPolicy) -> dict[str, Any]:
@@ -517,6 +602,8 @@ def describe_policy(policy: PairingPolicy) -> dict[str, Any]:
         "max_load": policy.max_load,
         "keep_groups_together": policy.keep_groups_together,
         "exclude_city_leaders": policy.exclude_city_leaders,
+        "run_budget": policy.run_budget,
+        "run_budget_max": policy.run_budget_max,
     }
 
 

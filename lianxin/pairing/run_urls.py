@@ -12,6 +12,7 @@ run_urlpatterns = [
     path("runs/<int:pk>/progress/", v.run_progress, name="run_progress"),
     path("runs/<int:pk>/apply/", v.run_apply, name="run_apply"),
     path("policy/", v.policy, name="policy"),
+    path("policy/budget/", v.policy_budget, name="policy_budget"),
     path("policy/overrides/", v.policy_override, name="policy_override"),
     path(
         "policy/overrides/<int:pk>/remove/",

@@ -63,7 +63,10 @@ from __future__ import annotations
 from .pipeline import solve
 from .records import (
     END_REASON_ZH,
+    TIER_ZH,
     Cadre,
+    Cancelled,
+    ComponentOutcome,
     Ended,
     EndReason,
     Existing,
@@ -81,7 +84,10 @@ from .reports import evaluate
 
 __all__ = [
     "END_REASON_ZH",
+    "TIER_ZH",
     "Cadre",
+    "Cancelled",
+    "ComponentOutcome",
     "EndReason",
     "Ended",
     "Existing",

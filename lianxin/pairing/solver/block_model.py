@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ortools.sat.python import cp_model
 
@@ -12,7 +12,12 @@ from .records import CadreState, Component, Result
 from .stages import Stages
 
 
-def solve_blocks(comp: Component, usable: Sequence[CadreState], cover: int) -> Result | None:
+def solve_blocks(
+    comp: Component,
+    usable: Sequence[CadreState],
+    cover: int,
+    stop: Callable[[], bool] | None = None,
+) -> Result | None:
     """Block model for a fresh single-unit component (see the module docstring)."""
     model = cp_model.CpModel()
     members: dict[int, list[int]] = defaultdict(list)
@@ -166,7 +171,7 @@ def solve_blocks(comp: Component, usable: Sequence[CadreState], cover: int) -> R
     for key_, var in load.items():
         model.add_hint(var, hint_l.get(key_, 0))
 
-    runner = Stages(model, comp.time_limit, 2)
+    runner = Stages(model, comp.time_limit, 2, deadline=comp.deadline, stop=stop)
     if not runner.run("split_pieces", placed - blocks):
         return None  # no block solution in time: the caller falls back to the flow model
     runner.settle(
@@ -203,4 +208,6 @@ def solve_blocks(comp: Component, usable: Sequence[CadreState], cover: int) -> R
             pos += k
     gaps = dict(runner.gaps)
     gaps.update(uncovered=0, idle_cadres=0, min_load_deficit=0)
-    return Result(comp.index, assignment, gaps, runner.optimal, runner.seconds)
+    return Result(
+        comp.index, assignment, gaps, runner.optimal, runner.seconds, timed_out=runner.timed_out
+    )

@@ -1,5 +1,5 @@
-"""Closed forms and starting points: the most households a component can cover (max-flow),
-the least idle cadres and deficit, even loads, and plain fills used as hints and fallbacks."""
+"""Closed forms: the most households a component can cover (max-flow), the least idle cadres
+and deficit, even loads, and the bounds the models use."""
 
 from __future__ import annotations
 
@@ -22,6 +22,17 @@ def max_coverage(comp: Component, usable: Sequence[CadreState]) -> tuple[int, fl
 
 
 def flow_capacity(comp: Component, caps: Mapping[int, int]) -> int:
+    """Most free households the cadres can take with these residual capacities (max-flow)."""
+    mf = flow_network(comp, caps, [])
+    mf.solve(0, 1)
+    return int(mf.optimal_flow())
+
+
+def flow_network(
+    comp: Component, caps: Mapping[int, int], arcs: list[tuple[int, int, int]]
+) -> max_flow.SimpleMaxFlow:
+    """Source 0 → villages (their free households) → cadres (their caps) → sink 1; the
+    village → cadre arcs are appended to ``arcs`` as (arc index, village id, cadre id)."""
     per_village: dict[int, int] = defaultdict(int)
     for f in comp.free:
         per_village[f.village_id] += 1
@@ -37,9 +48,9 @@ def flow_capacity(comp: Component, caps: Mapping[int, int]) -> int:
         mf.add_arc_with_capacity(node["c", c], 1, caps[c])
         for v in villages:
             if v in comp.zone[unit_of[c]]:
-                mf.add_arc_with_capacity(node["v", v], node["c", c], per_village[v])
-    mf.solve(0, 1)
-    return int(mf.optimal_flow())
+                arc = mf.add_arc_with_capacity(node["v", v], node["c", c], per_village[v])
+                arcs.append((arc, v, c))
+    return mf
 
 
 def idle_and_deficit(usable: Sequence[CadreState], cover: int) -> tuple[int, int]:
@@ -114,18 +125,4 @@ def north_west(sizes: Sequence[int], loads: Sequence[int]) -> list[tuple[int, in
             i += 1
         if room[j] == 0:
             j += 1
-    return out
-
-
-def sequential_fill(comp: Component, usable: Sequence[CadreState], cover: int) -> dict[int, int]:
-    room = {c.id: c.residual for c in usable}
-    out: dict[int, int] = {}
-    for f in sorted(comp.free, key=lambda f: (f.village_id, f.group_id, f.id)):
-        if len(out) == cover:
-            break
-        for c in usable:
-            if room[c.id] and f.village_id in comp.zone[c.unit_id]:
-                out[f.id] = c.id
-                room[c.id] -= 1
-                break
     return out

@@ -1,21 +1,19 @@
-"""solve(): keep what may be kept, split the rest into independent components, solve each,
-and assemble the answer; solve_component() picks the model for one component."""
+"""solve(): keep what may be kept, split the rest into independent components, solve each
+(dispatch.py), and assemble the answer with what was proved of it."""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from .block_model import solve_blocks
-from .closed_forms import max_coverage
-from .flow_model import solve_flow
+from .dispatch import solve_components
 from .records import (
     TIERS,
     Cadre,
     CadreState,
     Component,
+    ComponentOutcome,
     Ended,
     Free,
     Instance,
@@ -35,16 +33,24 @@ def solve(
     relative_gap: float = 0.0,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    deadline: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Solution:
     """Pair cadres with households.
 
     ``time_limit`` is CP-SAT deterministic time per component, shared by its stages (unused
-    time flows to later stages). It is deterministic so that the result never depends on
-    machine load; each unit of it cost about 1.8 CPU seconds here. ``relative_gap``
-    lets the last tier (Σ load²) stop once within that fraction of its bound (the component is
-    then FEASIBLE, honestly). ``workers`` > 1 solves components in that many processes, with
-    identical results. ``progress`` is called as ``progress(done, total)`` after each
-    component that had anything to solve.
+    time flows to later stages). It is deterministic so that, while it is what stops the
+    search, the result never depends on machine load. ``deadline`` (a ``time.monotonic()``
+    value) bounds the wall clock: each component gets its share of the time left, every
+    CP-SAT call at most that, and once it has passed the remaining components get their
+    first feasible assignment (coverage still optimal); :attr:`Solution.outcomes` says which
+    tiers of which components are unproven. ``should_stop`` is asked between components and
+    every few tenths of a second during a search; when it answers True, :class:`Cancelled`
+    is raised. ``relative_gap`` lets the last tier (Σ load²) stop once within that fraction
+    of its bound (the component is then FEASIBLE, honestly). ``workers`` > 1 solves components
+    in that many processes, with identical results while the deadline does not bind.
+    ``progress`` is called as ``progress(done, total)`` after each component that had
+    anything to solve.
     """
     started = time.perf_counter()
     _validate(instance)
@@ -180,23 +186,13 @@ def solve(
         )
 
     # --- 3. solve ---------------------------------------------------------------------------
-    results: list[Result] = []
     todo = [c for c in components if c.free]
+    results: list[Result] = solve_components(
+        todo, workers=workers, deadline=deadline, should_stop=should_stop, progress=progress
+    )
     for comp in components:
         if not comp.free:
             results.append(Result(comp.index, {}, {}, True, 0.0))
-    if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(solve_component, c) for c in todo]
-            for done, fut in enumerate(as_completed(futures), 1):
-                results.append(fut.result())
-                if progress:
-                    progress(done, len(todo))
-    else:
-        for done, job in enumerate(todo, 1):
-            results.append(solve_component(job))
-            if progress:
-                progress(done, len(todo))
     results.sort(key=lambda r: r.index)
 
     # --- 4. assemble ------------------------------------------------------------------------
@@ -223,9 +219,29 @@ def solve(
     )
 
     status_of_unit: dict[int, Status] = {}
+    outcomes: list[ComponentOutcome] = []
     for done_comp, r in zip(components, results, strict=True):
+        status: Status = "OPTIMAL" if r.optimal else "FEASIBLE"
         for u in done_comp.unit_ids:
-            status_of_unit[u] = "OPTIMAL" if r.optimal else "FEASIBLE"
+            status_of_unit[u] = status
+        if done_comp.free:
+            unproven = tuple(
+                t
+                for t in TIERS
+                if r.gaps.get(t, 0) != 0 and (t != "split_pieces" or done_comp.keep_groups_together)
+            )
+            outcomes.append(
+                ComponentOutcome(
+                    index=done_comp.index,
+                    unit_ids=done_comp.unit_ids,
+                    households=len(done_comp.free),
+                    status=status,
+                    unproven=unproven,
+                    reached=r.reached,
+                    timed_out=r.timed_out,
+                    seconds=round(r.wall_seconds, 3),
+                )
+            )
 
     t_short = time.perf_counter()
     shortfalls = find_shortfalls(components, assignment, instance, unzoned)
@@ -246,6 +262,8 @@ def solve(
         wall_seconds=time.perf_counter() - started,
         locked_out_of_zone=sorted(locked_out_of_zone),
         components=len(components),
+        outcomes=outcomes,
+        deadline_hit=any(o.timed_out for o in outcomes),
     )
 
 
@@ -260,19 +278,3 @@ def _validate(instance: Instance) -> None:
     for c in instance.cadres:
         if c.min_load < 0 or c.max_load < 0:
             raise ValueError(f"cadre {c.id}: negative load bound")
-
-
-def solve_component(comp: Component) -> Result:
-    usable = [c for c in comp.cadres if c.residual > 0]
-    cover, flow_seconds = max_coverage(comp, usable)
-    if cover == 0:
-        return Result(comp.index, {}, {}, True, flow_seconds)
-    fresh = all(c.kept == 0 for c in comp.cadres)
-    if comp.keep_groups_together and len(comp.unit_ids) == 1 and fresh:
-        result = solve_blocks(comp, usable, cover)
-        if result is not None:
-            result.solver_seconds += flow_seconds
-            return result
-    result = solve_flow(comp, usable, cover)
-    result.solver_seconds += flow_seconds
-    return result

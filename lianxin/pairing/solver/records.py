@@ -77,6 +77,19 @@ TIERS = (
     "split_pieces",
     "load_squares",
 )
+# The tiers as the preview names them when one is not proved optimal.
+TIER_ZH: dict[str, str] = {
+    "uncovered": "覆盖",
+    "cross_unit": "留在原单位",
+    "idle_cadres": "干部都有联系户",
+    "min_load_deficit": "最少联系户数",
+    "split_pieces": "同组户由同一干部联系",
+    "load_squares": "户数均衡",
+}
+
+
+class Cancelled(Exception):
+    """``should_stop()`` answered True: the solve was abandoned and nothing is returned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +182,23 @@ class Solution:
     wall_seconds: float
     locked_out_of_zone: list[int]  # households kept by a locked pairing outside the zone
     components: int
+    # One per component that had households to place, in component order.
+    outcomes: list[ComponentOutcome] = field(default_factory=list)
+    deadline_hit: bool = False  # the wall-clock deadline cut the search short somewhere
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentOutcome:
+    """How far one component's answer was proved, for the run's report."""
+
+    index: int
+    unit_ids: tuple[int, ...]
+    households: int  # free households it had to place
+    status: Status
+    unproven: tuple[str, ...]  # tiers (TIERS names) not proved optimal, in priority order
+    reached: bool  # False: the deadline had passed, the first feasible answer stands
+    timed_out: bool  # the wall-clock deadline stopped a CP-SAT stage before its own limit
+    seconds: float  # wall seconds spent on it
 
 
 @dataclass(slots=True)
@@ -209,6 +239,9 @@ class Component:
     keep_groups_together: bool
     time_limit: float
     relative_gap: float
+    # time.monotonic() by which this component should be done (its share of the run's
+    # deadline, set when it is dispatched); None: only the deterministic limit applies.
+    deadline: float | None = None
 
 
 @dataclass(slots=True)
@@ -218,3 +251,6 @@ class Result:
     gaps: dict[str, int | None]  # tier → value − bound, None when no bound is known
     optimal: bool
     solver_seconds: float
+    reached: bool = True  # False: answered by the first feasible assignment alone
+    timed_out: bool = False  # a stage stopped at the wall-clock deadline
+    wall_seconds: float = 0.0
