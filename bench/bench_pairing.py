@@ -273,11 +273,14 @@ def bench_raise(base: Path, args: argparse.Namespace) -> None:
         f"households; proved optimal: {'yes' if s['coverage_proved'] else 'NO'}"
     )
     print(
-        f"  components          {s['components']} ({len(unproven)} unproven: "
+        f"  components          {s['components']}, {s['components_solved']} with households to "
+        f"place ({len(unproven)} unproven: "
         f"{len(solved)} searched until the deadline or their limit, "
         f"{len(unproven) - len(solved)} given the first feasible answer)"
     )
     print(f"  new pairings        {s['counts']['new']:,}; status {s['status']}")
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in s["phase_seconds"].items())
+    print(f"  phases              {phases}")
     print(
         f"  lianxin pair        {pair_wall:8.1f} s wall (solve {s['solve_wall_seconds']} s, run "
         f"{s['wall_seconds']} s), within budget: {'yes' if budget['within'] else 'NO'}, "

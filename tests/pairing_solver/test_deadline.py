@@ -17,9 +17,9 @@ from lianxin.pairing.solver import (
     Household,
     Instance,
     Zone,
+    flow_model,
     solve,
 )
-from lianxin.pairing.solver import flow_model
 from lianxin.pairing.solver.first_fill import first_fill
 from lianxin.pairing.solver.records import CadreState, Component, Free
 
