@@ -59,9 +59,13 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIME_LIMIT = 2.0
 # Of a run's budget, what summarising and saving the preview are given after the solver's
 # deadline: a second, plus per change row that may be written. The scale-1 county saved 80,000
-# rows in 28 s on a shared 2-core machine at load 12–14 (a few seconds when it is quiet).
+# rows in 28–105 s on a shared 2-core machine at load 11–18 (seconds when it is quiet).
 SAVE_SECONDS = 1.0
-SAVE_SECONDS_PER_ROW = 2.5e-4
+SAVE_SECONDS_PER_ROW = 1e-4
+# Reading takes about this long (fixed, and per household) on a quiet machine; a slower read
+# says how loaded the machine is now, and the save reserve grows by the same factor.
+READ_SECONDS = 0.2
+READ_SECONDS_PER_HOUSEHOLD = 1e-5
 # A queued or running run that has not reported for this long died with its process.
 STALL_AFTER = dt.timedelta(minutes=15)
 # Rows per INSERT/UPDATE: well under SQLite's variable limit, few round trips on PostgreSQL.
@@ -303,7 +307,7 @@ def compute_run(
             time_limit=time_limit,
             workers=workers,
             progress=_Reporter(run, progress),
-            deadline=ends - save_reserve(inputs, ends - time.monotonic()),
+            deadline=ends - save_reserve(inputs, ends - time.monotonic(), phases["read"]),
             should_stop=should_stop,
         )
     except S.Cancelled:
@@ -345,11 +349,11 @@ def _check_stop(should_stop: Callable[[], bool] | None) -> None:
         raise RunCancelled
 
 
-def save_reserve(inputs: Inputs, left: float) -> float:
+def save_reserve(inputs: Inputs, left: float, read_seconds: float = 0.0) -> float:
     """Seconds kept back from the solver for summarising and saving the preview: a second plus
     SAVE_SECONDS_PER_ROW per change row that may be written (households without a pairing, as
-    far as the cadres have room, and pairings whose cadre or household is gone), at most half
-    of what is left."""
+    far as the cadres have room, and pairings whose cadre or household is gone), times how
+    much slower than on a quiet machine the county was read; at most half of what is left."""
     instance = inputs.instance
     held = Counter(e.cadre_id for e in instance.existing)
     room = sum(max(0, c.max_load - held[c.id]) for c in instance.cadres)
@@ -359,7 +363,8 @@ def save_reserve(inputs: Inputs, left: float) -> float:
         1 for e in instance.existing if e.cadre_id not in cadres or e.household_id not in households
     )
     rows = min(max(0, len(households) - len(instance.existing) + gone), room) + gone
-    return min(max(0.0, left) / 2, SAVE_SECONDS + SAVE_SECONDS_PER_ROW * rows)
+    slower = max(1.0, read_seconds / (READ_SECONDS + READ_SECONDS_PER_HOUSEHOLD * len(households)))
+    return min(max(0.0, left) / 2, SAVE_SECONDS + SAVE_SECONDS_PER_ROW * rows * slower)
 
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
