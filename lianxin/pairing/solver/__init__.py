@@ -49,8 +49,16 @@ Honesty
     is kept with its bound. Σ load² after optimal splits is again a partitioning problem and is
     seldom proved within the limit, though the solution is typically within 0.1 % of the bound.
     Any unproven tier makes its component FEASIBLE, and :attr:`Solution.bound` carries what was
-    proved. CP-SAT runs single-threaded under a deterministic time limit, and households are
-    handed out in sorted id order, so equal inputs give equal outputs on any machine load.
+    proved; :attr:`Solution.outcomes` names the unproven tiers of each component. CP-SAT runs
+    single-threaded under a deterministic time limit, and households are handed out in sorted
+    id order, so equal inputs give equal outputs on any machine load — unless the wall-clock
+    ``deadline`` stops the search first (dispatch.py, stages.py).
+
+Deadline
+    Before any search, each component has a first feasible answer (first_fill.py) whose
+    coverage is the max-flow optimum; the per-cadre model starts from it as a complete
+    solution. A component the deadline reaches first keeps that answer; one whose search is
+    cut short keeps the best found. So coverage is proved optimal whatever the budget.
 
 Note on the order of tiers
     Splits come before evenness, as policy asks ("as even as the groups allow"): a group of 20
