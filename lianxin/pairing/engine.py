@@ -3,8 +3,11 @@
 - :func:`build_instance` reads one county into the solver's plain records in a fixed handful of
   queries (``values_list`` rows, never model instances: a county holds ~230,000 households and
   ~6,000 cadres), and fingerprints what it read.
-- :func:`compute_run` solves it (``solver.solve``, progress per component) and saves the preview:
-  the run's summary JSON and one :class:`PairingRunChange` per pairing that would start or end.
+- :func:`compute_run` solves it (``solver.solve``, progress per component) within the run's
+  wall-clock budget and saves the preview: the run's summary JSON (with the components whose
+  result is not proved optimal) and one :class:`PairingRunChange` per pairing that would start
+  or end. It takes the job runner's ``deadline`` and ``should_stop`` hooks; a stop raises
+  :class:`RunCancelled` before anything is saved.
 - :func:`apply_changes` writes exactly that preview; ``services.do_apply_pairing_run`` calls it
   inside its transaction, after checking that the fingerprint still matches.
 - In production a computation runs in the job worker: lianxin/pairing/jobs.py registers the
@@ -33,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from lianxin.core.models import today
@@ -49,9 +52,18 @@ from .policy import eligible_cadres, load_bounds, must_cover, policy_for, zones
 
 logger = logging.getLogger(__name__)
 
-# CP-SAT deterministic seconds per component (solver.solve's own default): about 2–3 wall
-# seconds each; a whole county of 115 single-unit components finishes in a few minutes.
+# CP-SAT deterministic seconds per component (solver.solve's own default). It keeps answers
+# reproducible; the run's wall-clock budget (the policy's run_budget) is what bounds the time.
 DEFAULT_TIME_LIMIT = 2.0
+# Of a run's budget, what summarising and saving the preview are given after the solver's
+# deadline: a second, plus per change row that may be written. The scale-1 county saved 80,000
+# rows in 28–105 s on a shared 2-core machine at load 11–18 (seconds when it is quiet).
+SAVE_SECONDS = 1.0
+SAVE_SECONDS_PER_ROW = 1e-4
+# Reading takes about this long (fixed, and per household) on a quiet machine; a slower read
+# says how loaded the machine is now, and the save reserve grows by the same factor.
+READ_SECONDS = 0.2
+READ_SECONDS_PER_HOUSEHOLD = 1e-5
 # Rows per INSERT/UPDATE: well under SQLite's variable limit, few round trips on PostgreSQL.
 BATCH = 1000
 
@@ -242,57 +254,143 @@ def _phase(ctx: JobContext | None, note: str) -> None:
         ctx.progress(0, None, note, force=True)
 
 
+class RunCancelled(Cancelled):
+    """``should_stop()`` answered True: the computation stopped and saved no preview (the run
+    row is left as it was for the caller to mark)."""
+
+
 def compute_run(
     run: PairingRun,
     *,
     time_limit: float | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    deadline: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
     ctx: JobContext | None = None,
 ) -> PairingRun:
     """Solve the run's county and save the preview; writes no Pairing. Returns the run,
-    PREVIEWED. Given its job's context (the worker), it reports progress there, stops with
-    `Cancelled` when the job is cancelled, and saves only while the job and the run are still
+    PREVIEWED.
+
+    The run computes for at most its budget (``params["budget_seconds"]``, the policy's
+    default for runs that have none) or until ``deadline`` (a ``time.monotonic()`` value),
+    whichever is first: the solver stops early enough to save in the rest, with the best
+    answer found and its unproven components marked. ``should_stop`` is asked between the
+    phases, between components and during the search; when it answers True,
+    :class:`RunCancelled` is raised and nothing is saved.
+
+    Given its job's context (the worker), it reports progress there, takes the job's cancel as
+    ``should_stop`` and its deadline, and saves only while the job and the run are still
     running: a status set meanwhile is never overwritten."""
+    started = time.monotonic()
+    if ctx is not None:
+        should_stop = should_stop or ctx.should_stop
+        if ctx.deadline is not None:
+            deadline = ctx.deadline if deadline is None else min(deadline, ctx.deadline)
     params = run.summary.get("params", {})
     time_limit = time_limit if time_limit is not None else params.get("time_limit")
     time_limit = float(time_limit or DEFAULT_TIME_LIMIT)
     workers = int(workers or params.get("workers") or 1)
-    started = time.perf_counter()
+    budget = int(params.get("budget_seconds") or policy_for(run.county_id).run_budget)
+    ends = started + budget if deadline is None else min(started + budget, deadline)
     note = run.summary.get("note", "")
-    run.summary = {"params": {"time_limit": time_limit, "workers": workers}, "note": note}
+    params = {"time_limit": time_limit, "workers": workers, "budget_seconds": budget}
+    run.summary = {"params": params, "note": note}
     _phase(ctx, "读取数据")
     PairingRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(status=RunStatus.RUNNING)
     run.status = RunStatus.RUNNING
     inputs = build_instance(run.county_id)
+    _check_stop(should_stop)
     _phase(ctx, "求解")
-    solution = S.solve(
-        inputs.instance,
-        time_limit=time_limit,
-        workers=workers,
-        progress=_Reporter(ctx, progress),
-    )
+    phases = {"read": time.monotonic() - started}
+    try:
+        solution = S.solve(
+            inputs.instance,
+            time_limit=time_limit,
+            workers=workers,
+            progress=_Reporter(ctx, progress),
+            deadline=ends - save_reserve(inputs, ends - time.monotonic(), phases["read"]),
+            should_stop=should_stop,
+        )
+    except S.Cancelled:
+        raise RunCancelled from None
+    _check_stop(should_stop)
     _phase(ctx, "保存预览")
+    phases["solve"] = time.monotonic() - started - sum(phases.values())
     summary, changes = summarise(inputs, solution)
-    summary["params"] = run.summary["params"]
+    summary["params"] = params
     summary["note"] = note
-    summary["wall_seconds"] = round(time.perf_counter() - started, 3)
+    phases["summarise"] = time.monotonic() - started - sum(phases.values())
+    _check_stop(should_stop)
     with ctx.finishing() if ctx is not None else transaction.atomic():
         if not (
             PairingRun.objects.select_for_update()
             .filter(pk=run.pk, status=RunStatus.RUNNING)
             .exists()
         ):
-            raise Cancelled  # failed, cancelled or superseded meanwhile: its status stands
-        for batch in _batches(changes, BATCH):
-            PairingRunChange.objects.bulk_create(
-                [PairingRunChange(run_id=run.pk, county_id=run.county_id, **c) for c in batch]
-            )
+            raise RunCancelled  # failed, cancelled or superseded meanwhile: its status stands
+        _insert_changes(run, changes)
+        # Everything but the commit itself counts against the budget.
+        phases["save"] = time.monotonic() - started - sum(phases.values())
+        summary["wall_seconds"] = round(time.monotonic() - started, 3)
+        summary["phase_seconds"] = {k: round(v, 3) for k, v in phases.items()}
+        summary["budget"] = {
+            "seconds": budget,
+            "exhausted": solution.deadline_hit,
+            "within": summary["wall_seconds"] <= budget,
+        }
         run.summary = summary
         run.status = RunStatus.PREVIEWED
         run.finished_at = timezone.now()
         run.save(update_fields=["summary", "status", "finished_at"])
     return run
+
+
+CHANGE_COLUMNS = ("household_id", "cadre_id", "unit_id", "village_id", "reason")
+
+
+def _insert_changes(run: PairingRun, changes: list[dict[str, Any]]) -> None:
+    """Insert the preview's change rows with plain executemany: a county-wide run writes
+    ~100,000 of them, and model instances through bulk_create cost several times the
+    database's own work, inside the run's budget (the rows carry no logic of their own)."""
+    table = connection.ops.quote_name(PairingRunChange._meta.db_table)
+    columns = ("run_id", "county_id", "kind", *CHANGE_COLUMNS)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    with connection.cursor() as cursor:
+        for batch in _batches(changes, BATCH):
+            cursor.executemany(
+                sql,
+                [
+                    (run.pk, run.county_id, str(c["kind"]), *(c[k] for k in CHANGE_COLUMNS))
+                    for c in batch
+                ],
+            )
+
+
+def _check_stop(should_stop: Callable[[], bool] | None) -> None:
+    if should_stop is not None and should_stop():
+        raise RunCancelled
+
+
+def save_reserve(inputs: Inputs, left: float, read_seconds: float = 0.0) -> float:
+    """Seconds kept back from the solver for summarising and saving the preview: a second plus
+    SAVE_SECONDS_PER_ROW per change row that may be written (households without a pairing, as
+    far as the cadres have room, and pairings whose cadre or household is gone), times how
+    much slower than on a quiet machine the county was read; at most half of what is left."""
+    instance = inputs.instance
+    held = Counter(e.cadre_id for e in instance.existing)
+    room = sum(max(0, c.max_load - held[c.id]) for c in instance.cadres)
+    cadres = {c.id for c in instance.cadres}
+    households = {h.id for h in instance.households}
+    gone = sum(
+        1 for e in instance.existing if e.cadre_id not in cadres or e.household_id not in households
+    )
+    rows = min(max(0, len(households) - len(instance.existing) + gone), room) + gone
+    slower = max(1.0, read_seconds / (READ_SECONDS + READ_SECONDS_PER_HOUSEHOLD * len(households)))
+    return min(max(0.0, left) / 2, SAVE_SECONDS + SAVE_SECONDS_PER_ROW * rows * slower)
 
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -398,6 +496,8 @@ def summarise(inputs: Inputs, solution: S.Solution) -> tuple[dict[str, Any], lis
     covered_after = sum(1 for hid in solution.assignment if hid in must)
     paired_after = set(solution.assignment.values()) & eligible
 
+    unproven = _unproven(solution, unit_names)
+    unproven_of_unit = {u: row["tiers_zh"] for row in unproven for u in row["unit_ids"]}
     default = inputs.bounds[None]
     units = []
     for unit_id in sorted(set(solution.units) | set(per_unit), key=lambda u: unit_names.get(u, "")):
@@ -425,11 +525,12 @@ def summarise(inputs: Inputs, solution: S.Solution) -> tuple[dict[str, Any], lis
                 below_min=len(stats.below_min),
                 over_max=len(stats.over_max),
                 status=stats.status,
+                unproven=unproven_of_unit.get(unit_id, []),
             )
         else:
             row.update(cadres=0, households=0, load_min=0, load_max=0, load_spread=0)
             row.update(groups_split=0, split_pieces=0, idle=0, below_min=0, over_max=0)
-            row.update(status="OPTIMAL")
+            row.update(status="OPTIMAL", unproven=[])
         units.append(row)
 
     villages = []
@@ -497,10 +598,43 @@ def summarise(inputs: Inputs, solution: S.Solution) -> tuple[dict[str, Any], lis
         "bound": asdict(solution.bound),
         "status": solution.status,
         "components": solution.components,
+        "components_solved": len(solution.outcomes),
+        # Components whose answer is not proved optimal in some tier, and why.
+        "unproven": unproven,
+        "coverage_proved": not any("uncovered" in row["tiers"] for row in unproven),
         "solver_seconds": round(solution.solver_seconds, 3),
         "solve_wall_seconds": round(solution.wall_seconds, 3),
     }
     return summary, changes
+
+
+def _unproven(solution: S.Solution, unit_names: dict[int, str]) -> list[dict[str, Any]]:
+    """One row per component with a tier not proved optimal: its units, its free households,
+    the tiers, and whether the deadline cut it short or never let it be searched."""
+    rows = []
+    for o in solution.outcomes:
+        if not o.unproven:
+            continue
+        if not o.reached:
+            why = "时限已到，未求解，采用初始方案（覆盖最优）"
+        elif o.timed_out:
+            why = "求解至时限截止"
+        else:
+            why = "在求解时限内未能证明"
+        rows.append(
+            {
+                "unit_ids": list(o.unit_ids),
+                "units": [unit_names.get(u, str(u)) for u in o.unit_ids],
+                "households": o.households,
+                "tiers": list(o.unproven),
+                "tiers_zh": [S.TIER_ZH[t] for t in o.unproven],
+                "reached": o.reached,
+                "timed_out": o.timed_out,
+                "reason": why,
+                "seconds": o.seconds,
+            }
+        )
+    return rows
 
 
 def describe_policy(policy: PairingPolicy) -> dict[str, Any]:
@@ -516,6 +650,8 @@ def describe_policy(policy: PairingPolicy) -> dict[str, Any]:
         "max_load": policy.max_load,
         "keep_groups_together": policy.keep_groups_together,
         "exclude_city_leaders": policy.exclude_city_leaders,
+        "run_budget": policy.run_budget,
+        "run_budget_max": policy.run_budget_max,
     }
 
 

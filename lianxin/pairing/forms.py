@@ -20,7 +20,7 @@ from lianxin.people.choices import HardshipKind
 from .choices import Coverage
 from .models import CadreExclusion, PairingPolicy
 from .policy import policy_for
-from .services import MAX_LOAD_CAP
+from .services import BUDGET_CAP, BUDGET_MIN, MAX_LOAD_CAP
 
 DATE = DATE_INPUT
 
@@ -139,9 +139,37 @@ class DateForm(forms.Form):
 
 
 class RunForm(forms.Form):
-    """Starting a dry run: an optional note on why (shown in the run list and the audit)."""
+    """Starting a dry run: an optional note on why (shown in the run list and the audit) and
+    its time budget, up to the policy's maximum (services.do_start_pairing_run checks it)."""
 
     note = forms.CharField(label="说明", max_length=200, required=False)
+    budget = forms.IntegerField(label="计算时限（秒）", required=False)
+
+    def __init__(self, *args: Any, policy: PairingPolicy, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("budget", policy.run_budget)
+        super().__init__(*args, **kwargs)
+        field = self.fields["budget"]
+        field.help_text = (
+            f"默认 {policy.run_budget} 秒，最多 {policy.run_budget_max} 秒。时限到时停止计算，"
+            "保留已找到的最好方案（覆盖仍为最优），并标出未能证明最优的部分"
+        )
+        field.widget.attrs.update(min=BUDGET_MIN, max=policy.run_budget_max)
+
+
+class BudgetForm(forms.Form):
+    """How long an automatic pairing run may compute (wall-clock seconds)."""
+
+    run_budget = forms.IntegerField(
+        label="默认计算时限（秒）", help_text="发起自动结对时预先填入的时限"
+    )
+    run_budget_max = forms.IntegerField(
+        label="计算时限上限（秒）",
+        help_text=f"发起人可选的最长时限，{BUDGET_MIN}–{BUDGET_CAP} 秒",
+    )
+
+    @classmethod
+    def initial_for(cls, policy: PairingPolicy) -> dict[str, Any]:
+        return {"run_budget": policy.run_budget, "run_budget_max": policy.run_budget_max}
 
 
 class ManualPairForm(forms.Form):

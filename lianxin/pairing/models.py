@@ -80,6 +80,9 @@ class PairingPolicy(CountyOwned):
     exclude_city_leaders = models.BooleanField(
         "市级领导不参与分户", default=True, help_text="市级领导联系乡镇，不承接户"
     )
+    # Wall-clock seconds an automatic pairing run may compute; the starter picks up to the max.
+    run_budget = models.PositiveIntegerField("自动结对默认计算时限（秒）", default=120)
+    run_budget_max = models.PositiveIntegerField("自动结对计算时限上限（秒）", default=600)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -95,6 +98,13 @@ class PairingPolicy(CountyOwned):
                 condition=Q(min_load__lte=models.F("max_load")),
                 name="%(app_label)s_%(class)s_load_bounds",
                 violation_error_message="最少联系户数不能大于最多联系户数",
+            ),
+            models.CheckConstraint(
+                condition=Q(run_budget__lte=models.F("run_budget_max"))
+                & Q(run_budget__gte=10)
+                & Q(run_budget_max__lte=1800),
+                name="%(app_label)s_%(class)s_run_budget_bounds",
+                violation_error_message="默认计算时限须在10秒到计算时限上限之间，上限不超过1800秒",
             ),
         ]
 

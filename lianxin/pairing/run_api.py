@@ -67,6 +67,15 @@ class RunOut(Schema):
     coverage: dict[str, dict[str, int]] | None = Field(
         None, description="before/after：已有干部的户、须覆盖的户、有联系户的干部、可参与结对的干部"
     )
+    budget_seconds: int | None = Field(None, description="本次计算的时限（秒，墙钟时间）")
+    budget_exhausted: bool | None = Field(
+        None, description="时限已到，计算停在已找到的最好方案；计算完成后才有"
+    )
+    unproven_components: int | None = Field(
+        None,
+        description="结果未能证明最优的分区数（明细见详情 summary.unproven）；计算完成后才有。"
+        "这样的预览可以直接执行，也可以放宽时限重新计算",
+    )
 
 
 class RunPage(Schema):
@@ -76,8 +85,10 @@ class RunPage(Schema):
 
 class RunDetailOut(RunOut):
     summary: dict[str, Any] = Field(
-        description="预览的完整摘要：policy、units（每单位户数、差、拆分的组、空闲干部、新/结束/保持）、"
-        "villages、shortfalls（message_zh）、objective、status、solver_seconds、wall_seconds"
+        description="预览的完整摘要：policy、units（每单位户数、差、拆分的组、空闲干部、新/结束/保持、"
+        "unproven 未证明最优的项）、villages、shortfalls（message_zh）、objective、status、"
+        "unproven（未能证明最优的分区：units、households、tiers、tiers_zh、reason）、"
+        "coverage_proved、budget（seconds、exhausted、within）、solver_seconds、wall_seconds"
     )
 
 
@@ -109,6 +120,10 @@ class RunIn(Schema):
     time_limit: float | None = Field(
         None, description=f"每个求解分区的时限（确定性秒数，默认 {engine.DEFAULT_TIME_LIMIT}）"
     )
+    budget_seconds: int | None = Field(
+        None,
+        description="本次计算的时限（秒，墙钟时间）：默认按结对规则的默认值，不能超过规则规定的上限",
+    )
 
 
 class PairingPolicyOut(Schema):
@@ -120,7 +135,14 @@ class PairingPolicyOut(Schema):
     max_load: int
     keep_groups_together: bool
     exclude_city_leaders: bool
+    run_budget: int = Field(description="自动结对默认计算时限（秒）")
+    run_budget_max: int = Field(description="自动结对计算时限上限（秒）")
     unit_overrides: list[dict[str, Any]]
+
+
+class BudgetIn(Schema):
+    run_budget: int = Field(description="默认计算时限（秒），不大于上限")
+    run_budget_max: int = Field(description="计算时限上限（秒），10–1800")
 
 
 class CadreOnOut(Schema):
@@ -146,6 +168,9 @@ def _run(run: PairingRun) -> dict[str, Any]:
         "error": run.error,
         "counts": s.get("counts"),
         "coverage": s.get("coverage"),
+        "budget_seconds": (s.get("params") or {}).get("budget_seconds"),
+        "budget_exhausted": (s.get("budget") or {}).get("exhausted"),
+        "unproven_components": len(s["unproven"]) if "unproven" in s else None,
     }
 
 
@@ -166,7 +191,11 @@ def start_run(request, payload: RunIn):
     409 while another run of the county is computing."""
     user = _writer(request)
     run = services.do_start_pairing_run(
-        county=user.county_id, acting_user=user, note=payload.note, time_limit=payload.time_limit
+        county=user.county_id,
+        acting_user=user,
+        note=payload.note,
+        time_limit=payload.time_limit,
+        budget=payload.budget_seconds,
     )
     run.refresh_from_db()
     return Status(201, _run(run))
@@ -245,14 +274,42 @@ def apply_run(request, run_id: int):
 @router.get("/policy", summary="结对规则", **documented(PairingPolicyOut, 404))
 def get_policy(request):
     user = _reader(request)
-    policy = policy_for(user.county_id)
+    return _policy(policy_for(user.county_id))
+
+
+@router.put(
+    "/policy/budget",
+    summary="设置自动结对计算时限",
+    **documented(PairingPolicyOut, 400, 403, 404, 422),
+)
+def set_budget(request, payload: BudgetIn):
+    """The default and the most wall-clock seconds a run may compute; a run started with a
+    budget above the maximum is refused (400)."""
+    user = _writer(request)
+    policy = services.do_set_run_budget(
+        county=user.county_id,
+        acting_user=user,
+        run_budget=payload.run_budget,
+        run_budget_max=payload.run_budget_max,
+    )
+    return _policy(policy)
+
+
+def _policy(policy: Any) -> dict[str, Any]:
     described = engine.describe_policy(policy)
     return {
         **{k: described[k] for k in ("coverage", "coverage_label", "hardship_kinds")},
         "regions": [{"id": r.pk, "name": r.short_name} for r in policy.regions.all()],
         **{
             k: described[k]
-            for k in ("min_load", "max_load", "keep_groups_together", "exclude_city_leaders")
+            for k in (
+                "min_load",
+                "max_load",
+                "keep_groups_together",
+                "exclude_city_leaders",
+                "run_budget",
+                "run_budget_max",
+            )
         },
         "unit_overrides": [
             {

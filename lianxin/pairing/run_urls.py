@@ -13,6 +13,7 @@ run_urlpatterns = [
     path("runs/<int:pk>/apply/", v.run_apply, name="run_apply"),
     path("runs/<int:pk>/cancel/", v.run_cancel, name="run_cancel"),
     path("policy/", v.policy, name="policy"),
+    path("policy/budget/", v.policy_budget, name="policy_budget"),
     path("policy/overrides/", v.policy_override, name="policy_override"),
     path(
         "policy/overrides/<int:pk>/remove/",

@@ -27,6 +27,7 @@ from lianxin.people.models import Household
 from . import services
 from .choices import ChangeKind, RunStatus
 from .forms import (
+    BudgetForm,
     DateForm,
     ExclusionForm,
     ManualPairForm,
@@ -90,15 +91,19 @@ def run_list(request: HttpRequest) -> HttpResponse:
 def run_create(request: HttpRequest) -> HttpResponse:
     """GET: what a dry run does, with one button; POST: start it and follow its progress."""
     user = _writer(request)
+    policy = policy_for(user.county_id)
     if request.method != "POST":
-        form = RunForm(initial={"note": request.GET.get("note", "")[:200]})
+        form = RunForm(initial={"note": request.GET.get("note", "")[:200]}, policy=policy)
         return _run_create_page(request, form)
-    form = RunForm(request.POST)
+    form = RunForm(request.POST, policy=policy)
     if not form.is_valid():
         return _run_create_page(request, form, status=400)
     try:
         run = services.do_start_pairing_run(
-            county=user.county_id, acting_user=user, note=form.cleaned_data["note"]
+            county=user.county_id,
+            acting_user=user,
+            note=form.cleaned_data["note"],
+            budget=form.cleaned_data["budget"],
         )
     except Refused as exc:
         if request.headers.get("HX-Request"):
@@ -151,7 +156,7 @@ def _run_context(request: HttpRequest, run: PairingRun) -> dict[str, Any]:
         "tabs": TABS,
         "can_apply": request.user.manages_pairing  # type: ignore[union-attr]
         and run.status == RunStatus.PREVIEWED,
-        "can_write": request.user.role == "city_admin",  # type: ignore[union-attr]
+        "can_write": request.user.manages_pairing,  # type: ignore[union-attr]
         "query": query_without_page(request),
         "ready": run.status in (RunStatus.PREVIEWED, RunStatus.APPLIED, RunStatus.SUPERSEDED),
     }
@@ -281,6 +286,7 @@ def _policy_page(
     form: PolicyForm | None = None,
     override_form: UnitOverrideForm | None = None,
     exclusion_form: ExclusionForm | None = None,
+    budget_form: BudgetForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
@@ -308,6 +314,7 @@ def _policy_page(
             initial=PolicyForm.initial_for(policy), county_id=county_id
         )
         context["override_form"] = override_form or UnitOverrideForm(units=units)
+        context["budget_form"] = budget_form or BudgetForm(initial=BudgetForm.initial_for(policy))
         context["exclusion_form"] = exclusion_form or ExclusionForm(
             initial={"valid_from": today()}, cadres=_cadres(request)
         )
@@ -344,6 +351,28 @@ def policy(request: HttpRequest) -> HttpResponse:
         refuse_into(form, exc)
         return _policy_page(request, form=form, status=exc.status)
     messages.success(request, "结对规则已保存，下次自动结对时生效")
+    return redirect("pairing:policy")
+
+
+@login_required
+@require_POST
+def policy_budget(request: HttpRequest) -> HttpResponse:
+    """The default and the most seconds an automatic pairing run may compute."""
+    user = _writer(request)
+    form = BudgetForm(request.POST)
+    if not form.is_valid():
+        return _policy_page(request, budget_form=form, status=400)
+    try:
+        services.do_set_run_budget(
+            county=user.county_id,
+            acting_user=user,
+            run_budget=form.cleaned_data["run_budget"],
+            run_budget_max=form.cleaned_data["run_budget_max"],
+        )
+    except Refused as exc:
+        refuse_into(form, exc)
+        return _policy_page(request, budget_form=form, status=exc.status)
+    messages.success(request, "计算时限已保存，下次自动结对时生效")
     return redirect("pairing:policy")
 
 

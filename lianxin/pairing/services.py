@@ -299,6 +299,52 @@ def do_set_policy(
         return policy
 
 
+# Wall-clock seconds a pairing run may compute: long enough to read and save a whole county,
+# short enough that a forgotten run does not hold the county's one computing slot for an hour.
+BUDGET_MIN = 10
+BUDGET_CAP = 1800
+
+
+def do_set_run_budget(
+    *, county: County | int, acting_user: Any, run_budget: int, run_budget_max: int
+) -> PairingPolicy:
+    """Set how long an automatic pairing run may compute: the default offered to whoever starts
+    one and the most they may choose (wall-clock seconds). Takes effect at the next run."""
+    county_id = county if isinstance(county, int) else county.pk
+    _check_admin(acting_user, county_id)
+    if not BUDGET_MIN <= run_budget_max <= BUDGET_CAP:
+        raise Refused(f"计算时限上限须在{BUDGET_MIN}到{BUDGET_CAP}秒之间", field="run_budget_max")
+    if not BUDGET_MIN <= run_budget <= BUDGET_CAP:
+        raise Refused(f"默认计算时限须在{BUDGET_MIN}到{BUDGET_CAP}秒之间", field="run_budget")
+    if run_budget > run_budget_max:
+        raise Refused(
+            f"默认计算时限（{run_budget}秒）不能大于计算时限上限（{run_budget_max}秒）",
+            field="run_budget",
+        )
+    policy_for(county_id)
+    # The checks above are the constraint's (pairing_pairingpolicy_run_budget_bounds).
+    with transaction.atomic():
+        # Lock the policy row: a run being started reads the limits under the same lock.
+        policy = PairingPolicy.objects.select_for_update().get(county_id=county_id)
+        before = (policy.run_budget, policy.run_budget_max)
+        if before == (run_budget, run_budget_max):
+            return policy
+        policy.run_budget, policy.run_budget_max = run_budget, run_budget_max
+        policy.save(update_fields=["run_budget", "run_budget_max", "updated_at"])
+        record(
+            actor=acting_user,
+            action="修改自动结对计算时限",
+            county_id=county_id,
+            target=policy,
+            target_label="结对规则",
+            changes={
+                "run_budget": [before[0], run_budget],
+                "run_budget_max": [before[1], run_budget_max],
+            },
+        )
+        return policy
+
+
 def do_set_unit_override(
     *, unit: Unit, min_load: int, max_load: int, acting_user: Any
 ) -> UnitLoadOverride:
@@ -431,12 +477,15 @@ def do_start_pairing_run(
     acting_user: Any,
     time_limit: float | None = None,
     workers: int = 1,
+    budget: int | None = None,
     note: str = "",
     start: bool = True,
 ) -> PairingRun:
     """Queue a dry run (nothing is paired) and start computing it in the background; the run
-    page follows its progress. ``start=False`` leaves it queued for the caller (the CLI runs
-    it in the foreground with its own progress bar)."""
+    page follows its progress. ``budget`` is the wall-clock seconds it may compute (the
+    policy's default when None, never above the policy's maximum); when they run out the run
+    stops with the best answer found so far, its unproven parts marked. ``start=False`` leaves
+    it queued for the caller (the CLI runs it in the foreground with its own progress bar)."""
     county_id = county if isinstance(county, int) else county.pk
     _check_admin(acting_user, county_id)
     time_limit = float(time_limit) if time_limit is not None else engine.DEFAULT_TIME_LIMIT
@@ -447,7 +496,14 @@ def do_start_pairing_run(
     with transaction.atomic():
         # Lock the policy row so two administrators cannot start two runs at the same moment.
         policy_for(county_id)
-        PairingPolicy.objects.select_for_update().get(county_id=county_id)
+        policy = PairingPolicy.objects.select_for_update().get(county_id=county_id)
+        budget = policy.run_budget if budget is None else budget
+        if budget > policy.run_budget_max:
+            raise Refused(
+                f"计算时限不能超过结对规则规定的上限{policy.run_budget_max}秒", field="budget"
+            )
+        if budget < BUDGET_MIN:
+            raise Refused(f"计算时限至少为{BUDGET_MIN}秒", field="budget")
         busy = PairingRun.objects.filter(
             county_id=county_id, status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
         ).first()
@@ -455,15 +511,15 @@ def do_start_pairing_run(
             raise Refused(
                 f"自动结对 #{busy.pk} 正在计算，请等它完成后再发起", field="run", status=409
             )
-        job = runner.create(JobKind.PAIRING, county_id=county_id, created_by=acting_user)
+        params = {"time_limit": time_limit, "workers": workers, "budget_seconds": budget}
+        job = runner.create(
+            JobKind.PAIRING, county_id=county_id, created_by=acting_user, budget_seconds=budget
+        )
         run = PairingRun.objects.create(
             county_id=county_id,
             created_by=acting_user,
             job=job,
-            summary={
-                "params": {"time_limit": time_limit, "workers": workers},
-                "note": note.strip()[:200],
-            },
+            summary={"params": params, "note": note.strip()[:200]},
         )
         record(
             actor=acting_user,
@@ -471,7 +527,7 @@ def do_start_pairing_run(
             county_id=county_id,
             target=run,
             target_label=f"自动结对 #{run.pk}",
-            changes={"time_limit": [None, time_limit], "workers": [None, workers]},
+            changes={k: [None, v] for k, v in params.items()},
             reason=note.strip()[:200],
         )
     if start:

@@ -73,7 +73,8 @@ class Caller:
             response = client.get(url, query or {})
         else:
             data = json.dumps(body) if body is not None else ""
-            response = client.post(url, data, content_type="application/json")
+            send = getattr(client, self.method)  # post, put, patch, delete
+            response = send(url, data, content_type="application/json")
         status = response.status_code
         where = f"{self.method.upper()} {url} as {user or 'anonymous'}"
         responses = self.operation["responses"]
@@ -420,6 +421,7 @@ def _(w, call):
     fast = {"note": "接口契约", "time_limit": 0.5}
     assert call(201, w.city_admin, body=fast)["status"] == "previewed"
     assert call(400, w.city_admin, body={"time_limit": 0.01})["field"] == "time_limit"
+    assert call(400, w.city_admin, body={"budget_seconds": 601})["field"] == "budget"
     call.without_csrf(w.city_admin, body=fast)
     call(404, w.leader_user, body=fast)
     call(422, w.city_admin, body={"time_limit": "soon"})
@@ -475,6 +477,18 @@ def _(w, call):
     assert call(200, w.leader_user)["coverage"] == "all"
     call(404, w.village_staff)
     call.anonymous()
+
+
+@case("put", "/api/pairing/policy/budget")
+def _(w, call):
+    limits = {"run_budget": 60, "run_budget_max": 300}
+    assert call(200, w.city_admin, body=limits)["run_budget_max"] == 300
+    wrong = {"run_budget": 400, "run_budget_max": 300}
+    assert call(400, w.city_admin, body=wrong)["field"] == "run_budget"
+    call.without_csrf(w.city_admin, body=limits)
+    call(404, w.leader_user, body=limits)
+    call(422, w.city_admin, body={"run_budget": "soon", "run_budget_max": 300})
+    call.anonymous(body=limits)
 
 
 @case("get", "/api/pairing/households/{household_id}/cadre")

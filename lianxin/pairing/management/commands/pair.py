@@ -41,6 +41,12 @@ class Command(BaseCommand):
             help=f"每个求解分区的时限（确定性秒数，默认 {engine.DEFAULT_TIME_LIMIT}）",
         )
         parser.add_argument("--workers", type=int, default=1, help="并行求解的进程数（默认 1）")
+        parser.add_argument(
+            "--budget",
+            type=int,
+            default=None,
+            help="本次计算的时限（秒，墙钟时间；默认按结对规则，不超过规则规定的上限）",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         county = County.objects.filter(code=opts["county"]).first()
@@ -52,6 +58,7 @@ class Command(BaseCommand):
                 acting_user=None,
                 time_limit=opts["time_limit"],
                 workers=opts["workers"],
+                budget=opts["budget"],
                 note="命令行" + ("预览" if opts["dry_run"] else "自动结对"),
                 start=False,
             )
@@ -121,3 +128,15 @@ class Command(BaseCommand):
                 )
         for short in s["shortfalls"]:
             w(f"缺口：{short['message_zh']}")
+        budget = s.get("budget", {})
+        unproven = s.get("unproven", [])
+        w(
+            f"计算时限 {budget.get('seconds')} 秒{'（已用完）' if budget.get('exhausted') else ''}；"
+            f"覆盖{'已' if s.get('coverage_proved', True) else '未'}证明最优；"
+            f"未能证明最优的分区 {len(unproven)} 个"
+        )
+        for row in unproven:
+            w(
+                f"未证明：{'、'.join(row['units'])}（{row['households']} 户）"
+                f"{'、'.join(row['tiers_zh'])} — {row['reason']}"
+            )
