@@ -28,7 +28,7 @@ from tests.pairing.runs_support import build_county
 ENDED: list[tuple[int, str, str]] = []
 runner.register(
     runner.Kind(
-        name="test-resumable",
+        name="testresume",
         run=lambda ctx: None,
         on_stop=lambda job, status, message: ENDED.append((job.pk, status, message)),
         resumable=True,
@@ -81,7 +81,7 @@ def test_it_ends_at_once_a_job_whose_process_on_this_host_has_gone(world, settin
 def test_it_queues_a_resumable_job_again_until_its_attempts_run_out(world, settings):
     settings.LIANXIN_JOB_STALE_SECONDS = 30
     settings.LIANXIN_JOB_MAX_ATTEMPTS = 2
-    job = _running(world, kind="test-resumable", beat_ago=60, attempts=1)
+    job = _running(world, kind="testresume", beat_ago=60, attempts=1)
     assert runner.sweep()["requeued"] == 1
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED and job.worker == "" and "第 2 次" in job.progress_note
@@ -175,7 +175,7 @@ def test_it_reports_a_worker_id_of_this_process():
 
 def test_it_cancels_rather_than_resumes_a_dead_job_that_was_being_cancelled(world, settings):
     settings.LIANXIN_JOB_STALE_SECONDS = 30
-    job = _running(world, kind="test-resumable", beat_ago=60)
+    job = _running(world, kind="testresume", beat_ago=60)
     Job.objects.filter(pk=job.pk).update(cancel_requested_at=timezone.now())
     runner.sweep()
     job.refresh_from_db()
