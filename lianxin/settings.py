@@ -167,7 +167,7 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_ENABLED = env_bool("LIANXIN_AXES_ENABLED", True)
 # The client address as the audit trail and the rate limits see it (LIANXIN_PROXY_COUNT), not
 # REMOTE_ADDR, which behind a proxy is the proxy's and would lock every client out together.
-AXES_CLIENT_IP_CALLABLE = "lianxin.core.context.client_ip"
+AXES_CLIENT_IP_CALLABLE = "lianxin.core.context.axes_client_ip"
 # On top of the lock-out: log-in attempts (POSTs, right or wrong) per client address and per
 # user name each minute, counted across processes (lianxin.core.ratelimit; 0: no limit).
 LIANXIN_LOGIN_IP_RATE_PER_MINUTE = env_int("LIANXIN_LOGIN_IP_RATE_PER_MINUTE", 60)

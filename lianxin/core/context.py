@@ -39,6 +39,19 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def axes_client_ip(request) -> str | None:
+    """The client's address for django-axes, which stores it in an IP-address column: None when
+    the request has none or a forwarded value is not an address (PostgreSQL refuses those)."""
+    import ipaddress
+
+    address = client_ip(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
+
+
 class RequestSourceMiddleware:
     """Remembers the client address for audit rows written while serving the request."""
 
