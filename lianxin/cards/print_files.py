@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lianxin.audit.services import record
+from lianxin.core.access import check_console
 from lianxin.jobs.choices import ACTIVE, JobKind, JobStatus
 from lianxin.jobs.models import Job
 
@@ -73,6 +74,7 @@ def do_purge_print_files(
     """Delete the PDFs of prints finished more than LIANXIN_TRANSFER_KEEP_DAYS ago, and any
     stray file in the folder as old; one audit row per county with the count. Returns how many
     files went. Idempotent: a second run finds nothing to do."""
+    check_console(acting_user, "只有服务器的定时任务可以清理连心卡 PDF")
     now = now or timezone.now()
     days = settings.LIANXIN_TRANSFER_KEEP_DAYS if keep_days is None else keep_days
     before = now - dt.timedelta(days=days)

@@ -43,3 +43,12 @@ def purge_card_prints() -> None:
     from lianxin.cards.print_files import do_purge_print_files
 
     do_purge_print_files()
+
+
+@periodic_task(crontab(minute="7"))
+@lock_task("lianxin.purge_rate_counters")
+def purge_rate_counters() -> None:
+    """Expired rate-limit counters in the database table (Redis expires its own)."""
+    from lianxin.core.ratelimit import purge_expired_counters
+
+    purge_expired_counters()
