@@ -7,6 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SCALE ?= 0.02
 export DJANGO_SETTINGS_MODULE := lianxin.settings
+# The demo, the tests and the benchmarks make their missing keys into var/ (lianxin/core/keys.py);
+# a production service sets its keys and never this.
+export LIANXIN_DEV_KEYS ?= 1
 
 .PHONY: run test lint bench install system-deps serve migrate clean
 

@@ -390,12 +390,14 @@ CREATE TABLE hardship (
 def phase_reference(path: Path) -> dict:
     """Plain sqlite3 with the same sealing work per row (see the module docstring)."""
     from lianxin.lib import idcard
-    from lianxin.lib.crypto import FieldCipher
+    from lianxin.lib.crypto import Keyring, LookupHasher
     from lianxin.lib.masking import mask_id_number, mask_phone
     from lianxin.lib.phone import normalize_mobile
     from lianxin.lib.pinyin import initials
 
-    cipher = FieldCipher((VAR / "field.key").read_text().strip())
+    ring = Keyring((VAR / "field.key").read_text().strip())
+    hasher = LookupHasher((VAR / "lookup.key").read_text().strip())
+    ref = "bench"
     relations = {
         "户主": "head",
         "配偶": "spouse",
@@ -472,13 +474,15 @@ def phase_reference(path: Path) -> dict:
                         household_id,
                         name,
                         initials(name)[:30],
-                        cipher.encrypt(card.number),
-                        cipher.hash(card.number),
+                        ring.encrypt(card.number, label="people.resident.id_number", ref=ref),
+                        hasher.hash(card.number),
                         mask_id_number(card.number),
                         card.sex,
                         min(card.birth_date.year, this_year - 1),  # clear_birth_year
-                        cipher.encrypt(phone) if phone else "",
-                        cipher.hash(phone) if phone else "",
+                        ring.encrypt(phone, label="people.resident.phone", ref=ref)
+                        if phone
+                        else "",
+                        hasher.hash(phone) if phone else "",
                         mask_phone(phone) if phone else "",
                         relations[relation],
                         now,

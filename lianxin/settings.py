@@ -40,13 +40,38 @@ def _secret_from_var(filename: str, make) -> str:
 
 
 DEBUG = env_bool("LIANXIN_DEBUG", False)
-SECRET_KEY = env("LIANXIN_SECRET_KEY") or _secret_from_var(
-    "secret_key", lambda: __import__("secrets").token_urlsafe(50)
+# Development keys: `make run`, `make test` and `make bench` set LIANXIN_DEV_KEYS=1, which makes
+# each missing key on first use into a file in var/. Anywhere else a missing key stays missing,
+# and the app refuses to start (lianxin/core/keys.py): a production box never seals new rows
+# under a key made up on the spot.
+DEV_KEYS = env_bool("LIANXIN_DEV_KEYS", False)
+
+
+def _key(name: str, filename: str, make) -> str:
+    from lianxin.lib.crypto import load_key_from_env
+
+    key = load_key_from_env(name)
+    if key:
+        return key
+    return _secret_from_var(filename, make) if DEV_KEYS else ""
+
+
+def _random_key() -> str:
+    from lianxin.lib.crypto import generate_key
+
+    return generate_key()
+
+
+SECRET_KEY = _key(
+    "LIANXIN_SECRET_KEY", "secret_key", lambda: __import__("secrets").token_urlsafe(50)
 )
-# The key that encrypts ID numbers and phones never lives in the database.
-FIELD_KEY = env("LIANXIN_FIELD_KEY") or _secret_from_var(
-    "field.key", lambda: __import__("lianxin.lib.crypto", fromlist=["x"]).generate_key()
-)
+# The keys never live in the database (docs/security.md, "Keys"): the field key seals ID numbers
+# and phones, the old field keys of the keyring are read while `lianxin rotate-field-key` runs,
+# the lookup key makes the search hashes, the audit key chains the audit log.
+FIELD_KEY = _key("LIANXIN_FIELD_KEY", "field.key", _random_key)
+FIELD_KEYS_OLD = [k.strip() for k in env("LIANXIN_FIELD_KEYS_OLD").split(",") if k.strip()]
+LOOKUP_KEY = _key("LIANXIN_LOOKUP_KEY", "lookup.key", _random_key)
+AUDIT_KEY = _key("LIANXIN_AUDIT_KEY", "audit.key", _random_key)
 ALLOWED_HOSTS = [
     h for h in env("LIANXIN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
 ]

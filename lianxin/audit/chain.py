@@ -1,10 +1,13 @@
 """The audit hash chain: each county's rows are linked by a keyed hash over their content.
 
 A row's hash is HMAC-SHA256 over a canonical serialisation of its content, its sequence number in
-the county's chain and the previous row's hash. The key is derived from the field key, which
-never lives in the database: whoever can write the database but not read the server's key cannot
-re-chain the rows after changing one. Django-free apart from reading settings.FIELD_KEY, so the
-backfill migration and the verify command use exactly the same code.
+the county's chain and the previous row's hash. The key is derived from the audit key
+(LIANXIN_AUDIT_KEY), which never lives in the database: whoever can write the database but not
+read the server's key cannot re-chain the rows after changing one. It is a key of its own, not the
+field key, so rotating the field key leaves the chain as it was (an installation from before the
+keys were separate sets its audit key to its old field key: the derived chain key is the same).
+Django-free apart from reading settings.AUDIT_KEY, so the backfill migration and the verify
+command use exactly the same code.
 """
 
 from __future__ import annotations
@@ -45,16 +48,14 @@ VERIFY_FIELDS = ("id", "seq", *CONTENT_FIELDS, "prev_hash", "row_hash")
 
 
 @functools.lru_cache(maxsize=4)
-def _key(field_key: str) -> bytes:
-    # A subkey of its own (as the encryption and lookup-hash keys are), so the chain key cannot
-    # decrypt or look up anything.
-    return derive_subkey(field_key, _KEY_INFO)
+def _key(audit_key: str) -> bytes:
+    return derive_subkey(audit_key, _KEY_INFO)
 
 
 def chain_key() -> bytes:
     from django.conf import settings
 
-    return _key(settings.FIELD_KEY)
+    return _key(settings.AUDIT_KEY)
 
 
 def _plain(value: Any) -> Any:

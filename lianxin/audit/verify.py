@@ -51,3 +51,15 @@ def verify(
 ) -> list[chain.Result]:
     ids = chained_counties() if county_ids is None else list(county_ids)
     return [verify_county(county_id, progress_for) for county_id in ids]
+
+
+def last_row_agrees() -> bool | None:
+    """Whether the audit key makes the newest row's chain hash (None: no row yet) — the check a
+    missing audit-key canary is written on (lianxin.core.keys)."""
+    last = AuditEntry.objects.order_by("-pk").values_list(*chain.VERIFY_FIELDS).first()
+    if last is None:
+        return None
+    row = dict(zip(chain.VERIFY_FIELDS, last, strict=True))
+    fields = {name: row[name] for name in chain.CONTENT_FIELDS}
+    digest = chain.row_hash(chain.chain_key(), seq=row["seq"], prev_hash=row["prev_hash"], **fields)
+    return digest == row["row_hash"]

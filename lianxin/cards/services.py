@@ -24,7 +24,7 @@ from lianxin.core.access import check_actor, check_in_scope
 from lianxin.core.errors import Refused
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
-from lianxin.core.sensitive import unseal
+from lianxin.core.sensitive import unseal_field
 from lianxin.jobs import runner
 from lianxin.jobs.choices import JobKind
 from lianxin.jobs.models import Job
@@ -326,7 +326,7 @@ def _card(
         )
     # The cadre's work phone is printed in full: reaching the cadre is what the card is for.
     if cadre.pk not in phones:
-        phones[cadre.pk] = unseal(cadre.phone_enc)
+        phones[cadre.pk] = unseal_field(cadre, "phone")
     return pdf.Card(
         url=url,
         address=address,
@@ -375,6 +375,6 @@ def contact_for_token(token: str) -> Contact | None:
         village_name=household.village.short_name,
         township_name=household.township.short_name,
         cadre=cadre,
-        cadre_phone=unseal(cadre.phone_enc) if cadre else "",
+        cadre_phone=unseal_field(cadre, "phone") if cadre else "",
         office=township_offices(household.county_id).get(household.township_id),
     )

@@ -29,6 +29,11 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self) -> None:
+        from . import checks, keys
+
+        del checks  # registers the key checks
+        # No key made up on the spot outside development: a missing key stops every entry point.
+        keys.refuse_without_keys()
         # Export files, error reports, uploads and the database are created owner-only, whichever
         # entry point loaded the app (gunicorn, manage.py, the lianxin command, a worker thread).
         os.umask(settings.LIANXIN_UMASK)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.db import models
 from django.db.models import Q
@@ -57,6 +58,53 @@ class Dated(models.Model):
     def is_current(self, on: dt.date | None = None) -> bool:
         on = on or today()
         return self.valid_from <= on and (self.valid_to is None or self.valid_to >= on)
+
+
+def new_seal_ref() -> str:
+    """A row's seal reference: 128 random bits, made when the row is, before it has a pk."""
+    return secrets.token_urlsafe(16)
+
+
+class SealedRow(models.Model):
+    """A row with sealed columns (``<field>_enc``, ``<field>_hash``, ``<field>_masked`` for each
+    name in `sealed_fields`). Each sealed value is bound to its column and to this row's
+    `seal_ref` (lianxin.lib.crypto.associated_data): copied into another row or column it does
+    not open. `lianxin rotate-field-key` finds every such model through this base."""
+
+    sealed_fields: tuple[str, ...] = ()
+
+    seal_ref = models.CharField("加密绑定号", max_length=24, default=new_seal_ref, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def seal_label(cls, field: str) -> str:
+        """The column a sealed value is bound to, e.g. "people.resident.phone"."""
+        return f"{cls._meta.label_lower}.{field}"
+
+
+class KeyCanary(models.Model):
+    """What the keys outside the database made of a known text, one row per key purpose: at
+    start the app checks that its keys give the same (lianxin.core.keys), so a wrong key is
+    refused before it reads or seals anything. Not people's data and not a county's: a reference
+    row of the installation, the same for every county."""
+
+    class Purpose(models.TextChoices):
+        FIELD = "field", "字段加密密钥"
+        LOOKUP = "lookup", "查找散列密钥"
+        AUDIT = "audit", "审计链密钥"
+
+    purpose = models.CharField("用途", max_length=10, choices=Purpose.choices, unique=True)
+    value = models.TextField("校验值")
+    key_id = models.CharField("密钥编号", max_length=8, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "密钥校验值"
+
+    def __str__(self) -> str:
+        return self.get_purpose_display()
 
 
 class RateCounter(models.Model):

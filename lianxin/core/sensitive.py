@@ -1,4 +1,7 @@
-"""Sealing sensitive values for storage: ciphertext, keyed hash for exact search, masked copy."""
+"""Sealing sensitive values for storage: ciphertext, keyed hash for exact search, masked copy.
+
+Every sealed value is bound to its column and its row (the row's `seal_ref`, see
+core.models.SealedRow): `label` names the column ("people.resident.phone"), `ref` the row."""
 
 from __future__ import annotations
 
@@ -7,16 +10,28 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
+from django.db import models
 
 from lianxin.lib import idcard, phone
-from lianxin.lib.crypto import FieldCipher
+from lianxin.lib.crypto import Keyring, LookupHasher
 from lianxin.lib.masking import mask_id_number, mask_phone
 
 
 @cache
-def cipher() -> FieldCipher:
-    """The process-wide cipher built from the key outside the database."""
-    return FieldCipher(settings.FIELD_KEY)
+def keyring() -> Keyring:
+    """The process-wide keyring built from the keys outside the database."""
+    return Keyring(settings.FIELD_KEY, settings.FIELD_KEYS_OLD)
+
+
+@cache
+def hasher() -> LookupHasher:
+    return LookupHasher(settings.LOOKUP_KEY)
+
+
+def forget_keys() -> None:
+    """Drop the cached keyring and hasher (after the settings changed: tests, key rotation)."""
+    keyring.cache_clear()
+    hasher.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -26,20 +41,23 @@ class Sealed:
     masked: str
 
 
-def seal_id_number(value: str) -> tuple[Sealed, idcard.IdCard]:
+def seal(value: str, *, label: str, ref: str) -> str:
+    return keyring().encrypt(value, label=label, ref=ref)
+
+
+def seal_id_number(value: str, *, label: str, ref: str) -> tuple[Sealed, idcard.IdCard]:
     """Validate an ID number and seal it; raises InvalidValue with a Chinese reason."""
     card = idcard.parse(value)
-    c = cipher()
-    return Sealed(c.encrypt(card.number), c.hash(card.number), mask_id_number(card.number)), card
+    enc = seal(card.number, label=label, ref=ref)
+    return Sealed(enc, hasher().hash(card.number), mask_id_number(card.number)), card
 
 
-def seal_phone(value: str) -> Sealed:
+def seal_phone(value: str, *, label: str, ref: str) -> Sealed:
     """Validate a mainland mobile number and seal it; empty stays empty."""
     if not value or not value.strip():
         return Sealed("", "", "")
     number = phone.normalize_mobile(value)
-    c = cipher()
-    return Sealed(c.encrypt(number), c.hash(number), mask_phone(number))
+    return Sealed(seal(number, label=label, ref=ref), hasher().hash(number), mask_phone(number))
 
 
 def clear_birth_year(birth: dt.date, registered: dt.date) -> int:
@@ -57,15 +75,29 @@ def id_number_hash(value: str) -> str | None:
         card = idcard.parse(value)
     except ValueError:
         return None
-    return cipher().hash(card.number)
+    return hasher().hash(card.number)
 
 
 def phone_hash(value: str) -> str | None:
     try:
-        return cipher().hash(phone.normalize_mobile(value))
+        return hasher().hash(phone.normalize_mobile(value))
     except ValueError:
         return None
 
 
-def unseal(enc: str) -> str:
-    return cipher().decrypt(enc) if enc else ""
+def unseal(enc: str, *, label: str, ref: str) -> str:
+    return keyring().decrypt(enc, label=label, ref=ref) if enc else ""
+
+
+def reseal(enc: str, *, label: str, ref: str, to_ref: str) -> str:
+    """`enc`, sealed for row `ref`, sealed again for row `to_ref` (under the current key)."""
+    return seal(unseal(enc, label=label, ref=ref), label=label, ref=to_ref) if enc else ""
+
+
+def unseal_field(obj: models.Model, field: str) -> str:
+    """The plaintext of `obj`'s sealed `field` (a SealedRow's), "" when it has none."""
+    return unseal(
+        getattr(obj, f"{field}_enc"),
+        label=obj.seal_label(field),  # type: ignore[attr-defined]
+        ref=obj.seal_ref,  # type: ignore[attr-defined]
+    )

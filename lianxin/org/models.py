@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from lianxin.core.models import CountyOwned, Dated, DatedQuerySet, Timestamped
+from lianxin.core.models import CountyOwned, Dated, DatedQuerySet, SealedRow, Timestamped
 
 from .choices import UnitKind
 
@@ -84,8 +84,10 @@ class CadreQuerySet(models.QuerySet):
         return self.filter(left_on__isnull=True)
 
 
-class Cadre(CountyOwned, Timestamped):
+class Cadre(CountyOwned, Timestamped, SealedRow):
     """A cadre or staff member taking part in the program; belongs to one unit at a time."""
+
+    sealed_fields = ("phone",)
 
     staff_no = models.CharField("人员编号", max_length=20)
     name = models.CharField("姓名", max_length=30)

@@ -13,7 +13,7 @@ from lianxin.audit.services import diff, record, snapshot
 from lianxin.core.access import check_actor, check_in_scope
 from lianxin.core.errors import Refused
 from lianxin.core.integrity import refuse_conflicts
-from lianxin.core.models import today
+from lianxin.core.models import new_seal_ref, today
 from lianxin.core.sensitive import seal_phone
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
@@ -117,8 +117,9 @@ def do_create_cadre(
         raise Refused("姓名不能为空", field="name")
     if not staff_no:
         raise Refused("人员编号不能为空", field="staff_no")
+    ref = new_seal_ref()
     try:
-        sealed = seal_phone(phone)
+        sealed = seal_phone(phone, label=Cadre.seal_label("phone"), ref=ref)
     except InvalidValue as exc:
         raise Refused(str(exc), field="phone") from None
     joined_on = joined_on or today()
@@ -132,6 +133,7 @@ def do_create_cadre(
             name_initials=initials(name),
             unit=unit,
             post=post,
+            seal_ref=ref,
             phone_enc=sealed.enc,
             phone_hash=sealed.hash,
             phone_masked=sealed.masked,
@@ -219,7 +221,7 @@ def do_update_cadre(
             fields += ["name", "name_initials"]
         if phone is not None:
             try:
-                sealed = seal_phone(phone)
+                sealed = seal_phone(phone, label=Cadre.seal_label("phone"), ref=cadre.seal_ref)
             except InvalidValue as exc:
                 raise Refused(str(exc), field="phone") from None
             if sealed.hash != cadre.phone_hash:
@@ -397,8 +399,9 @@ def do_bulk_create_cadres(
             raise Refused(f"第{number}名干部：姓名不能为空", field="name")
         if not staff_no:
             raise Refused(f"第{number}名干部：人员编号不能为空", field="staff_no")
+        ref = new_seal_ref()
         try:
-            sealed = seal_phone(spec.phone)
+            sealed = seal_phone(spec.phone, label=Cadre.seal_label("phone"), ref=ref)
         except InvalidValue as exc:
             raise Refused(f"第{number}名干部（{name}）：{exc}", field="phone") from None
         key = (spec.unit.county_id, staff_no)
@@ -413,6 +416,7 @@ def do_bulk_create_cadres(
                 name_initials=initials(name),
                 unit=spec.unit,
                 post=spec.post,
+                seal_ref=ref,
                 phone_enc=sealed.enc,
                 phone_hash=sealed.hash,
                 phone_masked=sealed.masked,

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from lianxin.accounts.choices import Role
-from lianxin.core.models import CountyOwned, Dated, DatedQuerySet, Timestamped
+from lianxin.core.models import CountyOwned, Dated, DatedQuerySet, SealedRow, Timestamped
 from lianxin.geo.models import region_q
 
 from .choices import HardshipKind, Relation, Sex, Trade
@@ -134,9 +134,11 @@ class ResidentQuerySet(models.QuerySet):
         return self if user.is_authenticated and user.writes_registry else self.none()
 
 
-class Resident(CountyOwned, Timestamped):
+class Resident(CountyOwned, Timestamped, SealedRow):
     """A member of a household. Sex and birth year come from the ID number; the full birth
     date is not stored apart from it, since it is the eight digits the masked copy hides."""
+
+    sealed_fields = ("id_number", "phone")
 
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="members", verbose_name="所在户"

@@ -13,8 +13,14 @@ from lianxin.audit.services import diff, record, snapshot
 from lianxin.core.access import check_actor, check_in_scope
 from lianxin.core.errors import Refused
 from lianxin.core.integrity import refuse_conflicts
-from lianxin.core.models import today
-from lianxin.core.sensitive import Sealed, clear_birth_year, seal_id_number, seal_phone, unseal
+from lianxin.core.models import new_seal_ref, today
+from lianxin.core.sensitive import (
+    Sealed,
+    clear_birth_year,
+    seal_id_number,
+    seal_phone,
+    unseal_field,
+)
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.lib.errors import InvalidValue
@@ -248,14 +254,15 @@ def _refuse_if_registered_outside(county_id: int, id_hash: str, acting_user: Any
         raise Refused(message, field="id_number", status=409)
 
 
-def seal_resident_fields(id_number: str, phone: str) -> tuple[Sealed, Any, Sealed]:
-    """Validate and seal; Refused names the field that is wrong."""
+def seal_resident_fields(id_number: str, phone: str, ref: str) -> tuple[Sealed, Any, Sealed]:
+    """Validate and seal for the resident row whose seal reference is `ref`; Refused names the
+    field that is wrong."""
     try:
-        sealed_id, card = seal_id_number(id_number)
+        sealed_id, card = seal_id_number(id_number, label=Resident.seal_label("id_number"), ref=ref)
     except InvalidValue as exc:
         raise Refused(f"身份证号：{exc}", field="id_number") from None
     try:
-        sealed_phone = seal_phone(phone)
+        sealed_phone = seal_phone(phone, label=Resident.seal_label("phone"), ref=ref)
     except InvalidValue as exc:
         raise Refused(f"联系电话：{exc}", field="phone") from None
     return sealed_id, card, sealed_phone
@@ -276,10 +283,11 @@ def do_create_resident(
         raise Refused("姓名不能为空", field="name")
     if relation not in Relation.values:
         raise Refused(f"无法识别的与户主关系“{relation}”", field="relation")
-    sealed_id, card, sealed_phone = seal_resident_fields(id_number, phone)
+    ref = new_seal_ref()
+    sealed_id, card, sealed_phone = seal_resident_fields(id_number, phone, ref)
     with _refused_when_locked():
         return _create_resident(
-            household, name, relation, sealed_id, card, sealed_phone, acting_user
+            household, name, relation, ref, sealed_id, card, sealed_phone, acting_user
         )
 
 
@@ -287,6 +295,7 @@ def _create_resident(
     household: Household,
     name: str,
     relation: str,
+    ref: str,
     sealed_id: Sealed,
     card: Any,
     sealed_phone: Sealed,
@@ -308,6 +317,7 @@ def _create_resident(
             household=household,
             name=name,
             name_initials=initials(name),
+            seal_ref=ref,
             id_number_enc=sealed_id.enc,
             id_number_hash=sealed_id.hash,
             id_number_masked=sealed_id.masked,
@@ -352,7 +362,9 @@ def do_update_resident(
             fields += ["name", "name_initials"]
         if phone is not None:
             try:
-                sealed = seal_phone(phone)
+                sealed = seal_phone(
+                    phone, label=Resident.seal_label("phone"), ref=resident.seal_ref
+                )
             except InvalidValue as exc:
                 raise Refused(f"联系电话：{exc}", field="phone") from None
             if sealed.hash != resident.phone_hash:
@@ -437,8 +449,17 @@ def do_reveal(obj: Any, field: str, *, acting_user: Any, reason: str) -> str:
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise Refused("请填写查看事由（至少2个字）", field="reason")
+    try:
+        value = unseal_field(obj, field)
+    except InvalidValue:
+        # Sealed for another row or column (copied there), or under a key no longer held.
+        raise Refused(
+            "该字段的密文无法解密：它不属于此记录或此字段，或加密它的密钥已不在密钥环中；"
+            "请联系系统管理员核查",
+            field=field,
+            status=409,
+        ) from None
     with transaction.atomic():
-        value = unseal(getattr(obj, f"{field}_enc"))
         record(
             actor=acting_user,
             action="查看完整信息",

@@ -20,10 +20,11 @@ from django.views.decorators.http import require_POST
 
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
-from lianxin.core.sensitive import cipher, unseal
+from lianxin.core.sensitive import seal, unseal
 from lianxin.core.signals import coverage_changed
 from lianxin.core.views import paginate, query_without_page
 from lianxin.geo.filters import breadcrumbs, text
+from lianxin.lib.errors import InvalidValue
 
 from . import services
 from .choices import HardshipKind, Sex, Trade
@@ -426,6 +427,7 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
 
 SEARCH_TOKENS = "lianxin_search_tokens"
 SEARCH_TOKENS_KEPT = 20
+SEARCH_LABEL = "people.search"
 SEARCH_GONE = "这次查找已过期（只在本次登录中保留），请重新输入查找"
 
 
@@ -435,14 +437,17 @@ def _remember_search(request: HttpRequest, q: str) -> str:
     too, and must not hold what the people tables seal."""
     token = secrets.token_urlsafe(12)
     kept = dict(request.session.get(SEARCH_TOKENS, {}))
-    kept[token] = cipher().encrypt(q)
+    kept[token] = seal(q, label=SEARCH_LABEL, ref=token)
     request.session[SEARCH_TOKENS] = dict(list(kept.items())[-SEARCH_TOKENS_KEPT:])
     return token
 
 
 def _recall_search(request: HttpRequest, token: str) -> str | None:
     sealed = request.session.get(SEARCH_TOKENS, {}).get(token)
-    return unseal(sealed) if sealed else None
+    try:
+        return unseal(sealed, label=SEARCH_LABEL, ref=token) if sealed else None
+    except InvalidValue:  # sealed under a key since retired from the keyring: gone
+        return None
 
 
 @login_required

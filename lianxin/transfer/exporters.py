@@ -12,7 +12,7 @@ from django.db.models import Case, IntegerField, Prefetch, Value, When
 
 from lianxin.audit.services import record
 from lianxin.core.errors import Refused
-from lianxin.core.sensitive import unseal
+from lianxin.core.sensitive import unseal_field
 from lianxin.core.tabular import write_rows
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
@@ -79,9 +79,9 @@ def _resident_rows(qs, full: bool) -> Iterator[list[str]]:
             h.address,
             L.hardship_text({x.kind for x in h.hardships.all()}),
             r.name,
-            unseal(r.id_number_enc) if full else r.id_number_masked,
+            unseal_field(r, "id_number") if full else r.id_number_masked,
             relation.get(r.relation, r.relation),
-            (unseal(r.phone_enc) if full else r.phone_masked) if r.phone_enc else "",
+            (unseal_field(r, "phone") if full else r.phone_masked) if r.phone_enc else "",
         ]
 
 

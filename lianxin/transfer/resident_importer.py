@@ -8,8 +8,14 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from lianxin.core.models import today
-from lianxin.core.sensitive import Sealed, clear_birth_year, seal_id_number, seal_phone
+from lianxin.core.models import new_seal_ref, today
+from lianxin.core.sensitive import (
+    Sealed,
+    clear_birth_year,
+    reseal,
+    seal_id_number,
+    seal_phone,
+)
 from lianxin.lib.errors import InvalidValue
 from lianxin.people import disclosure
 from lianxin.people.choices import HardshipKind, Relation
@@ -18,6 +24,9 @@ from lianxin.people.models import Household, HouseholdHardship, Resident
 from . import layouts as L
 from .row_importer import RowImporter, cached_initials, placement_ids, resident_placement
 from .table_inserter import Inserter
+
+ID_LABEL = Resident.seal_label("id_number")
+PHONE_LABEL = Resident.seal_label("phone")
 
 
 @dataclass(slots=True)
@@ -28,6 +37,7 @@ class _ResidentRow:
     address: str
     kinds: frozenset[str]
     name: str
+    ref: str  # the seal reference its sealed values are bound to (a new resident's own)
     sealed_id: Sealed
     sex: str
     birth_year: int
@@ -77,6 +87,7 @@ class ResidentImporter(RowImporter):
                 "household_id",
                 "name",
                 "name_initials",
+                "seal_ref",
                 "id_number_enc",
                 "id_number_hash",
                 "id_number_masked",
@@ -120,8 +131,9 @@ class ResidentImporter(RowImporter):
         elif len(name) > 30:
             errors.append((L.NAME, f"姓名不能超过30个字符，现为{len(name)}个"))
         sealed_id = card = None
+        ref = new_seal_ref()
         try:
-            sealed_id, card = seal_id_number(c[L.ID_NUMBER])
+            sealed_id, card = seal_id_number(c[L.ID_NUMBER], label=ID_LABEL, ref=ref)
         except InvalidValue as exc:
             errors.append((L.ID_NUMBER, str(exc)))
         relation = L.parse_relation(c[L.RELATION])
@@ -138,7 +150,7 @@ class ResidentImporter(RowImporter):
             )
         phone = None
         try:
-            phone = seal_phone(c[L.PHONE])
+            phone = seal_phone(c[L.PHONE], label=PHONE_LABEL, ref=ref)
         except InvalidValue as exc:
             errors.append((L.PHONE, str(exc)))
 
@@ -183,6 +195,7 @@ class ResidentImporter(RowImporter):
                 address,
                 kinds,
                 name,
+                ref,
                 sealed_id,
                 card.sex,
                 clear_birth_year(card.birth_date, today()),
@@ -248,6 +261,7 @@ class ResidentImporter(RowImporter):
                 "household__village_id",
                 "household__region_id",
                 "name",
+                "seal_ref",
                 "phone_enc",
                 "phone_hash",
                 "phone_masked",
@@ -387,6 +401,7 @@ class ResidentImporter(RowImporter):
                         ids[r.number],
                         r.name,
                         cached_initials(r.name)[:30],
+                        r.ref,
                         sealed.enc,
                         sealed.hash,
                         sealed.masked,
@@ -408,6 +423,13 @@ class ResidentImporter(RowImporter):
             ):
                 unchanged += 1
                 continue
+            if phone is not None:
+                # Sealed for a new row while validating: bound now to the registered row.
+                phone = Sealed(
+                    reseal(phone.enc, label=PHONE_LABEL, ref=r.ref, to_ref=existing["seal_ref"]),
+                    phone.hash,
+                    phone.masked,
+                )
             updated.append(
                 Resident(
                     pk=existing["id"],

@@ -351,9 +351,9 @@ def _(w, call):
 
 def full_id_number(resident) -> str:
     """The resident's full ID number, read with the field key as the test's own oracle."""
-    from lianxin.core.sensitive import cipher
+    from lianxin.core.sensitive import unseal_field
 
-    return cipher().decrypt(resident.id_number_enc)
+    return unseal_field(resident, "id_number")
 
 
 # --- 审计 ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from lianxin.accounts.middleware import SEEN_AT
 from lianxin.accounts.models import AccountProposal, User
-from lianxin.core.sensitive import unseal
+from lianxin.core.sensitive import unseal_field
 from tests.factories import PASSWORD, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -207,7 +207,7 @@ def test_it_refuses_an_administrator_made_directly_and_needs_a_second_person(
 
 def test_it_searches_by_a_full_id_number_without_putting_it_in_any_url(world, open_page):
     head = world.household.members.get(relation="head")
-    full = unseal(head.id_number_enc)
+    full = unseal_field(head, "id_number")
     hidden = full[6:14]
     assert hidden not in head.id_number_masked
 

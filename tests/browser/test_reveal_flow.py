@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from lianxin.core.sensitive import unseal
+from lianxin.core.sensitive import unseal_field
 from tests.factories import PASSWORD, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,7 +19,7 @@ def world():
 
 def test_it_drills_down_reveals_with_a_reason_and_audits(world, page, sign_in):
     head = world.household.members.get(relation="head")
-    full = unseal(head.id_number_enc)
+    full = unseal_field(head, "id_number")
 
     sign_in("wenjing", PASSWORD)
     page.get_by_role("link", name="区划").first.click()

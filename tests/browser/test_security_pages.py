@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from lianxin.accounts.choices import Role
 from lianxin.accounts.services import do_create_user
-from lianxin.core.sensitive import unseal
+from lianxin.core.sensitive import unseal_field
 from lianxin.people.choices import Relation
 from tests.browser.test_accounts_flow import DESKTOP, PHONE, signed_in
 from tests.factories import PASSWORD, build_world
@@ -31,7 +31,7 @@ def world():
 
 
 def _pages(world):
-    full = unseal(world.household.members.get(relation=Relation.HEAD).id_number_enc)
+    full = unseal_field(world.household.members.get(relation=Relation.HEAD), "id_number")
     return [
         ("sysadmin", reverse("transfer:limits"), 200, "导入限制"),
         ("sysadmin", reverse("accounts:admin_propose"), 200, "提议新建管理员账号"),

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from lianxin.core.sensitive import unseal
+from lianxin.core.sensitive import unseal_field
 from lianxin.people.models import Resident
 from lianxin.people.services import do_create_resident
 
@@ -33,7 +33,7 @@ def test_it_keeps_id_numbers_and_phones_out_of_every_table():
         phone=phone,
         acting_user=world.city_admin,
     )
-    assert unseal(resident.id_number_enc) == id_number
+    assert unseal_field(resident, "id_number") == id_number
     assert resident.id_number_masked == id_number[:6] + "********" + id_number[-4:]
     with connection.cursor() as cursor:
         tables = connection.introspection.table_names(cursor)
@@ -54,12 +54,13 @@ def test_it_keeps_id_numbers_and_phones_out_of_every_table():
             data = stream.read()
         assert id_number.encode() not in data
         assert phone.encode() not in data
-        assert settings.FIELD_KEY.encode() not in data
+        for key in (settings.FIELD_KEY, settings.LOOKUP_KEY, settings.AUDIT_KEY):
+            assert key.encode() not in data
 
 
 def test_it_finds_a_resident_by_the_keyed_hash_of_the_full_number(world):
     from lianxin.core.sensitive import id_number_hash
 
     resident = Resident.objects.first()
-    plain = unseal(resident.id_number_enc)
+    plain = unseal_field(resident, "id_number")
     assert Resident.objects.get(id_number_hash=id_number_hash(plain.lower())) == resident

@@ -543,6 +543,20 @@ def _(w):
     return lambda a: do_purge_print_files(acting_user=a)
 
 
+@case("audit.key_rotation.do_rotate_field_key", "outsider", "system_admin", "security_admin")
+def _(w):
+    from lianxin.audit.key_rotation import do_rotate_field_key
+
+    return lambda a: do_rotate_field_key(acting_user=a)
+
+
+@case("audit.key_rotation.do_rehash_lookups", "outsider", "system_admin", "security_admin")
+def _(w):
+    from lianxin.audit.key_rotation import do_rehash_lookups
+
+    return lambda a: do_rehash_lookups(acting_user=a)
+
+
 @case("jobs.runner.do_cancel_job", allowed="city_admin")
 def _(w):
     from lianxin.jobs import runner

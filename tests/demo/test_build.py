@@ -8,7 +8,7 @@ from django.urls import reverse
 from lianxin.accounts.choices import Role
 from lianxin.accounts.models import User
 from lianxin.audit.models import AuditEntry
-from lianxin.core.sensitive import unseal
+from lianxin.core.sensitive import unseal_field
 from lianxin.demo import builder
 from lianxin.demo.catalogue import BUILD_ACTION, DEMO_PASSWORD, LEADER_COUNT, UNIT_COUNT
 from lianxin.geo.choices import Level
@@ -81,7 +81,7 @@ def test_it_registers_cadres_and_28_leaders_covering_25_townships(demo):
     assert min(per_unit.values_list("n", flat=True)) >= 2
     assert CadreAssignment.objects.filter(county=county).count() == cadres.count()
     sample = list(cadres.order_by("?")[:20])
-    assert all(phone.is_valid(unseal(c.phone_enc)) for c in sample)
+    assert all(phone.is_valid(unseal_field(c, "phone")) for c in sample)
     assert all(c.name_initials for c in sample)
     leaders = cadres.filter(is_city_leader=True)
     assert leaders.count() == LEADER_COUNT
@@ -108,12 +108,12 @@ def test_it_imports_households_with_valid_id_numbers(demo):
     residents = Resident.objects.filter(county=county)
     assert 2.5 <= residents.count() / households.count() <= 3.3
     for r in residents.order_by("?")[:50]:
-        number = unseal(r.id_number_enc)
+        number = unseal_field(r, "id_number")
         card = idcard.parse(number)
         assert card.region_code == "510184"
         assert (card.sex, card.birth_date.year) == (r.sex, r.birth_year)
         if r.phone_enc:
-            assert phone.is_valid(unseal(r.phone_enc))
+            assert phone.is_valid(unseal_field(r, "phone"))
     numbers = list(households.values_list("number", flat=True))
     assert all(re.fullmatch(r"510184\d{11}", n) for n in numbers)
     assert not households.exclude(members__relation="head").exists()

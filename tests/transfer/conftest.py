@@ -1,6 +1,6 @@
 import pytest
 
-from lianxin.core.sensitive import unseal
+from lianxin.core.sensitive import unseal_field
 
 
 @pytest.fixture
@@ -14,4 +14,4 @@ def inline_jobs(settings, tmp_path):
 @pytest.fixture
 def known_id(world):
     """The full ID number of the head of world.household (大坪村6组, 户号 H0001)."""
-    return unseal(world.household.head.id_number_enc)
+    return unseal_field(world.household.head, "id_number")

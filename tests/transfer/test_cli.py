@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from lianxin.audit.models import AuditEntry
-from lianxin.core.sensitive import unseal
+from lianxin.core.sensitive import unseal_field
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
 from lianxin.lib.idcard import compose
@@ -89,7 +89,9 @@ def test_it_refuses_an_unknown_county_or_file(world, tmp_path):
 def test_it_exports_masked_by_default_and_full_with_an_audit_row(world, tmp_path):
     masked = tmp_path / "masked.csv"
     assert "已导出 5 行" in run("export_people", str(masked), county="510184")
-    assert unseal(world.household.head.id_number_enc) not in masked.read_text(encoding="utf-8-sig")
+    assert unseal_field(world.household.head, "id_number") not in masked.read_text(
+        encoding="utf-8-sig"
+    )
 
     full = tmp_path / "full.xlsx"
     run("export_people", str(full), county="510184", full=True, reason="系统迁移")

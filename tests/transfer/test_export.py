@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from lianxin.audit.models import AuditEntry
 from lianxin.core.errors import Refused
-from lianxin.core.sensitive import unseal
+from lianxin.core.sensitive import unseal_field
 from lianxin.core.tabular import iter_rows
 from lianxin.geo.choices import Level
 from lianxin.geo.services import do_create_county, do_create_region
@@ -82,8 +82,8 @@ def test_it_exports_full_values_only_with_the_permission_and_a_reason(world):
     table = export(world, world.township_staff, full=True, reason="核对低保名单")
 
     head = next(r for r in table if r[6] == "罗选志")
-    assert head[7] == unseal(world.household.head.id_number_enc)
-    assert head[9] == unseal(world.household.head.phone_enc)
+    assert head[7] == unseal_field(world.household.head, "id_number")
+    assert head[9] == unseal_field(world.household.head, "phone")
     audit = AuditEntry.objects.get(action="导出完整信息")
     assert audit.actor == world.township_staff and audit.reason == "核对低保名单"
 
@@ -129,8 +129,8 @@ def test_it_round_trips_a_full_export_into_a_county_with_the_same_map(world):
                 r.household.region.short_name,
                 r.household.address,
                 r.name,
-                unseal(r.id_number_enc),
-                unseal(r.phone_enc),
+                unseal_field(r, "id_number"),
+                unseal_field(r, "phone"),
                 r.relation,
                 r.sex,
                 r.birth_year,
@@ -229,7 +229,7 @@ def test_it_asks_for_a_reason_before_a_full_export(world, login, inline_jobs):
     job = Job.objects.get()
     body = b"".join(client.get(reverse("transfer:job_download", args=[job.pk])).streaming_content)
     rows = list(iter_rows(io.BytesIO(body), "x.csv"))
-    assert unseal(world.household.head.id_number_enc) in {r[1][7] for r in rows}
+    assert unseal_field(world.household.head, "id_number") in {r[1][7] for r in rows}
     assert AuditEntry.objects.get(action="导出完整信息").reason == "民政局核对"
 
 

@@ -7,7 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from lianxin.core.sensitive import cipher
+from lianxin.core.sensitive import hasher
 from lianxin.core.tabular import iter_rows
 from lianxin.people.models import Household, Resident
 from lianxin.transfer import layouts as L
@@ -39,7 +39,7 @@ def test_it_refuses_an_id_number_excel_stored_as_a_float(world):
 
     assert [(e.row, e.column, e.reason) for e in result.errors] == [(2, L.ID_NUMBER, MESSAGE)]
     assert result.residents_created == 0
-    hashes = [cipher().hash(TRUE_ID), cipher().hash(ROUNDED_ID)]
+    hashes = [hasher().hash(TRUE_ID), hasher().hash(ROUNDED_ID)]
     assert not Resident.objects.filter(id_number_hash__in=hashes).exists()
     assert not Household.objects.filter(number="H9101").exists()
 

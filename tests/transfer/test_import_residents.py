@@ -4,7 +4,7 @@ import pytest
 
 from lianxin.audit.models import AuditEntry
 from lianxin.core.errors import Refused
-from lianxin.core.sensitive import cipher, unseal
+from lianxin.core.sensitive import hasher, unseal_field
 from lianxin.lib.idcard import compose
 from lianxin.people.choices import HardshipKind, Relation
 from lianxin.people.models import Household, HouseholdHardship, Resident
@@ -156,10 +156,10 @@ def test_it_saves_exactly_the_good_rows_in_mode_good(world, known_id):
     assert h1002.region == world.village2 and h1002.village == world.village2
     head = h1002.members.get()
     assert head.relation == Relation.HEAD
-    assert unseal(head.phone_enc) == "13900002222" and head.phone_masked == "139****2222"
+    assert unseal_field(head, "phone") == "13900002222" and head.phone_masked == "139****2222"
     wang = h1001.members.get(name="王大山")
     assert wang.name_initials == "wds"
-    assert wang.id_number_hash == cipher().hash(ids(1)[0])
+    assert wang.id_number_hash == hasher().hash(ids(1)[0])
     audit = AuditEntry.objects.get(action="批量导入居民")
     assert audit.target_label == "居民.xlsx"
     assert audit.changes["residents_created"] == [None, 3]
@@ -204,7 +204,7 @@ def test_it_updates_changed_names_phones_relations_and_addresses(world, known_id
     assert result.errors == []
     assert (result.residents_updated, result.households_updated, result.unchanged) == (1, 1, 0)
     head = world.household.members.get(relation=Relation.HEAD)
-    assert unseal(head.phone_enc) == "13712345678"
+    assert unseal_field(head, "phone") == "13712345678"
     world.household.refresh_from_db()
     assert world.household.address == "大坪村6组88号"
 
@@ -213,7 +213,7 @@ def test_it_updates_changed_names_phones_relations_and_addresses(world, known_id
     head.refresh_from_db()
     assert head.name == "罗选智" and head.name_initials == "lxz"
     # An empty phone cell leaves the stored number alone.
-    assert unseal(head.phone_enc) == "13712345678"
+    assert unseal_field(head, "phone") == "13712345678"
 
 
 def test_it_moves_a_household_to_the_group_the_file_names(world, known_id):
@@ -276,7 +276,7 @@ def test_it_accepts_region_full_names_bare_group_numbers_and_relation_synonyms(w
 
 
 def test_it_keeps_a_township_staffer_inside_their_township(world):
-    known_other = unseal(world.other_household.head.id_number_enc)
+    known_other = unseal_field(world.other_household.head, "id_number")
     a, b = ids(2)
     rows = [
         resident("H4001", "吴一", a, township="道明镇", village="三龙村", group="1组"),

@@ -19,14 +19,17 @@ def fill_birth_year(apps, schema_editor):
 
 
 def fill_birth_date(apps, schema_editor):
-    """Going back: the birth date from the sealed ID number (needs the field key)."""
-    from lianxin.core.sensitive import unseal
+    """Going back: the birth date from the sealed ID number (needs the field key; the tokens
+    are version 1 at this point of the schema, see people 0005)."""
+    from django.conf import settings
+
+    from lianxin.lib.crypto import decrypt_v1
 
     Resident = apps.get_model("people", "Resident")
     rows = Resident.objects.using(schema_editor.connection.alias).only("pk", "id_number_enc")
     batch = []
     for r in rows.order_by("pk").iterator(chunk_size=BATCH):
-        number = unseal(r.id_number_enc)
+        number = decrypt_v1(settings.FIELD_KEY, r.id_number_enc)
         r.birth_date = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         batch.append(r)
         if len(batch) == BATCH:

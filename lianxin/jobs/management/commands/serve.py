@@ -19,6 +19,15 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args, **opts):
+        from django.core.exceptions import ImproperlyConfigured
+        from django.core.management.base import CommandError
+
+        from lianxin.core.keys import refuse_wrong_keys
+
+        try:
+            refuse_wrong_keys()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
         manage = [sys.executable, "-m", "django"]
         children = [
             subprocess.Popen([*manage, "worker"]),

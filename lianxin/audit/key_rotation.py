@@ -1,0 +1,147 @@
+"""Rotating the field key and changing the lookup key, over every sealed row (core.models
+.SealedRow), in short batches (docs/operations.md, "Keys").
+
+Both are idempotent, so resumable: a row already sealed under the current key (its token starts
+with the key's id) or already hashed with the current lookup key is read and left alone, and a
+run stopped half-way continues from there when run again. Each batch reads its rows inside its
+own write transaction (SELECT ... FOR UPDATE on PostgreSQL; SQLite's immediate transactions take
+the write lock first), so an edit made meanwhile is never overwritten with the older value.
+
+The field key rotates online: put the old key in LIANXIN_FIELD_KEYS_OLD and the new one in
+LIANXIN_FIELD_KEY, restart, run `lianxin rotate-field-key`, then drop the old key. A new lookup
+key needs the services stopped while `lianxin rehash-lookups` runs: searches would miss the rows
+not yet hashed again. The audit key is not rotated: it signs history."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from lianxin.core.access import check_console
+from lianxin.core.keys import sealed_models, write_canaries
+from lianxin.core.sensitive import forget_keys, hasher, keyring, seal, unseal
+
+from .services import record
+
+BATCH = 2000
+CONSOLE_ONLY = "密钥只能由运维人员在服务器上轮换"
+
+Progress = Callable[[int], Any] | None
+
+
+def _each_batch(
+    model: Any, columns: list[str], batch: int, work: Callable[[list], int], progress: Progress
+) -> None:
+    """`work(rows)` on each batch of `model`'s rows, read and locked for writing inside the
+    batch's own transaction; `progress(rows)` after each batch has committed."""
+    last = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                model.objects.select_for_update()
+                .filter(pk__gt=last)
+                .order_by("pk")
+                .only("pk", "county_id", "seal_ref", *columns)[:batch]
+            )
+            if not rows:
+                return
+            work(rows)
+        last = rows[-1].pk
+        if progress:
+            progress(len(rows))
+
+
+def sealed_rows() -> int:
+    return sum(m.objects.count() for m in sealed_models())
+
+
+def do_rotate_field_key(
+    *, acting_user: Any = None, batch: int = BATCH, progress: Progress = None
+) -> dict[int, int]:
+    """Seal every sealed value again under the current field key; returns rows changed per
+    county. Ends by sealing the field key's canary under the current key."""
+    check_console(acting_user, CONSOLE_ONLY)
+    forget_keys()
+    ring = keyring()
+    changed: Counter[int] = Counter()
+    for model in sealed_models():
+        fields = model.sealed_fields
+        columns = [f"{f}_enc" for f in fields]
+
+        def reseal(rows: list, model=model, fields=fields, columns=columns) -> int:
+            dirty: list[Any] = []
+            for row in rows:
+                for field, column in zip(fields, columns, strict=True):
+                    token = getattr(row, column)
+                    if token and not token.startswith(ring.prefix):
+                        label = model.seal_label(field)
+                        value = unseal(token, label=label, ref=row.seal_ref)
+                        setattr(row, column, seal(value, label=label, ref=row.seal_ref))
+                        if not dirty or dirty[-1] is not row:
+                            dirty.append(row)
+            model.objects.bulk_update(dirty, columns)
+            changed.update(row.county_id for row in dirty)
+            return len(dirty)
+
+        _each_batch(model, columns, batch, reseal, progress)
+    with transaction.atomic():
+        write_canaries(purposes=["field"])
+        for county_id, rows_changed in sorted(changed.items()):
+            record(
+                actor=None,
+                action="轮换字段加密密钥",
+                county_id=county_id,
+                target_type="core.keycanary",
+                target_label="字段加密密钥",
+                changes={"key_id": [None, ring.current], "rows": [None, rows_changed]},
+            )
+    return dict(changed)
+
+
+def do_rehash_lookups(
+    *, acting_user: Any = None, batch: int = BATCH, progress: Progress = None
+) -> dict[int, int]:
+    """Make every lookup hash again with the current lookup key; returns rows changed per
+    county. Ends by writing the lookup key's canary."""
+    check_console(acting_user, CONSOLE_ONLY)
+    forget_keys()
+    lookup = hasher()
+    changed: Counter[int] = Counter()
+    for model in sealed_models():
+        fields = model.sealed_fields
+        columns = [f"{f}_enc" for f in fields] + [f"{f}_hash" for f in fields]
+        hashes = [f"{f}_hash" for f in fields]
+
+        def rehash(rows: list, model=model, fields=fields, hashes=hashes) -> int:
+            dirty: list[Any] = []
+            for row in rows:
+                for field in fields:
+                    token = getattr(row, f"{field}_enc")
+                    if not token:
+                        continue
+                    value = unseal(token, label=model.seal_label(field), ref=row.seal_ref)
+                    digest = lookup.hash(value)
+                    if digest != getattr(row, f"{field}_hash"):
+                        setattr(row, f"{field}_hash", digest)
+                        if not dirty or dirty[-1] is not row:
+                            dirty.append(row)
+            model.objects.bulk_update(dirty, hashes)
+            changed.update(row.county_id for row in dirty)
+            return len(dirty)
+
+        _each_batch(model, columns, batch, rehash, progress)
+    with transaction.atomic():
+        write_canaries(purposes=["lookup"])
+        for county_id, rows_changed in sorted(changed.items()):
+            record(
+                actor=None,
+                action="更换查找散列密钥",
+                county_id=county_id,
+                target_type="core.keycanary",
+                target_label="查找散列密钥",
+                changes={"rows": [None, rows_changed]},
+            )
+    return dict(changed)
