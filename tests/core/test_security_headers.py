@@ -161,6 +161,8 @@ def test_it_passes_check_deploy_with_the_documented_production_settings():
     base["LIANXIN_VAR_DIR"] = str(settings.VAR_DIR)
     # A production box has its keys (docs/deployment.md, "Keys"); none is made up for it.
     base.update(production_keys())
+    # The shared job files directory (on PostgreSQL, lianxin.W102 asks for it).
+    base["LIANXIN_FILES_DIR"] = str(settings.VAR_DIR / "files")
     production = _check_deploy({**base, **PRODUCTION})
     assert production.returncode == 0, production.stderr
     assert "no issues" in production.stdout
