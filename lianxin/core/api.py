@@ -15,6 +15,7 @@ from ninja.openapi.schema import OpenAPISchema
 from pydantic import ConfigDict
 
 from lianxin.core.errors import Refused
+from lianxin.core.fields import INT64
 
 # For schemas only ever answered, never read: a field with a default is still always in the
 # answer, so the document lists it as required (pydantic leaves it optional by default).
@@ -64,7 +65,8 @@ class PageParams(Schema):
     """limit/offset paging shared by every list endpoint."""
 
     limit: int = Field(50, ge=1, le=500, description="每页条数（1–500）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
+    # PostgreSQL takes an OFFSET up to bigint's end and fails past it (a 500): 422 here.
+    offset: int = Field(0, ge=0, le=INT64[1], description="跳过的条数")
 
 
 def page_of(qs: QuerySet, params: PageParams) -> dict[str, Any]:
