@@ -121,6 +121,11 @@ def form_field(model: type[models.Model], name: str, **kw: Any) -> forms.CharFie
     r = rule(model, name)
     kw.setdefault("label", r.label)
     kw.setdefault("required", r.required)
+    # The service's message (problem), beside the field; %(show_value)d is the length given.
+    messages = {"null_characters_not_allowed": f"{kw['label']}不能含空字符（\\0）"}
+    if r.max_length is not None:
+        messages["max_length"] = f"{kw['label']}最多{r.max_length}个字符（现为%(show_value)d个）"
+    kw["error_messages"] = {**messages, **kw.get("error_messages", {})}
     return forms.CharField(max_length=r.max_length, **kw)
 
 
