@@ -132,11 +132,15 @@ class LianxinAPI(NinjaAPI):
         return self.create_response(request, {"detail": "请先登录", "field": ""}, status=401)
 
     def _http_error(self, request: HttpRequest, exc: Any) -> HttpResponse:
-        # Ninja's own refusal of a write without the session's CSRF token speaks English.
-        csrf = exc.status_code == 403 and str(exc) == "CSRF check Failed"
-        detail = "CSRF 校验失败：请刷新页面后重试，接口调用请在 X-CSRFToken 头中带上令牌"
+        # Ninja's own refusals (a write without the session's CSRF token, a body that is not
+        # JSON) speak English.
+        detail = str(exc)
+        if exc.status_code == 403 and detail == "CSRF check Failed":
+            detail = "CSRF 校验失败：请刷新页面后重试，接口调用请在 X-CSRFToken 头中带上令牌"
+        elif exc.status_code == 400 and detail.startswith("Cannot parse request body"):
+            detail = "请求体无法解析：请以 JSON 提交（Content-Type: application/json）"
         return self.create_response(
-            request, {"detail": detail if csrf else str(exc), "field": ""}, status=exc.status_code
+            request, {"detail": detail, "field": ""}, status=exc.status_code
         )
 
     def _invalid(self, request: HttpRequest, exc: Any) -> HttpResponse:

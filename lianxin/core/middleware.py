@@ -105,6 +105,7 @@ class SensitiveQueryMiddleware:
 
 INT64_MIN, INT64_MAX = INT64
 NUL_IN_INPUT = "“{name}”中含有空字符（\\0），无法保存或查找，请删去后重试"
+NOT_UTF8 = "“{name}”中含有无效的字符（不成对的代理项，如 \\ud800），无法保存，请检查后重试"
 INTEGER_TOO_LARGE = f"“{{name}}”的数值超出范围：整数须在{INT64_MIN}到{INT64_MAX}之间"
 
 
@@ -117,7 +118,9 @@ def _json_problem(value: Any, name: str) -> tuple[str, str] | None:
     """(field, message) for the first NUL or oversize integer in a parsed JSON body; a list's
     items are reported under the list's own name."""
     if isinstance(value, str):
-        return _refusal(name, NUL_IN_INPUT) if "\x00" in value else None
+        if "\x00" in value:
+            return _refusal(name, NUL_IN_INPUT)
+        return None if _encodable(value) else _refusal(name, NOT_UTF8)
     if isinstance(value, int) and not isinstance(value, bool):
         return None if INT64_MIN <= value <= INT64_MAX else _refusal(name, INTEGER_TOO_LARGE)
     if isinstance(value, dict):
@@ -127,16 +130,32 @@ def _json_problem(value: Any, name: str) -> tuple[str, str] | None:
     else:
         return None
     for key, item in children:
-        found = _refusal(key, NUL_IN_INPUT) if "\x00" in key else _json_problem(item, key)
+        if "\x00" in key:
+            return _refusal(key, NUL_IN_INPUT)
+        found = (
+            _json_problem(item, key) if _encodable(key) else ("", NOT_UTF8.format(name="字段名"))
+        )
         if found:
             return found
     return None
 
 
+def _encodable(text: str) -> bool:
+    """False for a lone surrogate (JSON's "\\ud800"), which no UTF-8 database can store."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def input_problem(request: HttpRequest) -> tuple[str, str] | None:
     """Why a request carries input no column can store or compare: a NUL character in the
-    path, the query string, a form or a JSON body (PostgreSQL refuses it in text, a 500), or
-    an integer in a JSON body past 64 bits (PostgreSQL's bigint; pydantic takes any size).
+    path, the query string, a form or a JSON body (PostgreSQL refuses it in text, a 500), a
+    lone surrogate in a JSON string (valid JSON, not encodable as UTF-8), or an integer in a
+    JSON body past 64 bits (PostgreSQL's bigint; pydantic takes any size).
     (field, message), or None. Files are the importers' to check, cell by cell."""
     if "\x00" in request.path:
         return "", NUL_IN_INPUT.format(name="网址")
