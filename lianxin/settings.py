@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "lianxin.core.middleware.SensitiveQueryMiddleware",
+    "lianxin.core.middleware.InputGuardMiddleware",
     "lianxin.core.context.RequestSourceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "lianxin.accounts.middleware.AccountPolicyMiddleware",

@@ -10,12 +10,14 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.db.models import Q
 
+from lianxin.core.fields import form_field
 from lianxin.geo.choices import Level
 from lianxin.geo.models import Region
 from lianxin.org.models import Unit
 
 from .choices import DATA_ROLES, SEPARATED_ADMINS, Role
 from .middleware import refusal
+from .models import AccountProposal, User
 
 # The account page offers the roles the system administrator can give directly; the three
 # administrator roles go through a proposal (三员分立).
@@ -54,8 +56,8 @@ class RegionField(forms.ModelChoiceField):
 class UserCreateForm(forms.Form):
     """A new account, made by the system administrator."""
 
-    username = forms.CharField(label="用户名", max_length=150, help_text="登录用，建议用拼音或工号")
-    full_name = forms.CharField(label="姓名", max_length=50)
+    username = form_field(User, "username", help_text="登录用，建议用拼音或工号")
+    full_name = form_field(User, "full_name", required=True)
     role = forms.ChoiceField(
         label="角色",
         choices=DATA_ROLE_CHOICES,
@@ -228,11 +230,15 @@ class ResetPasswordForm(forms.Form):
 class AdminProposalForm(forms.Form):
     """Propose a new system, security or audit administrator (approved by another role)."""
 
-    username = forms.CharField(label="用户名", max_length=150)
-    full_name = forms.CharField(label="姓名", max_length=50)
+    username = form_field(AccountProposal, "username")
+    full_name = form_field(AccountProposal, "full_name", required=True)
     role = forms.ChoiceField(label="角色", choices=ADMIN_ROLE_CHOICES)
-    reason = forms.CharField(
-        label="事由", max_length=200, min_length=2, help_text="如“安全管理员调岗，由某某接任”"
+    reason = form_field(
+        AccountProposal,
+        "reason",
+        required=True,
+        min_length=2,
+        help_text="如“安全管理员调岗，由某某接任”",
     )
 
 
@@ -242,4 +248,4 @@ class DecisionForm(forms.Form):
     approve = forms.TypedChoiceField(
         choices=[("1", "批准"), ("0", "驳回")], coerce=lambda v: v == "1"
     )
-    note = forms.CharField(label="意见", max_length=200, required=False)
+    note = form_field(AccountProposal, "decision_note", label="意见")

@@ -38,6 +38,7 @@ from django.utils import timezone
 from lianxin.audit.services import record
 from lianxin.core.access import NOT_FOUND, check_actor
 from lianxin.core.errors import Refused
+from lianxin.core.fields import check_fields
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
@@ -146,6 +147,7 @@ def do_create_user(
     if not installing and can_reveal:
         raise Refused("查看完整信息的权限只能由安全管理员授予", field="can_reveal", status=403)
     username = _clean_username(username)
+    check_fields(User, {"username": username, "full_name": full_name, "role": role})
     _check_scope(county, role, region, unit)
     if can_reveal and role in SEPARATED_ADMINS:
         raise Refused("管理员账号不能查看居民完整信息", field="can_reveal")
@@ -250,6 +252,7 @@ def do_propose_access_change(
         raise Refused(
             "系统、安全、审计管理员的角色不能变更；请另行提议新建管理员账号", field="role"
         )
+    check_fields(AccountProposal, {"role": role, "reason": reason})
     _check_scope(user.county, role, region, unit)
     with refuse_conflicts():
         user = User.objects.select_for_update().get(pk=user.pk)
@@ -287,6 +290,7 @@ def do_propose_admin(
     username = _clean_username(username)
     if len(reason.strip()) < 2:
         raise Refused("请填写事由", field="reason")
+    check_fields(AccountProposal, {"username": username, "full_name": full_name, "reason": reason})
     with refuse_conflicts():
         if (
             User.objects.filter(username=username).exists()
@@ -354,6 +358,7 @@ def _decide(
         .get(pk=proposal_pk)
     )
     _check_decider(proposal, acting_user)
+    check_fields(AccountProposal, {"decision_note": note}, aliases={"decision_note": "note"})
     status = ProposalStatus.APPROVED if approve else ProposalStatus.REJECTED
     proposal.status = status
     proposal.decided_by = acting_user

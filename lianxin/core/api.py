@@ -15,6 +15,7 @@ from ninja.openapi.schema import OpenAPISchema
 from pydantic import ConfigDict
 
 from lianxin.core.errors import Refused
+from lianxin.core.fields import INT64
 
 # For schemas only ever answered, never read: a field with a default is still always in the
 # answer, so the document lists it as required (pydantic leaves it optional by default).
@@ -64,7 +65,8 @@ class PageParams(Schema):
     """limit/offset paging shared by every list endpoint."""
 
     limit: int = Field(50, ge=1, le=500, description="每页条数（1–500）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
+    # PostgreSQL takes an OFFSET up to bigint's end and fails past it (a 500): 422 here.
+    offset: int = Field(0, ge=0, le=INT64[1], description="跳过的条数")
 
 
 def page_of(qs: QuerySet, params: PageParams) -> dict[str, Any]:
@@ -130,11 +132,15 @@ class LianxinAPI(NinjaAPI):
         return self.create_response(request, {"detail": "请先登录", "field": ""}, status=401)
 
     def _http_error(self, request: HttpRequest, exc: Any) -> HttpResponse:
-        # Ninja's own refusal of a write without the session's CSRF token speaks English.
-        csrf = exc.status_code == 403 and str(exc) == "CSRF check Failed"
-        detail = "CSRF 校验失败：请刷新页面后重试，接口调用请在 X-CSRFToken 头中带上令牌"
+        # Ninja's own refusals (a write without the session's CSRF token, a body that is not
+        # JSON) speak English.
+        detail = str(exc)
+        if exc.status_code == 403 and detail == "CSRF check Failed":
+            detail = "CSRF 校验失败：请刷新页面后重试，接口调用请在 X-CSRFToken 头中带上令牌"
+        elif exc.status_code == 400 and detail.startswith("Cannot parse request body"):
+            detail = "请求体无法解析：请以 JSON 提交（Content-Type: application/json）"
         return self.create_response(
-            request, {"detail": detail if csrf else str(exc), "field": ""}, status=exc.status_code
+            request, {"detail": detail, "field": ""}, status=exc.status_code
         )
 
     def _invalid(self, request: HttpRequest, exc: Any) -> HttpResponse:

@@ -1,14 +1,18 @@
-"""Response headers every answer carries, and the refusal of ID numbers and phones in URLs."""
+"""Response headers every answer carries, the refusal of ID numbers and phones in URLs, and
+of input no database column can take (NUL characters, integers past 64 bits)."""
 
 from __future__ import annotations
 
+import json
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
+from lianxin.core.fields import INT64
 from lianxin.lib.masking import query_has_sensitive
 
 SENSITIVE_IN_URL = (
@@ -97,3 +101,93 @@ class SensitiveQueryMiddleware:
                 request, "core/sensitive_query.html", {"message": SENSITIVE_IN_URL}, status=400
             )
         return self.get_response(request)
+
+
+INT64_MIN, INT64_MAX = INT64
+NUL_IN_INPUT = "“{name}”中含有空字符（\\0），无法保存或查找，请删去后重试"
+NOT_UTF8 = "“{name}”中含有无效的字符（不成对的代理项，如 \\ud800），无法保存，请检查后重试"
+INTEGER_TOO_LARGE = f"“{{name}}”的数值超出范围：整数须在{INT64_MIN}到{INT64_MAX}之间"
+
+
+def _refusal(name: str, message: str) -> tuple[str, str]:
+    name = name.replace("\x00", "")
+    return name, message.format(name=name or "请求内容")
+
+
+def _json_problem(value: Any, name: str) -> tuple[str, str] | None:
+    """(field, message) for the first NUL or oversize integer in a parsed JSON body; a list's
+    items are reported under the list's own name."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return _refusal(name, NUL_IN_INPUT)
+        return None if _encodable(value) else _refusal(name, NOT_UTF8)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if INT64_MIN <= value <= INT64_MAX else _refusal(name, INTEGER_TOO_LARGE)
+    if isinstance(value, dict):
+        children = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, list):
+        children = [(name, v) for v in value]
+    else:
+        return None
+    for key, item in children:
+        if "\x00" in key:
+            return _refusal(key, NUL_IN_INPUT)
+        found = (
+            _json_problem(item, key) if _encodable(key) else ("", NOT_UTF8.format(name="字段名"))
+        )
+        if found:
+            return found
+    return None
+
+
+def _encodable(text: str) -> bool:
+    """False for a lone surrogate (JSON's "\\ud800"), which no UTF-8 database can store."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def input_problem(request: HttpRequest) -> tuple[str, str] | None:
+    """Why a request carries input no column can store or compare: a NUL character in the
+    path, the query string, a form or a JSON body (PostgreSQL refuses it in text, a 500), a
+    lone surrogate in a JSON string (valid JSON, not encodable as UTF-8), or an integer in a
+    JSON body past 64 bits (PostgreSQL's bigint; pydantic takes any size).
+    (field, message), or None. Files are the importers' to check, cell by cell."""
+    if "\x00" in request.path:
+        return "", NUL_IN_INPUT.format(name="网址")
+    forms = [request.GET]
+    if request.content_type == "application/x-www-form-urlencoded":
+        forms.append(request.POST)
+    for form in forms:
+        for key, values in form.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return _refusal(key, NUL_IN_INPUT)
+    if request.content_type == "application/json" and request.body:
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            return None  # the API answers malformed JSON itself
+        return _json_problem(body, "")
+    return None
+
+
+class InputGuardMiddleware:
+    """Answers 400, in Chinese and naming the field, a request whose input no column can take
+    (see input_problem), before any view or service sees it: the same answer on SQLite, which
+    would store or compare it, as on PostgreSQL, which would fail with a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        found = input_problem(request)
+        if found is None:
+            return self.get_response(request)
+        field, message = found
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message, "field": field}, status=400)
+        return render(request, "core/bad_input.html", {"message": message}, status=400)

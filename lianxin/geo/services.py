@@ -12,6 +12,7 @@ from django.db.models.functions import Concat
 from lianxin.audit.services import record
 from lianxin.core.access import check_actor, check_console, check_in_scope
 from lianxin.core.errors import Refused
+from lianxin.core.fields import check_fields
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
 from lianxin.lib.names import short_region_name
@@ -36,6 +37,7 @@ def _check_writer(acting_user: Any, county_id: int, *regions: Region | None) -> 
 def do_create_county(*, code: str, name: str, acting_user: Any = None) -> County:
     """A new tenant: set up at the server only (install, `lianxin import-divisions`)."""
     check_console(acting_user, "县（市、区）只能在服务器上设立")
+    check_fields(County, {"code": code, "name": name, "short_name": short_region_name(name)})
     with transaction.atomic():
         county, created = County.objects.get_or_create(
             code=code, defaults={"name": name, "short_name": short_region_name(name)}
@@ -83,6 +85,8 @@ def do_create_region(
     if parent is None and acting_user is not None and acting_user.region_id:
         # A township hangs off the county: outside an administrator narrowed to one region.
         raise Refused(NOT_WRITER, status=403)
+    short_name = short_name or short_region_name(name)
+    check_fields(Region, {"level": level, "code": code, "name": name, "short_name": short_name})
     _check_parent(level, parent, county)
     # No look for a duplicate code first: the constraint's message says it all.
     with refuse_conflicts(REGION_FIELDS):
@@ -92,7 +96,7 @@ def do_create_region(
             level=level,
             code=code,
             name=name,
-            short_name=short_name or short_region_name(name),
+            short_name=short_name,
             valid_from=valid_from or today(),
             path="",
         )
@@ -120,10 +124,11 @@ def do_rename_region(
 ) -> Region:
     """Rename; the old name stays in the region's change history."""
     _check_writer(acting_user, region.county_id, region)
+    after = {"name": name, "short_name": short_name or short_region_name(name)}
+    check_fields(Region, after)
     with transaction.atomic():
         region = Region.objects.select_for_update().get(pk=region.pk)
         before = {"name": region.name, "short_name": region.short_name}
-        after = {"name": name, "short_name": short_name or short_region_name(name)}
         if before == after:
             return region
         region.name, region.short_name = after["name"], after["short_name"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from lianxin.core.fields import form_field
 from lianxin.core.forms import DATE_INPUT
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
@@ -47,8 +48,8 @@ def current_villages(county_id: int):
 class UnitForm(forms.Form):
     """Create or edit a unit."""
 
-    name = forms.CharField(label="单位名称", max_length=80)
-    short_name = forms.CharField(label="简称", max_length=40, required=False)
+    name = form_field(Unit, "name")
+    short_name = form_field(Unit, "short_name")
     kind = forms.ChoiceField(label="单位类型", choices=UnitKind.choices)
     handles_demands = forms.BooleanField(
         label="承办诉求", required=False, help_text="勾选后可在诉求分办时选择该单位"
@@ -60,7 +61,7 @@ class UnitForm(forms.Form):
         empty_label="（市级单位不填）",
         help_text="乡镇（街道）单位填写",
     )
-    phone = forms.CharField(label="办公电话", max_length=30, required=False)
+    phone = form_field(Unit, "phone")
 
     def __init__(self, *args: Any, county_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -112,9 +113,9 @@ class CadreForm(forms.Form):
     """Register a cadre in a unit."""
 
     unit = forms.ModelChoiceField(label="单位", queryset=Unit.objects.none())
-    staff_no = forms.CharField(label="人员编号", max_length=20)
-    name = forms.CharField(label="姓名", max_length=30)
-    post = forms.CharField(label="职务", max_length=60, required=False)
+    staff_no = form_field(Cadre, "staff_no")
+    name = form_field(Cadre, "name")
+    post = form_field(Cadre, "post")
     phone = forms.CharField(
         label="手机号", max_length=20, required=False, help_text="保存后只显示脱敏号码"
     )
@@ -129,7 +130,7 @@ class CadreForm(forms.Form):
 class CadreEditForm(forms.Form):
     """Correct a cadre's name or phone, or mark them as a city leader."""
 
-    name = forms.CharField(label="姓名", max_length=30)
+    name = form_field(Cadre, "name")
     phone = forms.CharField(
         label="手机号",
         max_length=20,
@@ -143,7 +144,7 @@ class TransferForm(forms.Form):
     """Move a cadre to another unit or post from a date; the old assignment is kept as history."""
 
     unit = forms.ModelChoiceField(label="调入单位", queryset=Unit.objects.none())
-    post = forms.CharField(label="新职务", max_length=60, required=False)
+    post = form_field(Cadre, "post", label="新职务")
     effective_on = forms.DateField(label="调动日期", initial=today, widget=DATE)
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:

@@ -12,6 +12,7 @@ from django.db import transaction
 from lianxin.audit.services import diff, record, snapshot
 from lianxin.core.access import check_actor, check_in_scope
 from lianxin.core.errors import Refused
+from lianxin.core.fields import check_fields, problems
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import new_seal_ref, today
 from lianxin.core.sensitive import seal_phone
@@ -52,6 +53,7 @@ def do_create_unit(
         raise Refused("单位名称不能为空", field="name")
     if kind not in UnitKind.values:
         raise Refused(f"无法识别的单位类型“{kind}”", field="kind")
+    check_fields(Unit, {"name": name, "short_name": short_name, "phone": phone})
     if township is not None and (
         township.level != Level.TOWNSHIP or township.county_id != county.pk
     ):
@@ -82,6 +84,9 @@ def do_update_unit(unit: Unit, *, acting_user: Any, **fields: Any) -> Unit:
     unknown = set(fields) - set(UNIT_FIELDS) - {"township"}
     if unknown:
         raise Refused("不能修改的字段：" + "、".join(sorted(unknown)))
+    check_fields(
+        Unit, {k: v for k, v in fields.items() if k in ("name", "short_name", "kind", "phone")}
+    )
     with refuse_conflicts():
         unit = Unit.objects.select_for_update().get(pk=unit.pk)
         before = snapshot(unit, UNIT_FIELDS)
@@ -117,6 +122,7 @@ def do_create_cadre(
         raise Refused("姓名不能为空", field="name")
     if not staff_no:
         raise Refused("人员编号不能为空", field="staff_no")
+    check_fields(Cadre, {"staff_no": staff_no, "name": name, "post": post})
     ref = new_seal_ref()
     try:
         sealed = seal_phone(phone, label=Cadre.seal_label("phone"), ref=ref)
@@ -170,6 +176,7 @@ def do_transfer_cadre(
     effective_on = effective_on or today()
     if unit.county_id != cadre.county_id:
         raise Refused("不能调往其他县的单位", field="unit")
+    check_fields(Cadre, {"post": post})
     with transaction.atomic():
         # Two administrators may transfer the same cadre at once: lock the row.
         cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
@@ -211,6 +218,8 @@ def do_update_cadre(
     is_city_leader: bool | None = None,
 ) -> Cadre:
     _check_writer(acting_user, cadre.county_id, cadre)
+    if name is not None and name.strip():
+        check_fields(Cadre, {"name": name.strip()})
     with transaction.atomic():
         cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
         changes: dict[str, list[Any]] = {}
@@ -399,6 +408,10 @@ def do_bulk_create_cadres(
             raise Refused(f"第{number}名干部：姓名不能为空", field="name")
         if not staff_no:
             raise Refused(f"第{number}名干部：人员编号不能为空", field="staff_no")
+        for field, message in problems(
+            Cadre, {"staff_no": staff_no, "name": name, "post": spec.post}
+        ):
+            raise Refused(f"第{number}名干部：{message}", field=field)
         ref = new_seal_ref()
         try:
             sealed = seal_phone(spec.phone, label=Cadre.seal_label("phone"), ref=ref)

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.db.models import Count, Q
 
+from lianxin.core.fields import form_field
 from lianxin.core.forms import DATE_INPUT
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
@@ -109,7 +110,7 @@ class ExclusionForm(forms.Form):
     cadre = forms.CharField(
         label="干部", max_length=30, help_text="填写人员编号；姓名在本县唯一时也可填姓名"
     )
-    reason = forms.CharField(label="原因", max_length=100, help_text="如：病假、借调、产假")
+    reason = form_field(CadreExclusion, "reason", help_text="如：病假、借调、产假")
     valid_from = forms.DateField(label="开始日期", widget=DATE, required=False)
     valid_to = forms.DateField(
         label="最后一天", widget=DATE, required=False, help_text="不填则一直不参与，直到结束"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from lianxin.audit.services import diff, record
 from lianxin.core.access import check_actor, check_in_scope
 from lianxin.core.errors import Refused
+from lianxin.core.fields import check_fields
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
@@ -406,6 +407,7 @@ def do_exclude_cadre(
     reason = reason.strip()
     if not reason:
         raise Refused("请填写原因（如病假、借调）", field="reason")
+    check_fields(CadreExclusion, {"reason": reason})
     if cadre.left_on is not None:
         raise Refused(f"{cadre.name}已于{cadre.left_on}退出，无需设置", field="cadre")
     valid_from = valid_from or today()
@@ -424,7 +426,7 @@ def do_exclude_cadre(
         exclusion = CadreExclusion.objects.create(
             county_id=cadre.county_id,
             cadre=cadre,
-            reason=reason[:100],
+            reason=reason,
             valid_from=valid_from,
             valid_to=valid_to,
         )

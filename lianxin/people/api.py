@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 from lianxin.core.access import get_visible_or_404
 from lianxin.core.api import PageParams, documented, page_of
 from lianxin.core.errors import Refused
+from lianxin.core.fields import schema_field
 from lianxin.geo.api import RegionRef
 from lianxin.geo.filters import get_region_or_404
 from lianxin.people import services
@@ -249,27 +250,29 @@ class EnterpriseFilters(PageParams):
     credit_code: str | None = Field(None, description="统一社会信用代码（完整）")
 
 
+# Text fields document their column's limits (lianxin.core.fields); the services enforce
+# them, answering 400 with the same Chinese message as the pages.
 class HouseholdIn(Schema):
-    number: str = Field(description="户号")
+    number: str = schema_field(Household, "number", description="户号")
     region_id: int = Field(description="所在组或村（社区）的 id")
-    address: str = ""
+    address: str = schema_field(Household, "address", "")
     hardships: list[str] = Field(default_factory=list, description="困难类型代码")
     hardship_since: dt.date | None = None
 
 
 class ResidentIn(Schema):
-    name: str
+    name: str = schema_field(Resident, "name")
     id_number: str = Field(description="18位身份证号（保存后只以脱敏形式返回）")
     relation: str = Field(description="与户主关系代码，如 head、spouse、child")
     phone: str = ""
 
 
 class EnterpriseIn(Schema):
-    name: str
+    name: str = schema_field(Enterprise, "name")
     credit_code: str
     trade: str = Field(description="行业门类字母")
     region_id: int
-    address: str = ""
+    address: str = schema_field(Enterprise, "address", "")
 
 
 class ResidentRevealIn(Schema):

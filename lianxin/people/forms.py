@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from lianxin.core.errors import Refused
+from lianxin.core.fields import form_field
 from lianxin.core.forms import DATE_INPUT, refuse_into
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
@@ -12,6 +13,7 @@ from lianxin.geo.filters import not_ended, visible_regions
 from lianxin.geo.models import Region
 
 from .choices import HardshipKind, Relation, Trade
+from .models import Enterprise, Household, HouseholdHardship, Resident
 
 # A native date picker on phones; the value goes over the wire as YYYY-MM-DD.
 DATE = DATE_INPUT
@@ -51,8 +53,8 @@ def _region_field(user, label: str = "所在组（或村）") -> RegionChoiceFie
 class HouseholdCreateForm(RefusalForm):
     aliases = {"hardship": "hardships"}
 
-    number = forms.CharField(label="户号", max_length=30)
-    address = forms.CharField(label="住址", max_length=120, required=False)
+    number = form_field(Household, "number")
+    address = form_field(Household, "address")
     hardships = forms.MultipleChoiceField(
         label="困难类型",
         choices=HardshipKind.choices,
@@ -68,7 +70,7 @@ class HouseholdCreateForm(RefusalForm):
 
 
 class HouseholdEditForm(RefusalForm):
-    address = forms.CharField(label="住址", max_length=120, required=False)
+    address = form_field(Household, "address")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,7 +82,7 @@ class HardshipAddForm(RefusalForm):
 
     kind = forms.ChoiceField(label="困难类型", choices=HardshipKind.choices)
     valid_from = forms.DateField(label="起始日期", initial=today, required=False, widget=DATE)
-    note = forms.CharField(label="说明", max_length=200, required=False)
+    note = form_field(HouseholdHardship, "note")
 
 
 class HardshipEndForm(RefusalForm):
@@ -88,14 +90,14 @@ class HardshipEndForm(RefusalForm):
 
 
 class ResidentCreateForm(RefusalForm):
-    name = forms.CharField(label="姓名", max_length=30)
+    name = form_field(Resident, "name")
     id_number = forms.CharField(label="身份证号", max_length=30)
     relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices)
     phone = forms.CharField(label="联系电话", max_length=20, required=False)
 
 
 class ResidentEditForm(RefusalForm):
-    name = forms.CharField(label="姓名", max_length=30)
+    name = form_field(Resident, "name")
     phone = forms.CharField(
         label="新的联系电话", max_length=20, required=False, help_text="留空表示不修改"
     )
@@ -104,10 +106,10 @@ class ResidentEditForm(RefusalForm):
 
 
 class EnterpriseCreateForm(RefusalForm):
-    name = forms.CharField(label="企业名称", max_length=100)
+    name = form_field(Enterprise, "name")
     credit_code = forms.CharField(label="统一社会信用代码", max_length=30)
     trade = forms.ChoiceField(label="行业门类", choices=Trade.choices)
-    address = forms.CharField(label="地址", max_length=120, required=False)
+    address = form_field(Enterprise, "address")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from django.db import OperationalError, connection, transaction
 from lianxin.audit.services import diff, record, snapshot
 from lianxin.core.access import check_actor, check_in_scope
 from lianxin.core.errors import Refused
+from lianxin.core.fields import check_fields
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import new_seal_ref, today
 from lianxin.core.sensitive import (
@@ -80,16 +81,15 @@ def do_create_household(
 ) -> Household:
     _check_writer(acting_user, county.pk)
     _check_place(acting_user, region)
-    number = number.strip()
-    if not number:
-        raise Refused("户号不能为空", field="number")
+    number, address = number.strip(), address.strip()
+    check_fields(Household, {"number": number, "address": address})
     # The look below answers the common case; two requests passing it at once meet the
     # constraint, which refuse_conflicts turns into the same 409.
     with refuse_conflicts():
         if Household.objects.filter(county=county, number=number).exists():
             raise Refused(f"户号“{number}”已登记", field="number", status=409)
         household = Household.objects.create(
-            county=county, number=number, address=address.strip(), **placement(region, county.pk)
+            county=county, number=number, address=address, **placement(region, county.pk)
         )
         record(
             actor=acting_user,
@@ -114,11 +114,14 @@ def do_update_household(
     """Change the address or move the household to another group/village."""
     _check_writer(acting_user, household.county_id, household)
     _check_place(acting_user, region)
+    if address is not None:
+        address = address.strip()
+        check_fields(Household, {"address": address})
     with refuse_conflicts():
         household = Household.objects.select_for_update().get(pk=household.pk)
         before = snapshot(household, HOUSEHOLD_FIELDS)
         if address is not None:
-            household.address = address.strip()
+            household.address = address
         if region is not None and region.pk != household.region_id:
             for key, value in placement(region, household.county_id).items():
                 setattr(household, key, value)
@@ -141,6 +144,7 @@ def do_add_hardship(
     _check_writer(acting_user, household.county_id, household)
     if kind not in HardshipKind.values:
         raise Refused(f"无法识别的困难类型“{kind}”", field="hardship")
+    check_fields(HouseholdHardship, {"note": note})
     with refuse_conflicts(HARDSHIP_FIELD):
         # The same refusal as the constraint's, so the answer does not depend on timing.
         if HouseholdHardship.objects.filter(
@@ -279,8 +283,7 @@ def do_create_resident(
 ) -> Resident:
     _check_writer(acting_user, household.county_id, household)
     name = name.strip()
-    if not name:
-        raise Refused("姓名不能为空", field="name")
+    check_fields(Resident, {"name": name})
     if relation not in Relation.values:
         raise Refused(f"无法识别的与户主关系“{relation}”", field="relation")
     ref = new_seal_ref()
@@ -351,6 +354,8 @@ def do_update_resident(
     relation: str | None = None,
 ) -> Resident:
     _check_writer(acting_user, resident.county_id, resident)
+    if name is not None and name.strip():
+        check_fields(Resident, {"name": name.strip()})
     # Two residents made head at once pass the head check together; the constraint answers.
     with refuse_conflicts(RESIDENT_FIELDS):
         resident = Resident.objects.select_for_update().get(pk=resident.pk)
@@ -405,9 +410,8 @@ def do_create_enterprise(
 ) -> Enterprise:
     _check_writer(acting_user, county.pk)
     _check_place(acting_user, region)
-    name = name.strip()
-    if not name:
-        raise Refused("企业名称不能为空", field="name")
+    name, address = name.strip(), address.strip()
+    check_fields(Enterprise, {"name": name, "address": address})
     try:
         code = validate_credit_code(credit_code)
     except InvalidValue as exc:
@@ -422,7 +426,7 @@ def do_create_enterprise(
             name=name,
             credit_code=code,
             trade=trade,
-            address=address.strip(),
+            address=address,
             name_initials=initials(name)[:60],
             **placement(region, county.pk),
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from lianxin.core.fields import problem as field_problem
 from lianxin.lib.errors import InvalidValue
 from lianxin.lib.uscc import validate as validate_credit_code
 from lianxin.people.models import Enterprise
@@ -42,11 +43,11 @@ class EnterpriseImporter(RowImporter):
             code = validate_credit_code(c[L.CREDIT_CODE])
         except InvalidValue as exc:
             errors.append((L.CREDIT_CODE, str(exc)))
+        # The model's own rules (lianxin.core.fields), as the registry's pages and API apply.
         name = c[L.ENTERPRISE_NAME]
-        if not name:
-            errors.append((L.ENTERPRISE_NAME, "企业名称不能为空"))
-        elif len(name) > 100:
-            errors.append((L.ENTERPRISE_NAME, f"企业名称不能超过100个字符，现为{len(name)}个"))
+        name_problem = field_problem(Enterprise, "name", name)
+        if name_problem:
+            errors.append((L.ENTERPRISE_NAME, name_problem))
         trade = L.parse_trade(c[L.TRADE])
         if trade is None:
             errors.append(
@@ -61,8 +62,9 @@ class EnterpriseImporter(RowImporter):
         if problem:
             errors.append(problem)
         address = c[L.ENTERPRISE_ADDRESS]
-        if len(address) > 120:
-            errors.append((L.ENTERPRISE_ADDRESS, f"地址不能超过120个字符，现为{len(address)}个"))
+        address_problem = field_problem(Enterprise, "address", address)
+        if address_problem:
+            errors.append((L.ENTERPRISE_ADDRESS, address_problem))
         if code:
             first = self.seen_codes.get(code)
             if first is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from lianxin.core.fields import problem as field_problem
 from lianxin.core.models import new_seal_ref, today
 from lianxin.core.sensitive import (
     Sealed,
@@ -103,17 +104,18 @@ class ResidentImporter(RowImporter):
     def _parse(self, row: int, cells: list[str]) -> tuple[_ResidentRow | None, list]:
         c = self.cells(cells)
         errors: list[tuple[str, str]] = []
+        # The model's own rules (lianxin.core.fields), as the registry's pages and API apply.
         number = c[L.NUMBER]
-        if not number:
-            errors.append((L.NUMBER, "户号不能为空"))
-        elif len(number) > 30:
-            errors.append((L.NUMBER, f"户号不能超过30个字符，现为{len(number)}个"))
+        number_problem = field_problem(Household, "number", number)
+        if number_problem:
+            errors.append((L.NUMBER, number_problem))
         placement, problem = self.regions.resolve(c[L.TOWNSHIP], c[L.VILLAGE], c[L.GROUP])
         if problem:
             errors.append(problem)
         address = c[L.ADDRESS]
-        if len(address) > 120:
-            errors.append((L.ADDRESS, f"住址不能超过120个字符，现为{len(address)}个"))
+        address_problem = field_problem(Household, "address", address)
+        if address_problem:
+            errors.append((L.ADDRESS, address_problem))
         kinds, unknown = L.parse_hardships(c[L.HARDSHIP])
         if unknown:
             errors.append(
@@ -126,10 +128,9 @@ class ResidentImporter(RowImporter):
             )
         kinds = self._kind_sets.setdefault(kinds, kinds)
         name = c[L.NAME]
-        if not name:
-            errors.append((L.NAME, "姓名不能为空"))
-        elif len(name) > 30:
-            errors.append((L.NAME, f"姓名不能超过30个字符，现为{len(name)}个"))
+        name_problem = field_problem(Resident, "name", name)
+        if name_problem:
+            errors.append((L.NAME, name_problem))
         sealed_id = card = None
         ref = new_seal_ref()
         try:
@@ -165,8 +166,8 @@ class ResidentImporter(RowImporter):
                 errors.append((L.ID_NUMBER, f"第{first}行和第{row}行的身份证号相同"))
         # The household's columns are remembered only from a row where they are all valid, so
         # a typo on one row is reported once, not as a disagreement on every later row.
-        household_ok = bool(number) and len(number) <= 30 and placement is not None
-        household_ok = household_ok and len(address) <= 120 and not unknown
+        household_ok = not number_problem and not address_problem and placement is not None
+        household_ok = household_ok and not unknown
         if household_ok and placement is not None:
             seen = self.seen_households.get(number)
             if seen is None:

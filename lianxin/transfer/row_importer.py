@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
+from lianxin.core.fields import text_problem
 from lianxin.core.tabular import FromNumber, Header
 from lianxin.geo.models import County
 from lianxin.lib.pinyin import initials
@@ -98,6 +99,15 @@ class RowImporter:
             index, reason = problem
             return [(self.titles.get(index, "") if index is not None else "", reason)]
         errors = []
+        # A NUL would reach the database in a value or in an error message quoting the cell,
+        # and PostgreSQL refuses it in text.
+        for title, i in self.positions.items():
+            value = cells[i] if i is not None and i < len(cells) else ""
+            found = text_problem(title, value, None) if isinstance(value, str) else None
+            if found:
+                errors.append((title, found))
+        if errors:
+            return errors
         for title, i in self.text_positions:
             value = cells[i] if i < len(cells) else ""
             if isinstance(value, FromNumber) or L.is_excel_number(value):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from lianxin.audit.services import record
 from lianxin.core.errors import Refused
+from lianxin.core.fields import check_fields
 from lianxin.core.tabular import (
     SUPPORTED,
     count_data_rows,
@@ -64,6 +65,7 @@ def do_start_import(*, acting_user: Any, upload: UploadedFile, data_kind: str, m
         raise Refused(f"无法识别的导入方式“{mode}”", field="mode")
     # The name is kept on the job and in the audit row: a number typed into it is masked.
     file_name = scrub(Path(upload.name or "").name)[:200]
+    check_fields(Job, {"file_name": file_name}, aliases={"file_name": "file"})
     suffix = _suffix(file_name)
     if not upload.size:
         raise Refused("上传的文件是空的", field="file")
@@ -129,6 +131,7 @@ def do_set_import_limits(
         label, smallest = ImportLimits.FIELDS[name]
         if not isinstance(value, int) or value < smallest:
             raise Refused(f"{label}不能小于 {figure(smallest)}", field=name)
+    check_fields(ImportLimits, values)
     with transaction.atomic():
         limits, _ = ImportLimits.objects.select_for_update().get_or_create(county=county)
         changes = {

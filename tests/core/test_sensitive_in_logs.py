@@ -41,14 +41,20 @@ DASHED = f"{PHONE[:3]}–{PHONE[3:7]}–{PHONE[7:]}"
 
 
 def _our_handlers() -> list[logging.Handler]:
-    """Every handler in the logging tree but pytest's own capturing ones."""
+    """Every handler in the logging tree but pytest's own capturing ones and the NullHandlers
+    libraries attach to their loggers (requests, urllib3), which write nowhere."""
     loggers = [logging.getLogger()] + [
         obj for obj in logging.Logger.manager.loggerDict.values() if isinstance(obj, logging.Logger)
     ]
     found: list[logging.Handler] = []
     for logger in loggers:
         for handler in logger.handlers:
-            if not type(handler).__module__.startswith("_pytest") and handler not in found:
+            if (
+                type(handler).__module__.startswith("_pytest")
+                or type(handler) is logging.NullHandler
+            ):
+                continue
+            if handler not in found:
                 found.append(handler)
     return found
 
