@@ -7,7 +7,7 @@ from typing import Any
 
 from ninja import Field, Query, Router, Schema
 
-from lianxin.core.api import PageParams, documented, page_of
+from lianxin.core.api import PageParams, RowId, documented, page_of
 
 from .choices import Level
 from .filters import (
@@ -112,7 +112,7 @@ class RegionPage(Schema):
 
 class RegionFilters(PageParams):
     level: Level | None = Field(None, description="层级：township / village / group")
-    parent: int | None = Field(None, description="上级区划 id")
+    parent: RowId | None = Field(None, description="上级区划 id")
     include_ended: bool = Field(False, description="包含已撤销的区划")
     q: str | None = Field(None, description="名称或代码（前缀）")
 

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from ninja import Field, Query, Router, Schema
 
 from lianxin.core.access import get_visible_or_404
-from lianxin.core.api import PageParams, Ref, documented, page_of
+from lianxin.core.api import PageParams, Ref, RowId, documented, page_of
 from lianxin.core.errors import Refused
 from lianxin.people.services import do_reveal
 
@@ -188,19 +188,19 @@ class CadreRevealOut(Schema):
 class UnitQuery(Schema):
     kind: str | None = Field(None, description="单位类型，如 party_organ、city_department")
     handles_demands: bool | None = Field(None, description="是否承办诉求")
-    township: int | None = Field(None, description="乡镇 id：驻该乡镇或负责其村（社区）的单位")
+    township: RowId | None = Field(None, description="乡镇 id：驻该乡镇或负责其村（社区）的单位")
     name: str | None = Field(None, description="名称或简称包含")
 
 
 class CadreQuery(Schema):
-    unit: int | None = Field(None, description="单位 id")
+    unit: RowId | None = Field(None, description="单位 id")
     city_leader: bool | None = Field(None, description="是否市级领导")
     status: str | None = Field(None, description="active（默认，在册）、left（已退出）或 all")
     q: str | None = Field(None, description="姓名包含，或拼音首字母开头，或人员编号")
 
 
 class LiaisonQuery(Schema):
-    township: int | None = Field(None, description="乡镇 id")
+    township: RowId | None = Field(None, description="乡镇 id")
     uncovered: bool | None = Field(None, description="true：只列无领导联系的乡镇")
 
 

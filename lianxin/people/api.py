@@ -13,7 +13,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 
 from lianxin.core.access import get_visible_or_404
-from lianxin.core.api import PageParams, documented, page_of
+from lianxin.core.api import PageParams, RowId, documented, page_of
 from lianxin.core.errors import Refused
 from lianxin.core.fields import schema_field
 from lianxin.geo.api import RegionRef
@@ -222,9 +222,9 @@ class SearchOut(Schema):
 
 
 class HouseholdFilters(PageParams):
-    township: int | None = Field(None, description="乡镇（街道）id")
-    village: int | None = Field(None, description="村（社区）id")
-    group: int | None = Field(None, description="组 id")
+    township: RowId | None = Field(None, description="乡镇（街道）id")
+    village: RowId | None = Field(None, description="村（社区）id")
+    group: RowId | None = Field(None, description="组 id")
     hardship: HardshipKind | None = Field(None, description="当前登记有该困难类型")
     has_hardship: bool | None = Field(None, description="是否为困难群众户")
     q: str | None = Field(None, description="户号、户主姓名或户主拼音首字母")
@@ -233,10 +233,10 @@ class HouseholdFilters(PageParams):
 class ResidentFilters(PageParams):
     name: str | None = Field(None, description="姓名（包含）")
     initials: str | None = Field(None, description="姓名拼音首字母（前缀），如 zsf")
-    township: int | None = None
-    village: int | None = None
-    group: int | None = None
-    household: int | None = Field(None, description="户 id")
+    township: RowId | None = None
+    village: RowId | None = None
+    group: RowId | None = None
+    household: RowId | None = Field(None, description="户 id")
     sex: Sex | None = None
     age_min: int | None = Field(None, ge=0, le=150, description=f"最小年龄。{AGE_RULE}")
     age_max: int | None = Field(None, ge=0, le=150, description=f"最大年龄。{AGE_RULE}")
@@ -244,8 +244,8 @@ class ResidentFilters(PageParams):
 
 class EnterpriseFilters(PageParams):
     trade: Trade | None = Field(None, description="行业门类（GB/T 4754 门类字母）")
-    township: int | None = None
-    village: int | None = None
+    township: RowId | None = None
+    village: RowId | None = None
     q: str | None = Field(None, description="名称（包含）或拼音首字母（前缀）")
     credit_code: str | None = Field(None, description="统一社会信用代码（完整）")
 
@@ -254,7 +254,7 @@ class EnterpriseFilters(PageParams):
 # them, answering 400 with the same Chinese message as the pages.
 class HouseholdIn(Schema):
     number: str = schema_field(Household, "number", description="户号")
-    region_id: int = Field(description="所在组或村（社区）的 id")
+    region_id: RowId = Field(description="所在组或村（社区）的 id")
     address: str = schema_field(Household, "address", "")
     hardships: list[str] = Field(default_factory=list, description="困难类型代码")
     hardship_since: dt.date | None = None
