@@ -117,8 +117,8 @@ def _keyring() -> Keyring:
 
 
 def canary_problems() -> list[Problem]:
-    """The keys against the canaries in the database; a missing canary is not fatal here (the
-    next start writes it, see ensure_canaries)."""
+    """The keys against the canaries in the database. A missing canary is no problem here: the
+    next start writes it when the data agrees (ensure_canaries), or refuses to start."""
     from lianxin.core.models import KeyCanary
 
     try:
@@ -128,9 +128,7 @@ def canary_problems() -> list[Problem]:
     ring = _keyring()
     problems = []
     field = canaries.get(KeyCanary.Purpose.FIELD)
-    if field is None:
-        problems.append(Problem("数据库中还没有字段加密密钥的校验值", "下次启动时写入", False))
-    else:
+    if field is not None:
         try:
             text = ring.decrypt(field.value, label=CANARY_LABEL, ref=CANARY_REF)
         except InvalidValue:
@@ -159,8 +157,8 @@ def canary_problems() -> list[Problem]:
     ):
         canary = canaries.get(purpose)
         if canary is None:
-            problems.append(Problem(f"数据库中还没有 {name} 的校验值", "下次启动时写入", False))
-        elif not hmac.compare_digest(canary.value, made()):
+            continue
+        if not hmac.compare_digest(canary.value, made()):
             hint = (
                 "请换回正确的密钥；有意更换查找散列密钥时运行 lianxin rehash-lookups"
                 if purpose == KeyCanary.Purpose.LOOKUP
