@@ -58,8 +58,8 @@ class SecurityHeadersMiddleware:
     proxy must not keep them. Static files are answered by whitenoise before this runs and keep
     their long caching.
 
-    The API's Swagger page (django-ninja's template, with an inline script and its assets on a
-    CDN) gets its own, looser policy, LIANXIN_CSP_API_DOCS; it shows no personal data."""
+    The API's Swagger page (django-ninja's template, whose Swagger UI sets style attributes)
+    gets its own policy, LIANXIN_CSP_API_DOCS, with inline styles; it shows no personal data."""
 
     def __init__(self, get_response):
         self.get_response = get_response
