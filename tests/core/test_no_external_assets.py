@@ -1,7 +1,8 @@
 """Every asset is served by the app itself: government intranets reach no CDN (issue 8, point 1).
 
-Two checks: no template of the project (nor django-ninja's Swagger page, which the API docs
-render) refers to an asset by an absolute http(s):// or protocol-relative URL; and the API docs
+Three checks: no template of the project (nor django-ninja's Swagger page, which the API docs
+render) refers to an asset by an absolute http(s):// or protocol-relative URL; no stylesheet or
+script under static/ loads one from another host either; and the API docs
 page, rendered, loads each of its scripts, styles and icons from our own static files."""
 
 from __future__ import annotations
@@ -42,6 +43,19 @@ def test_it_has_no_template_loading_an_asset_from_another_host():
     # The Swagger page django-ninja renders for /api/docs (its CDN twin must not be the one).
     ninja_page = Path(get_template("ninja/swagger.html").origin.name)
     offending += [m.group(0) for m in EXTERNAL.finditer(ninja_page.read_text(encoding="utf-8"))]
+    assert not offending, offending
+
+
+def test_it_has_no_static_file_loading_from_another_host():
+    # Our stylesheets and scripts, vendored ones included: url(), @import, or a script/link tag
+    # they write, never to another host.
+    files = sorted(p for p in (ROOT / "static").rglob("*") if p.suffix in {".css", ".js"})
+    assert any(p.name == "htmx.min.js" for p in files)
+    offending = [
+        f"{path.relative_to(ROOT)}: {m.group(0)}"
+        for path in files
+        for m in EXTERNAL.finditer(path.read_text(encoding="utf-8"))
+    ]
     assert not offending, offending
 
 
