@@ -58,6 +58,50 @@ def sealed_rows() -> int:
     return sum(m.objects.count() for m in sealed_models())
 
 
+def _rewrite(
+    read: Callable[[str], list[str]],
+    renew: Callable[[Any, str, Any], list[str]],
+    batch: int,
+    progress: Progress,
+) -> Counter[int]:
+    """Over every sealed field of every sealed model, batch by batch: `read(field)` names the
+    columns to load, `renew(model, field, row)` sets what is stale on the row and names the
+    columns it changed. Returns the rows changed per county."""
+    changed: Counter[int] = Counter()
+    for model in sealed_models():
+        fields = model.sealed_fields
+
+        def work(rows: list, model=model, fields=fields) -> int:
+            dirty, touched = [], set()
+            for row in rows:
+                columns = [c for field in fields for c in renew(model, field, row)]
+                if columns:
+                    dirty.append(row)
+                    touched.update(columns)
+            if dirty:
+                model.objects.bulk_update(dirty, sorted(touched))
+            changed.update(row.county_id for row in dirty)
+            return len(dirty)
+
+        _each_batch(model, [c for f in fields for c in read(f)], batch, work, progress)
+    return changed
+
+
+def _finish(purpose: str, action: str, label: str, changed: Counter[int], **extra: Any) -> None:
+    """The purpose's canary from the current key, and one audit row per county changed."""
+    with transaction.atomic():
+        write_canaries(purposes=[purpose])
+        for county_id, rows_changed in sorted(changed.items()):
+            record(
+                actor=None,
+                action=action,
+                county_id=county_id,
+                target_type="core.keycanary",
+                target_label=label,
+                changes={**{k: [None, v] for k, v in extra.items()}, "rows": [None, rows_changed]},
+            )
+
+
 def do_rotate_field_key(
     *, acting_user: Any = None, batch: int = BATCH, progress: Progress = None
 ) -> dict[int, int]:
@@ -66,38 +110,19 @@ def do_rotate_field_key(
     check_console(acting_user, CONSOLE_ONLY)
     forget_keys()
     ring = keyring()
-    changed: Counter[int] = Counter()
-    for model in sealed_models():
-        fields = model.sealed_fields
-        columns = [f"{f}_enc" for f in fields]
 
-        def reseal(rows: list, model=model, fields=fields, columns=columns) -> int:
-            dirty: list[Any] = []
-            for row in rows:
-                for field, column in zip(fields, columns, strict=True):
-                    token = getattr(row, column)
-                    if token and not token.startswith(ring.prefix):
-                        label = model.seal_label(field)
-                        value = unseal(token, label=label, ref=row.seal_ref)
-                        setattr(row, column, seal(value, label=label, ref=row.seal_ref))
-                        if not dirty or dirty[-1] is not row:
-                            dirty.append(row)
-            model.objects.bulk_update(dirty, columns)
-            changed.update(row.county_id for row in dirty)
-            return len(dirty)
+    def reseal(model: Any, field: str, row: Any) -> list[str]:
+        column = f"{field}_enc"
+        token = getattr(row, column)
+        if not token or token.startswith(ring.prefix):
+            return []
+        label = model.seal_label(field)
+        value = unseal(token, label=label, ref=row.seal_ref)
+        setattr(row, column, seal(value, label=label, ref=row.seal_ref))
+        return [column]
 
-        _each_batch(model, columns, batch, reseal, progress)
-    with transaction.atomic():
-        write_canaries(purposes=["field"])
-        for county_id, rows_changed in sorted(changed.items()):
-            record(
-                actor=None,
-                action="轮换字段加密密钥",
-                county_id=county_id,
-                target_type="core.keycanary",
-                target_label="字段加密密钥",
-                changes={"key_id": [None, ring.current], "rows": [None, rows_changed]},
-            )
+    changed = _rewrite(lambda f: [f"{f}_enc"], reseal, batch, progress)
+    _finish("field", "轮换字段加密密钥", "字段加密密钥", changed, key_id=ring.current)
     return dict(changed)
 
 
@@ -109,39 +134,17 @@ def do_rehash_lookups(
     check_console(acting_user, CONSOLE_ONLY)
     forget_keys()
     lookup = hasher()
-    changed: Counter[int] = Counter()
-    for model in sealed_models():
-        fields = model.sealed_fields
-        columns = [f"{f}_enc" for f in fields] + [f"{f}_hash" for f in fields]
-        hashes = [f"{f}_hash" for f in fields]
 
-        def rehash(rows: list, model=model, fields=fields, hashes=hashes) -> int:
-            dirty: list[Any] = []
-            for row in rows:
-                for field in fields:
-                    token = getattr(row, f"{field}_enc")
-                    if not token:
-                        continue
-                    value = unseal(token, label=model.seal_label(field), ref=row.seal_ref)
-                    digest = lookup.hash(value)
-                    if digest != getattr(row, f"{field}_hash"):
-                        setattr(row, f"{field}_hash", digest)
-                        if not dirty or dirty[-1] is not row:
-                            dirty.append(row)
-            model.objects.bulk_update(dirty, hashes)
-            changed.update(row.county_id for row in dirty)
-            return len(dirty)
+    def rehash(model: Any, field: str, row: Any) -> list[str]:
+        token = getattr(row, f"{field}_enc")
+        if not token:
+            return []
+        digest = lookup.hash(unseal(token, label=model.seal_label(field), ref=row.seal_ref))
+        if digest == getattr(row, f"{field}_hash"):
+            return []
+        setattr(row, f"{field}_hash", digest)
+        return [f"{field}_hash"]
 
-        _each_batch(model, columns, batch, rehash, progress)
-    with transaction.atomic():
-        write_canaries(purposes=["lookup"])
-        for county_id, rows_changed in sorted(changed.items()):
-            record(
-                actor=None,
-                action="更换查找散列密钥",
-                county_id=county_id,
-                target_type="core.keycanary",
-                target_label="查找散列密钥",
-                changes={"rows": [None, rows_changed]},
-            )
+    changed = _rewrite(lambda f: [f"{f}_enc", f"{f}_hash"], rehash, batch, progress)
+    _finish("lookup", "更换查找散列密钥", "查找散列密钥", changed)
     return dict(changed)

@@ -16,34 +16,32 @@ from .models import new_seal_ref
 BATCH = 2000
 
 
+def _batches(model: Any):
+    """The historical `model`'s rows, BATCH at a time in pk order."""
+    last = 0
+    while rows := list(model.objects.filter(pk__gt=last).order_by("pk")[:BATCH]):
+        yield rows
+        last = rows[-1].pk
+
+
 def reseal_model(model: Any, label_prefix: str, fields: tuple[str, ...]) -> int:
     """Give every row of the historical `model` a seal reference and seal its `fields` as v2.
     A database with sealed rows needs the key they were sealed with (LIANXIN_FIELD_KEY)."""
-    if not model.objects.exists():
-        return 0
     ring = Keyring(settings.FIELD_KEY, settings.FIELD_KEYS_OLD)
     old_keys = [settings.FIELD_KEY, *settings.FIELD_KEYS_OLD]
     columns = [f"{field}_enc" for field in fields]
-    done, last = 0, 0
-    while True:
-        rows = list(model.objects.filter(pk__gt=last).order_by("pk")[:BATCH])
-        if not rows:
-            return done
+    done = 0
+    for rows in _batches(model):
         for row in rows:
             row.seal_ref = new_seal_ref()
             for field, column in zip(fields, columns, strict=True):
-                token = getattr(row, column)
-                if not token:
-                    continue
-                value = _open_v1(old_keys, token)
-                setattr(
-                    row,
-                    column,
-                    ring.encrypt(value, label=f"{label_prefix}.{field}", ref=row.seal_ref),
-                )
+                if token := getattr(row, column):
+                    label = f"{label_prefix}.{field}"
+                    value = _open_v1(old_keys, token)
+                    setattr(row, column, ring.encrypt(value, label=label, ref=row.seal_ref))
         model.objects.bulk_update(rows, ["seal_ref", *columns])
         done += len(rows)
-        last = rows[-1].pk
+    return done
 
 
 def unbind_model(model: Any, label_prefix: str, fields: tuple[str, ...]) -> int:
@@ -51,21 +49,17 @@ def unbind_model(model: Any, label_prefix: str, fields: tuple[str, ...]) -> int:
     had no seal reference and no keyring), for a migration back past people 0005 / org 0003."""
     ring = Keyring(settings.FIELD_KEY, settings.FIELD_KEYS_OLD)
     columns = [f"{field}_enc" for field in fields]
-    done, last = 0, 0
-    while True:
-        rows = list(model.objects.filter(pk__gt=last).order_by("pk")[:BATCH])
-        if not rows:
-            return done
+    done = 0
+    for rows in _batches(model):
         for row in rows:
             for field, column in zip(fields, columns, strict=True):
-                token = getattr(row, column)
-                if token:
+                if token := getattr(row, column):
                     label = f"{label_prefix}.{field}"
                     value = ring.decrypt(token, label=label, ref=row.seal_ref)
                     setattr(row, column, encrypt_v1(settings.FIELD_KEY, value))
         model.objects.bulk_update(rows, columns)
         done += len(rows)
-        last = rows[-1].pk
+    return done
 
 
 def _open_v1(keys: list[str], token: str) -> str:
