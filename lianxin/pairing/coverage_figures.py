@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lianxin.core.models import today
+from lianxin.lib.numbers import percent_text, percent_value
 from lianxin.geo.models import Region
 from lianxin.org.models import Unit
 from lianxin.people.choices import HardshipKind
@@ -112,13 +113,12 @@ class Ratio:
     @property
     def percent(self) -> str:
         """One decimal, rounded down: a county with one gap never reads as 100%."""
-        value = self.percent_value
-        return "—" if value is None else f"{value:.1f}%"
+        return percent_text(self.covered, self.total)
 
     @property
     def percent_value(self) -> float | None:
         """The same figure as a number (98.5 for 98.5%), for spreadsheets to sort on."""
-        return math.floor(self.covered * 1000 / self.total) / 10 if self.total else None
+        return percent_value(self.covered, self.total)
 
     @property
     def complete(self) -> bool:

@@ -21,6 +21,7 @@ from lianxin.core.errors import Refused
 from lianxin.core.forms import refuse_into
 from lianxin.core.models import today
 from lianxin.core.views import paginate, query_without_page
+from lianxin.lib.numbers import percent_text
 from lianxin.org.models import Cadre, Unit
 from lianxin.people.models import Household
 
@@ -173,7 +174,7 @@ def _run_context(request: HttpRequest, run: PairingRun) -> dict[str, Any]:
 
 
 def _ratio(part: int, whole: int) -> dict[str, Any]:
-    return {"part": part, "whole": whole, "percent": f"{part / whole:.1%}" if whole else "—"}
+    return {"part": part, "whole": whole, "percent": percent_text(part, whole)}
 
 
 def _coverage_rows(coverage: dict[str, Any]) -> list[dict[str, Any]]:

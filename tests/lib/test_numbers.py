@@ -1,0 +1,44 @@
+"""One rule for counts and rates (lianxin.lib.numbers), the same on every page and export."""
+
+import pytest
+from django.template import Context, Template
+
+from lianxin.lib.numbers import count_text, percent_text, percent_value
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(0, "0"), (999, "999"), (4621, "4,621"), (231034, "231,034"), (None, "—")],
+)
+def test_it_writes_counts_with_a_thousands_separator(n, text):
+    assert count_text(n) == text
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "text"),
+    [
+        # The issue's figure: 93.789…%, shown as 93.8% on one page and 93.7% on another.
+        (4334, 4621, "93.7%"),
+        (1, 3, "33.3%"),
+        (2, 3, "66.6%"),
+        # One gap in 231,034 is 99.9995…%: never 100%.
+        (231033, 231034, "99.9%"),
+        (231034, 231034, "100.0%"),
+        (0, 5, "0.0%"),
+        (0, 0, "—"),
+    ],
+)
+def test_it_rounds_rates_down_to_one_decimal(part, whole, text):
+    assert percent_text(part, whole) == text
+
+
+def test_it_gives_spreadsheets_the_same_figure_as_a_number():
+    assert percent_value(4334, 4621) == 93.7
+    assert percent_value(0, 0) is None
+
+
+def test_it_uses_the_same_rule_in_templates():
+    html = Template(
+        "{% load lianxin_numbers %}{{ n|count }} {% percent a b %} {{ none|count }} {{ dash|count }}"
+    ).render(Context({"n": 4621, "a": 4334, "b": 4621, "none": None, "dash": "—"}))
+    assert html == "4,621 93.7% — —"
