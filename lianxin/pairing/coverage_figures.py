@@ -14,14 +14,13 @@ filters), and the ratios, loads and rows the computation (coverage.py) answers w
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from lianxin.core.models import today
-from lianxin.lib.numbers import percent_text, percent_value
 from lianxin.geo.models import Region
+from lianxin.lib.numbers import percent_text, percent_value
 from lianxin.org.models import Unit
 from lianxin.people.choices import HardshipKind
 
