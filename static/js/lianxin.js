@@ -36,3 +36,70 @@ document.addEventListener("submit", function (event) {
     event.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) { event.preventDefault(); }
 }, true);
+
+// The header: on one line where it fits, else (and always under 768 px) folded behind 菜单.
+(function () {
+  var bar = document.querySelector("[data-topbar]");
+  var button = bar && bar.querySelector("[data-menu-button]");
+  if (!button) { return; }
+  var narrow = window.matchMedia("(max-width: 767.98px)");
+  function fit() {
+    bar.classList.remove("compact");
+    if (narrow.matches || bar.scrollWidth > bar.clientWidth) {
+      bar.classList.add("compact");
+    } else {
+      close();
+    }
+  }
+  function close() {
+    bar.classList.remove("open");
+    button.setAttribute("aria-expanded", "false");
+  }
+  button.addEventListener("click", function () {
+    var open = bar.classList.toggle("open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && bar.classList.contains("open")) { close(); button.focus(); }
+  });
+  var pending = false;
+  window.addEventListener("resize", function () {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; fit(); });
+  });
+  fit();
+})();
+
+// Tables: under 640 px each row stacks into a card, every cell led by its column's name.
+// The names come from the table's header row, so templates need no second copy of them.
+function lianxinStack(root) {
+  var tables = (root.querySelectorAll ? root : document).querySelectorAll(".table-wrap table");
+  for (var t = 0; t < tables.length; t++) {
+    var table = tables[t];
+    var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!head) { continue; }
+    var names = [];
+    for (var h = 0; h < head.cells.length; h++) {
+      for (var span = 0; span < (head.cells[h].colSpan || 1); span++) {
+        names.push(head.cells[h].textContent.trim());
+      }
+    }
+    for (var b = 0; b < table.tBodies.length; b++) {
+      var rows = table.tBodies[b].rows;
+      for (var r = 0; r < rows.length; r++) {
+        var column = 0;
+        for (var c = 0; c < rows[r].cells.length; c++) {
+          var cell = rows[r].cells[c];
+          if (!cell.hasAttribute("data-label") && cell.colSpan < names.length) {
+            cell.setAttribute("data-label", names[column] || "");
+          }
+          column += cell.colSpan || 1;
+        }
+      }
+    }
+    table.classList.add("stacks");
+  }
+}
+document.addEventListener("DOMContentLoaded", function () { lianxinStack(document); });
+document.addEventListener("htmx:load", function (event) { lianxinStack(event.detail.elt); });
