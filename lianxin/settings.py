@@ -185,6 +185,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # The demo logins share a published password: only a demo deployment lets them in.
 LIANXIN_DEMO_ACCOUNTS = env_bool("LIANXIN_DEMO_ACCOUNTS", False)
+# Refuse an audit row whose object type or change key has no Chinese name (audit/labels.py):
+# on for the tests, so a new service cannot show raw names in the audit log.
+LIANXIN_AUDIT_LABELS_STRICT = env_bool("LIANXIN_AUDIT_LABELS_STRICT", False)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -211,6 +214,7 @@ LIANXIN_SESSION_MAX_HOURS = env_int(
 SESSION_COOKIE_AGE = LIANXIN_SESSION_MAX_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
+CSRF_FAILURE_VIEW = "lianxin.core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if env_bool("LIANXIN_HTTPS", False):

@@ -19,3 +19,9 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("lianxin.cards.urls")),  # /cards/… and the public QR page /h/<token>
 ]
+
+# Chinese error pages in the site's layout (lianxin/core/views.py).
+handler400 = "lianxin.core.views.bad_request"
+handler403 = "lianxin.core.views.permission_denied"
+handler404 = "lianxin.core.views.page_not_found"
+handler500 = "lianxin.core.views.server_error"

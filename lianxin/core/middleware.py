@@ -190,4 +190,4 @@ class InputGuardMiddleware:
         field, message = found
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message, "field": field}, status=400)
-        return render(request, "core/bad_input.html", {"message": message}, status=400)
+        return render(request, "core/bad_input.html", {"message": message, "code": 400}, status=400)

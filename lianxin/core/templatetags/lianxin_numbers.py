@@ -23,3 +23,18 @@ def count(value: Any) -> str:
 def percent(part: int, whole: int) -> str:
     """{% percent covered total %} → "93.7%" (rounded down), or "—" when total is 0."""
     return percent_text(int(part or 0), int(whole or 0))
+
+
+@register.filter
+def duration(value: Any) -> str:
+    """A timedelta as Chinese text: 15 分钟, 1 小时 30 分钟, 2 天."""
+    seconds = int(value.total_seconds()) if hasattr(value, "total_seconds") else int(value or 0)
+    minutes = -(-seconds // 60)  # a lock of 30 s still reads as 1 分钟
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    parts = [
+        f"{days} 天" if days else "",
+        f"{hours} 小时" if hours else "",
+        f"{minutes} 分钟" if minutes else "",
+    ]
+    return " ".join(p for p in parts if p) or "0 分钟"
