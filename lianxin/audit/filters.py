@@ -8,11 +8,11 @@ import json
 from typing import Any
 
 from django import forms
-from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from . import labels
 from .models import AuditEntry
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -37,37 +37,30 @@ def last_verification(entries: QuerySet[AuditEntry]) -> dict[str, Any] | None:
     return {"at": entry.at, "ok": result == VERIFY_OK, "result": result, "rows": rows}
 
 
-def model_of(target_type: str) -> Any:
-    """The model named by an audit row's target type ("org.cadre"), or None."""
-    try:
-        return apps.get_model(target_type)
-    except (LookupError, ValueError):
-        return None
-
-
 def target_type_label(target_type: str) -> str:
-    model = model_of(target_type)
-    return str(model._meta.verbose_name) if model is not None else target_type
+    """The Chinese name of an object type; the raw type only for rows older than its name."""
+    return labels.target_type_label(target_type) or target_type
 
 
-def field_label(model: Any, name: str) -> str:
-    """The Chinese label of a changed field where the model has one ("unit" → "单位")."""
-    if model is not None:
-        for candidate in (name, f"{name}_masked"):
-            try:
-                return str(model._meta.get_field(candidate).verbose_name)
-            except Exception:  # FieldDoesNotExist, or a name that is not a field at all
-                continue
-    return name
-
-
-def _shown(value: Any) -> Any:
-    return ("是" if value else "否") if isinstance(value, bool) else value
+def _shown(field: Any, value: Any) -> Any:
+    """A stored value as the log shows it: yes/no, a choice's Chinese name, lists joined."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    choices = dict(field.flatchoices) if field is not None and field.choices else None
+    if choices and isinstance(value, str | int) and value in choices:
+        return str(choices[value])
+    if isinstance(value, list | tuple):
+        return "、".join(str(_shown(field, v)) for v in value)
+    if isinstance(value, dict):
+        return "；".join(
+            f"{labels.CHANGE_LABELS.get(k, k)} {_shown(None, v)}" for k, v in value.items()
+        )
+    return value
 
 
 def change_rows(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
     """(field label, before, after) per change, for display; values are stored already masked."""
-    model = model_of(entry.target_type)
+    model = labels.model_of(entry.target_type)
     changes = entry.changes if isinstance(entry.changes, dict) else {"": entry.changes}
     rows = []
     for name, value in changes.items():
@@ -75,7 +68,9 @@ def change_rows(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
             before, after = value
         else:
             before, after = None, value
-        rows.append((field_label(model, name), _shown(before), _shown(after)))
+        field = labels.model_field(model, name)
+        label = labels.change_label(model, name) or name
+        rows.append((label, _shown(field, before), _shown(field, after)))
     return rows
 
 

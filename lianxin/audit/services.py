@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from lianxin.core.access import check_actor
 from lianxin.core.context import current_source
 from lianxin.lib.masking import scrub
 
-from . import chain
+from . import chain, labels
 from .models import AuditChain, AuditEntry
 
 VERIFY_ACTION = "校验审计链"
@@ -94,6 +95,12 @@ def record(
         county_id = actor.county_id
     if county_id is None:
         raise RuntimeError("an audit row belongs to a county: pass county_id, a target or an actor")
+    if settings.LIANXIN_AUDIT_LABELS_STRICT and (
+        missing := labels.unlabelled(target_type, changes)
+    ):
+        raise RuntimeError(
+            f"audit row without a Chinese name for {missing}: add it to audit/labels.py"
+        )
     label = "系统" if actor is None else f"{actor}（{actor.username}）"
     fields = {
         "county_id": county_id,

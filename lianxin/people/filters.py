@@ -74,7 +74,10 @@ def _current_hardship(**kw: Any) -> Exists:
 
 
 def filter_households(qs: QuerySet[Household], params: Mapping[str, Any]) -> QuerySet[Household]:
-    """township, village, group, hardship (kind), has_hardship, q (户号 or 户主 name/initials)."""
+    """township, village, group, hardship (kind), has_hardship, cadre (currently paired with
+    that cadre: a cadre's home links here to 我联系的户), q (户号 or 户主 name/initials)."""
+    from lianxin.pairing.models import Pairing
+
     for param, column in (("township", "township_id"), ("village", "village_id")):
         pk = to_int(params.get(param))
         if pk:
@@ -91,6 +94,11 @@ def filter_households(qs: QuerySet[Household], params: Mapping[str, Any]) -> Que
             qs = qs.filter(_current_hardship())
         elif _falsy(has):
             qs = qs.exclude(_current_hardship())
+    cadre = to_int(params.get("cadre"))
+    if cadre:
+        qs = qs.filter(
+            Exists(Pairing.objects.current().filter(household=OuterRef("pk"), cadre_id=cadre))
+        )
     q = text(params.get("q"))
     if q:
         heads = Resident.objects.filter(household=OuterRef("pk"), relation=Relation.HEAD)
