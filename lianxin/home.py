@@ -1,42 +1,248 @@
-"""The home page: the user's figures across the apps. A page above every app, as lianxin/api.py
-is for the API, so that core, which every app builds on, imports none of them."""
+"""The home page: what the signed-in role acts on, each card linking to exactly the rows it
+counts. A page above every app, as lianxin/api.py is for the API, so that core, which every app
+builds on, imports none of them.
+
+- the organisation department (市级管理员), leaders and the information group: coverage by
+  township, each township's gap linking to its list of households without a cadre;
+- township and village staff: their area's gaps (households without a cadre, villages without a
+  responsible unit) and the villages where they are;
+- a cadre: the households they are paired with (until the visits issue brings 我联系的户);
+- a department's handler: the unit's cadres and how many are paired;
+- the audit administrator: recent audit activity; the other administrators: what awaits them.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
+from lianxin.accounts.choices import ProposalStatus
+from lianxin.accounts.models import AccountProposal, User
+from lianxin.audit.filters import target_type_label, visible_entries
 from lianxin.core.models import today
-from lianxin.geo.choices import Level
-from lianxin.geo.models import Region
-from lianxin.org.models import Cadre, Unit
-from lianxin.people.models import Enterprise, Household, HouseholdHardship, Resident
+from lianxin.lib.numbers import count_text
+from lianxin.pairing.coverage import coverage_for
+from lianxin.pairing.coverage_figures import Ratio
+from lianxin.people.filters import household_rows
+from lianxin.people.models import Household, HouseholdHardship
+
+RECENT_AUDIT_ROWS = 10
+SHORT_LIST = 10
+
+
+@dataclass(frozen=True)
+class Card:
+    """One figure on the home page and the page that lists what it counts."""
+
+    label: str
+    value: int | str
+    url: str
+    note: str = ""
+    open: bool = False  # a gap to act on: highlighted
+
+
+def link(name: str, **params: Any) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return reverse(name) + (f"?{query}" if query else "")
+
+
+def _hardship_households(households: Any) -> int:
+    return (
+        HouseholdHardship.objects.current()
+        .filter(household__in=households)
+        .values("household_id")
+        .distinct()
+        .count()
+    )
+
+
+def _coverage_card(gap: str, ratio: Ratio, list_name: str, rate: str, **params: Any) -> Card:
+    """The gap (what is still uncovered) as the figure, linking to its list; the rate beside."""
+    return Card(
+        label=gap,
+        value=ratio.gaps,
+        url=link("pairing:coverage", list=list_name, **params),
+        note=f"{rate} {ratio.percent}（{count_text(ratio.covered)}/{count_text(ratio.total)}）",
+        open=ratio.gaps > 0,
+    )
+
+
+def county_home(user: User) -> dict[str, Any]:
+    """Coverage by township, for the whole county (or the account's region)."""
+    cov = coverage_for(user)
+    summary = cov.summary()
+    households = Household.objects.visible_to(user)
+    cards = [
+        _coverage_card("未结对的户", summary.households, "households", "户覆盖率"),
+        _coverage_card("未联系户的干部", summary.cadres, "cadres", "干部结对率", load="none"),
+        _coverage_card("无责任单位的村（社区）", summary.villages, "villages", "村（社区）覆盖率"),
+        _coverage_card(
+            "无市级领导联系的乡镇（街道）", summary.townships, "townships", "乡镇（街道）覆盖率"
+        ),
+        Card(
+            "困难群众户",
+            _hardship_households(households),
+            link("people:household_list", has_hardship=1),
+        ),
+    ]
+    rows = [
+        {
+            "township": t.township,
+            "households": t.households,
+            "url": link("pairing:coverage", list="households", township=t.township.pk),
+        }
+        for t in cov.region_rows()
+    ]
+    return {"cards": cards, "townships": rows, "coverage_title": "分乡镇（街道）覆盖情况"}
+
+
+def area_home(user: User) -> dict[str, Any]:
+    """Township or village staff: the gaps in their area and the households without a cadre."""
+    cov = coverage_for(user)
+    summary = cov.summary()
+    households = Household.objects.visible_to(user)
+    cards = [
+        _coverage_card("未结对的户", summary.households, "households", "户覆盖率"),
+        Card(
+            "困难群众户",
+            _hardship_households(households),
+            link("people:household_list", has_hardship=1),
+        ),
+        Card("户", households.count(), link("people:household_list")),
+    ]
+    if summary.villages.total > 1:
+        cards.insert(
+            1,
+            _coverage_card(
+                "无责任单位的村（社区）", summary.villages, "villages", "村（社区）覆盖率"
+            ),
+        )
+    gaps = cov.households_without_cadre().order_by().values("pk")
+    without = household_rows(Household.objects.filter(pk__in=gaps))[:SHORT_LIST]
+    villages = [
+        {
+            "township": v.village,
+            "households": v.households,
+            "url": link("pairing:coverage", list="households", village=v.village.pk),
+        }
+        for t in cov.region_rows()
+        for v in t.villages
+    ]
+    return {
+        "cards": cards,
+        "without_cadre": list(without),
+        "without_cadre_url": link("pairing:coverage", list="households"),
+        "townships": villages if len(villages) > 1 else [],
+        "coverage_title": "分村（社区）覆盖情况",
+    }
+
+
+def cadre_home(user: User) -> dict[str, Any]:
+    """A cadre: the households they are paired with today."""
+    cadre = getattr(user, "cadre", None)
+    if cadre is None:
+        return {"no_cadre": True}
+    mine = Household.objects.visible_to(user).filter(
+        pk__in=cadre.pairings.current().values("household_id")
+    )
+    url = link("people:household_list", cadre=cadre.pk)
+    cards = [
+        Card("我联系的户", mine.count(), url),
+        Card(
+            "其中困难群众户",
+            _hardship_households(mine),
+            link("people:household_list", cadre=cadre.pk, has_hardship=1),
+        ),
+    ]
+    return {"cards": cards, "mine": list(household_rows(mine)[:50]), "mine_url": url}
+
+
+def unit_home(user: User) -> dict[str, Any]:
+    """A department's handler (demands arrive with issue 11): the unit's cadres and loads."""
+    cov = coverage_for(user)
+    summary = cov.summary()
+    unit = user.unit
+    cards = [
+        _coverage_card(
+            "本单位未联系户的干部",
+            summary.cadres,
+            "cadres",
+            "干部结对率",
+            load="none",
+            unit=unit.pk if unit else None,
+        ),
+    ]
+    return {"cards": cards}
+
+
+def audit_home(user: User) -> dict[str, Any]:
+    entries = visible_entries(user)
+    day = today()
+    cards = [
+        Card(
+            "今天的审计记录",
+            entries.filter(at__date=day).count(),
+            link("audit:entry_list", date_from=day.isoformat(), date_to=day.isoformat()),
+        ),
+        Card(
+            "今天查看完整信息",
+            entries.filter(at__date=day, action="查看完整信息").count(),
+            link(
+                "audit:entry_list",
+                action="查看完整信息",
+                date_from=day.isoformat(),
+                date_to=day.isoformat(),
+            ),
+        ),
+    ]
+    recent = [
+        (e, target_type_label(e.target_type))
+        for e in entries.order_by("-at", "-pk")[:RECENT_AUDIT_ROWS]
+    ]
+    return {"cards": cards, "recent": recent}
+
+
+def accounts_home(user: User) -> dict[str, Any]:
+    accounts = User.objects.visible_to(user)
+    cards = [
+        Card("账号", accounts.count(), link("accounts:user_list")),
+        Card(
+            "已停用的账号",
+            accounts.filter(is_active=False).count(),
+            link("accounts:user_list", active="false"),
+        ),
+    ]
+    if user.is_separated_admin:
+        pending = AccountProposal.objects.visible_to(user).filter(status=ProposalStatus.PENDING)
+        count = pending.count()
+        cards.insert(0, Card("待审批", count, link("accounts:proposal_list"), open=count > 0))
+    return {"cards": cards}
+
+
+def home_for(user: User) -> dict[str, Any]:
+    if user.reads_audit:
+        return audit_home(user)
+    if user.manages_accounts or user.manages_permissions:
+        return accounts_home(user)
+    if not user.sees_people:
+        return {}
+    if user.is_county_wide and not user.region_id:
+        return county_home(user)
+    if user.is_region_scoped or user.is_county_wide:
+        return area_home(user)
+    if user.is_unit_scoped and getattr(user, "cadre", None) is not None:
+        return cadre_home(user)
+    return unit_home(user)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    figures: list[tuple[str, int, str]] = []
-    if user.sees_people:  # type: ignore[union-attr]
-        regions = Region.objects.visible_to(user).current()
-        households = Household.objects.visible_to(user)
-        figures = [
-            ("乡镇（街道）", regions.filter(level=Level.TOWNSHIP).count(), "geo:county"),
-            ("村（社区）", regions.filter(level=Level.VILLAGE).count(), "geo:county"),
-            ("户", households.count(), "people:household_list"),
-            ("居民", Resident.objects.visible_to(user).count(), "people:resident_list"),
-            (
-                "困难群众户",
-                HouseholdHardship.objects.current()
-                .filter(household__in=households)
-                .values("household_id")
-                .distinct()
-                .count(),
-                "people:household_list",
-            ),
-            ("企业", Enterprise.objects.visible_to(user).count(), "people:enterprise_list"),
-            ("单位", Unit.objects.visible_to(user).count(), "org:unit_list"),
-            ("干部职工", Cadre.objects.visible_to(user).active().count(), "org:cadre_list"),
-        ]
-    return render(request, "core/home.html", {"figures": figures, "today": today()})
+    user: User = request.user  # type: ignore[assignment]
+    context = {"today": today(), **home_for(user)}
+    return render(request, "core/home.html", context)
