@@ -37,8 +37,9 @@ REGION_WRITERS = frozenset({Role.CITY_ADMIN})
 PAIRING_MANAGERS = frozenset({Role.CITY_ADMIN})
 # Read automatic pairing runs, the policy and its rows (leaders read what the admin decides).
 PAIRING_READERS = frozenset({Role.CITY_ADMIN, Role.LEADER})
-# Print 连心卡 for the households they see (which may issue missing QR tokens): every data role.
-CARD_PRINTERS = DATA_ROLES
+# Print 连心卡 for the households they see (which may issue missing QR tokens): every data role
+# but the read-only leader, since printing issues tokens, a change a reader does not make.
+CARD_PRINTERS = DATA_ROLES - {Role.LEADER}
 
 
 class ProposalKind(models.TextChoices):

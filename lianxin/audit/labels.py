@@ -95,7 +95,16 @@ CHANGE_LABELS: dict[str, str] = {
     "hardship": "困难类型",
     "id_number": "身份证号",
     "relation": "与户主关系",
+    # the filters an export or a coverage list was made with
+    "on": "日期",
+    "village": "村（社区）",
+    "group": "组",
+    "hardship_only": "只看困难群众户",
+    "has_hardship": "困难群众户",
+    "q": "关键词",
+    "trade": "行业",
     # imports
+    "bad_rows_not_listed": "未列出的有误行",
     "bad_rows": "有误的行",
     "rows_read": "读取行数",
     "unchanged": "未变",

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import (
     FileResponse,
     Http404,
@@ -90,7 +91,12 @@ def _selection_page(
 @require_http_methods(["GET", "POST"])
 def print_cards(request: HttpRequest) -> HttpResponseBase:
     """GET: choose what to print, or see what a selection holds. POST: start the print (the
-    job worker draws the PDF) and go to its page."""
+    job worker draws the PDF) and go to its page. A role that may not print (the read-only
+    leader: printing issues QR tokens) gets the 403 page, not a form it cannot send."""
+    user = request.user
+    if not user.prints_cards:  # type: ignore[union-attr]
+        # The separated administrators see no people at all: for them the page does not exist.
+        raise PermissionDenied if user.sees_people else Http404  # type: ignore[union-attr]
     data = request.POST if request.method == "POST" else request.GET
     kind, pk = data.get("kind", ""), data.get("pk", "")
     if request.method == "GET" and not kind:

@@ -20,7 +20,9 @@ def test_it_hashes_values_as_both_databases_give_them_back(world, entry_at):
         reason="核对：引号与换行",
     )
     with transaction.atomic():
-        record(actor=None, action="系统操作", county_id=world.county.pk, changes={"n": [True, 3]})
+        record(
+            actor=None, action="系统操作", county_id=world.county.pk, changes={"count": [True, 3]}
+        )
     assert [r.broken for r in verify()] == [None]
 
 

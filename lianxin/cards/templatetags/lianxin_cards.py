@@ -21,6 +21,7 @@ def card_panel(context: dict[str, Any], household: Any) -> dict[str, Any]:
         "live": next((t for t in tokens if t.revoked_at is None), None),
         "revoked": sum(1 for t in tokens if t.revoked_at is not None),
         "can_write": user.writes_registry,
+        "can_print": user.prints_cards,
         "csrf_token": context.get("csrf_token"),
         "request": context["request"],
     }
