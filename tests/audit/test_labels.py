@@ -18,7 +18,7 @@ def test_it_refuses_an_audit_row_with_a_raw_change_key(world):
 
 
 def test_it_refuses_an_audit_row_with_an_unnamed_object_type(world):
-    with pytest.raises(RuntimeError, match="pairing.nothing"):
+    with pytest.raises(RuntimeError, match=r"pairing\.nothing"):
         _record(world, target_type="pairing.nothing")
 
 
