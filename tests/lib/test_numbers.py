@@ -42,3 +42,22 @@ def test_it_uses_the_same_rule_in_templates():
         "{% load lianxin_numbers %}{{ n|count }} {% percent a b %} {{ none|count }} {{ dash|count }}"
     ).render(Context({"n": 4621, "a": 4334, "b": 4621, "none": None, "dash": "—"}))
     assert html == "4,621 93.7% — —"
+
+
+def test_it_writes_every_figure_of_every_template_with_the_one_rule():
+    """A figure cell (class "num") prints its value through |count or {% percent %}: a bare
+    {{ n }} would show 4621 beside another page's 4,621."""
+    import re
+    from pathlib import Path
+
+    cell = re.compile(r'<(td|th|div)[^>]*class="num[^"]*"[^>]*>(.*?)</\1>', re.S)
+    bare = re.compile(r"\{\{\s*([^}|]+?)\s*\}\}")
+    # Already text made by lib.numbers (rates, ages), or a spreadsheet row number.
+    text = re.compile(r"(percent|url|age|row)$")
+    found = []
+    for path in Path("templates").rglob("*.html"):
+        for _, inner in cell.findall(path.read_text()):
+            for name in bare.findall(inner):
+                if not text.search(name.strip()):
+                    found.append(f"{path}: {{{{ {name} }}}}")
+    assert found == []
