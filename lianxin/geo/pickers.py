@@ -185,9 +185,9 @@ class RegionPickerField(forms.Field):
             raise forms.ValidationError("所选村（社区）不在所选乡镇内，请重新选择")
         # Through the picker a village that has groups is a step, not the answer (a form
         # sent without a script after choosing the village comes back offering its groups).
-        if not group and Level.GROUP in self.levels:
-            if _current(self.user).filter(parent=region, level=Level.GROUP).exists():
-                raise forms.ValidationError(f"请选择“{region.short_name}”下的组")
+        groups = _current(self.user).filter(parent=region, level=Level.GROUP)
+        if not group and Level.GROUP in self.levels and groups.exists():
+            raise forms.ValidationError(f"请选择“{region.short_name}”下的组")
         return region
 
 

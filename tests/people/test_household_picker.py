@@ -1,6 +1,8 @@
 """The household search picker: by 户号 or the head's name or initials, inside the scope."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 HOUSEHOLDS = reverse("people:picker_households")
@@ -24,3 +26,12 @@ def test_it_refuses_a_phone_number_in_the_url(world, login):
     answer = login(world.city_admin).get(HOUSEHOLDS, {"q": "13800138000"})
     assert answer.status_code == 400
     assert "H0001" not in answer.content.decode()
+
+
+def test_it_answers_in_a_fixed_number_of_queries(world, login):
+    client = login(world.city_admin)
+    client.get(HOUSEHOLDS, {"q": "H"})
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(HOUSEHOLDS, {"q": "H"}).json()
+    assert len(body["items"]) == 3 and body["more"] is False
+    assert len(ctx.captured_queries) <= 4  # session, user, the search
