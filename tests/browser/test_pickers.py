@@ -78,3 +78,19 @@ def test_it_chooses_a_cadre_by_pinyin_initials_with_the_keyboard(world, open_pag
     page.get_by_role("button", name="设置不参与结对").click()
     expect(page.locator(".messages")).to_contain_text("马林增已设置为不参与结对")
     assert CadreExclusion.objects.get().cadre_id == world.cadre.pk
+
+
+def test_it_narrows_the_village_filters_to_the_chosen_township(world, open_page):
+    page = open_page(PHONE)
+    _sign_in(page, world.city_admin.username)
+    for url, township, village in (
+        ("/people/households/", "#id_township", "#id_village"),
+        ("/transfer/", "#export_township", "#export_village"),
+    ):
+        page.goto(url)
+        options = page.locator(f"{village} option")
+        expect(options).to_have_count(4)  # 全部 and the three villages
+        page.select_option(township, label="道明镇")
+        expect(options).to_have_count(2)
+        expect(options.nth(1)).to_have_text("三龙村")
+        _fits(page)
