@@ -212,7 +212,8 @@ def region_options(user, params: Mapping[str, Any]) -> dict[str, Any]:
 
     chosen = [to_int(params.get(k)) for k in ("township", "village", "group")]
     full = cascade_context(user, chosen)
-    short = cascade_context(user, chosen[:2], names=("township", "village"))
+    # The lists without groups draw the same township and village selects.
+    short = {**full, "selects": [s for s in full["selects"] if s["level"] != Level.GROUP]}
     by_level = {s["level"]: s for s in full["selects"]}
     return {
         "region_picker": full,
