@@ -12,7 +12,7 @@ from django.db.models import Q
 
 from lianxin.core.fields import form_field
 from lianxin.geo.choices import Level
-from lianxin.geo.models import Region
+from lianxin.geo.models import Region, tree_order
 from lianxin.org.models import Unit
 
 from .choices import DATA_ROLES, SEPARATED_ADMINS, Role
@@ -93,7 +93,7 @@ class UserCreateForm(forms.Form):
             Region.objects.current()
             .filter(county_id=county_id, level__in=[Level.TOWNSHIP, Level.VILLAGE])
             .select_related("parent")
-            .order_by("path")
+            .order_by(*tree_order())
         )
         self.fields["unit"].queryset = Unit.objects.filter(county_id=county_id).order_by("name")  # type: ignore[attr-defined]
 
@@ -206,7 +206,7 @@ class AccessChangeForm(forms.Form):
             Region.objects.current()
             .filter(county_id=county_id, level__in=[Level.TOWNSHIP, Level.VILLAGE])
             .select_related("parent")
-            .order_by("path")
+            .order_by(*tree_order())
         )
         self.fields["unit"].queryset = Unit.objects.filter(county_id=county_id).order_by("name")  # type: ignore[attr-defined]
 

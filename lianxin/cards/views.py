@@ -61,7 +61,7 @@ def _chooser_context(user: Any) -> dict[str, Any]:
         .current()
         .filter(level=Level.VILLAGE)
         .select_related("parent")
-        .order_by("parent__code", "parent_id", "code", "pk")
+        .order_by("parent__sort_key", "parent_id", "sort_key", "pk")
     )
     return {
         "villages": villages,

@@ -9,12 +9,15 @@ running the build again adds only what is missing.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import random
 import re
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from django.contrib.auth.hashers import make_password
@@ -127,15 +130,33 @@ class Map:
     slots: list[P.GroupSlot]
 
 
+def _write_coded_divisions(target: Path) -> None:
+    """The 2014 table in the statistics bureau's layout, each township and village numbered in
+    the table's order (510184 + 3-digit township + 3-digit village), so the demo's regions sort
+    in that official order as a county's real codes would make them. The codes are the
+    demo's own, not the bureau's. A demo built before codes existed gets them by name."""
+    with target.open("w", encoding="utf-8", newline="") as stream:
+        out = csv.writer(stream)
+        out.writerow(["code", "name", "level", "parent_code"])
+        for t_no, (township, villages) in enumerate(C.divisions(), start=1):
+            t_code = f"{C.COUNTY_CODE}{t_no:03d}"
+            out.writerow([t_code, township, "township", ""])
+            for v_no, village in enumerate(villages, start=1):
+                out.writerow([f"{t_code}{v_no:03d}", village, "village", t_code])
+
+
 def build_regions(seed: int, bar: tqdm) -> Map:
     """The 25 townships and 253 villages from the 2014 table, then groups or grids under each."""
-    report = import_regions(
-        C.DIVISIONS_CSV,
-        county_code=C.COUNTY_CODE,
-        county_name=C.COUNTY_NAME,
-        valid_from=C.LAUNCH,
-        progress=bar,
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        table = Path(folder) / "divisions.csv"
+        _write_coded_divisions(table)
+        report = import_regions(
+            table,
+            county_code=C.COUNTY_CODE,
+            county_name=C.COUNTY_NAME,
+            valid_from=C.LAUNCH,
+            progress=bar,
+        )
     if report.errors:
         raise Refused("导入区划失败：" + "；".join(report.errors[:5]))
     county = report.county
@@ -637,7 +658,7 @@ def build(
     def bar(desc: str, unit: str, total: int | None = None) -> tqdm:
         return _bar(total, desc, unit, progress, show_progress)
 
-    with bar("区划", "行", total=2 * 253 + 253) as b:
+    with bar("区划", "行", total=len(C.divisions()) + 2 * 253) as b:
         m = build_regions(seed, b)
     with bar("单位", "个", total=len(C.units())) as b:
         units = build_units(m, seed, b)

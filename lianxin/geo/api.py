@@ -19,7 +19,7 @@ from .filters import (
     region_totals,
     visible_regions,
 )
-from .models import Region, RegionChange
+from .models import Region, RegionChange, tree_order
 
 router = Router(tags=["区划"])
 
@@ -125,7 +125,7 @@ class RegionFilters(PageParams):
 )
 def region_list(request, filters: Query[RegionFilters]):
     params = filters.dict(exclude_none=True)
-    qs = filter_regions(visible_regions(request.user), params).order_by("path")
+    qs = filter_regions(visible_regions(request.user), params).order_by(*tree_order())
     return page_of(qs, filters)
 
 

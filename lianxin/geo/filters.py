@@ -17,7 +17,7 @@ from lianxin.core.access import get_visible_or_404
 from lianxin.core.models import today
 
 from .choices import Level
-from .models import Region, region_q
+from .models import SIBLING_ORDER, Region, region_q
 
 # The denormalised column of Household/Enterprise that places a row in a region of each level.
 LOCATION_COLUMN = {
@@ -228,7 +228,7 @@ def children_of(user, region: Region | None, *, include_ended: bool) -> list[Reg
     qs = qs.filter(parent=region) if region is not None else qs.filter(level=Level.TOWNSHIP)
     if not include_ended:
         qs = not_ended(qs)
-    return list(qs.order_by("code", "name", "id"))
+    return list(qs.order_by(*SIBLING_ORDER))
 
 
 def breadcrumbs(user, region: Region) -> list[tuple[Region, bool]]:

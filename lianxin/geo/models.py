@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 
 from lianxin.core.models import CountyOwned, Dated, DatedQuerySet
+from lianxin.lib.names import SORT_KEY_LENGTH, region_sort_key
+from lianxin.lib.pinyin import initials
 
 from .choices import ChangeKind, Level
 
@@ -61,6 +63,10 @@ class Region(CountyOwned, Dated):
     code = models.CharField("统计区划代码", max_length=12, blank=True)
     name = models.CharField("全称", max_length=60)
     short_name = models.CharField("简称", max_length=30)
+    # Derived from code and name on every save (the importer and the services both save):
+    # lists order by sort_key in SQL (official order, 1组 … 10组) and search by initials.
+    sort_key = models.CharField(max_length=SORT_KEY_LENGTH, editable=False, default="")
+    name_initials = models.CharField(max_length=60, db_index=True, editable=False, default="")
     # Materialised ancestry "/<id>/<id>/": a subtree is one indexed prefix match.
     path = models.CharField(max_length=120, db_index=True, editable=False)
     successor = models.ForeignKey(
@@ -77,7 +83,7 @@ class Region(CountyOwned, Dated):
     class Meta:
         verbose_name = "行政区划"
         verbose_name_plural = "行政区划"
-        ordering = ["code", "id"]
+        ordering = ["sort_key", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["county", "code", "valid_from"],
@@ -97,10 +103,21 @@ class Region(CountyOwned, Dated):
                 violation_error_message="乡镇（街道）直属于县；村（社区）和组必须有上级",
             ),
         ]
-        indexes = [models.Index(fields=["county", "level", "parent"])]
+        indexes = [
+            models.Index(fields=["county", "level", "parent"]),
+            models.Index(fields=["parent", "sort_key"], name="geo_region_parent_sort"),
+        ]
 
     def __str__(self) -> str:
         return self.short_name
+
+    def save(self, *args, **kwargs):
+        self.sort_key = region_sort_key(self.code, self.name)
+        self.name_initials = initials(self.short_name or self.name, surname=False)[:60]
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"code", "name", "short_name"} & set(fields):
+            kwargs["update_fields"] = {*fields, "sort_key", "name_initials"}
+        super().save(*args, **kwargs)
 
     @property
     def ancestor_ids(self) -> list[int]:
@@ -150,3 +167,35 @@ def region_q(region: Region, prefix: str = "") -> Q:
     if region.level == Level.VILLAGE:
         return Q(**{f"{prefix}village_id": region.pk})
     return Q(**{f"{prefix}region_id": region.pk})
+
+
+def tree_order(prefix: str = "") -> list:
+    """ORDER BY terms that list regions of mixed levels in map order (each township, then its
+    villages, each with its groups), siblings in official order, the same on every database:
+    township key, village key, group key, with ids to keep equal keys apart."""
+    from django.db.models import Case, F, Value, When
+    from django.db.models.functions import Coalesce
+
+    p = prefix
+    is_group, is_village = Q(**{f"{p}level": Level.GROUP}), Q(**{f"{p}level": Level.VILLAGE})
+    blank, zero = Value(""), Value(0)
+    return [
+        Coalesce(F(f"{p}parent__parent__sort_key"), F(f"{p}parent__sort_key"), F(f"{p}sort_key")),
+        Coalesce(F(f"{p}parent__parent_id"), F(f"{p}parent_id"), F(f"{p}id")),
+        Case(
+            When(is_group, then=F(f"{p}parent__sort_key")),
+            When(is_village, then=F(f"{p}sort_key")),
+            default=blank,
+        ),
+        Case(
+            When(is_group, then=F(f"{p}parent_id")),
+            When(is_village, then=F(f"{p}id")),
+            default=zero,
+        ),
+        Case(When(is_group, then=F(f"{p}sort_key")), default=blank),
+        F(f"{p}id"),
+    ]
+
+
+# Siblings in official order (Region.sort_key): one spelling for every order_by.
+SIBLING_ORDER = ("sort_key", "id")

@@ -30,3 +30,58 @@ def short_region_name(full: str) -> str:
                 base += unit
             return base
     return name
+
+
+# Chinese numerals a group's name may use instead of digits (一组 … 十二组, 第三网格).
+_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_CN_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+NO_NUMBER = 10**8 - 1
+SORT_KEY_LENGTH = 1 + 12 + 8 + 60
+
+
+def _chinese_number(run: str) -> int:
+    """'十二' -> 12, '二十' -> 20, '一百零五' -> 105, '三' -> 3."""
+    total, digit = 0, 0
+    for ch in run:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        else:
+            total += (digit or 1) * _CN_UNITS[ch]
+            digit = 0
+    return total + digit
+
+
+def number_in_name(name: str) -> int | None:
+    """The first number written inside a name: '10组' -> 10, '第3网格' -> 3, '十二组' -> 12."""
+    digits, chinese = "", ""
+    for ch in name:
+        if ch.isascii() and ch.isdigit():
+            if chinese:
+                break
+            digits += ch
+        elif ch in _CN_DIGITS or ch in _CN_UNITS:
+            if digits:
+                break
+            chinese += ch
+        elif digits or chinese:
+            break
+    if digits:
+        return int(digits)
+    # A lone 十/百/千 inside a word (十里村, 千佛村) is a name, not a number: only a run that
+    # holds a digit numeral, or stands right before the group word, counts.
+    if chinese and (any(c in _CN_DIGITS for c in chinese) or name.endswith(chinese + "组")):
+        return _chinese_number(chinese)
+    return None
+
+
+def region_sort_key(code: str, name: str) -> str:
+    """The official order of sibling regions as one text that sorts the same byte by byte on
+    every database: by statistical code where there is one (coded regions first, a shorter
+    code zero-padded so 9 sorts before 10), then by the number inside the name (1组, 2组, …,
+    10组), then by the name itself. Fixed-width fields, so no separator is needed."""
+    code = code.strip()
+    head = "0" + code.rjust(12, "0")[-12:] if code.isdigit() else "1" + "0" * 12
+    number = number_in_name(name)
+    number = NO_NUMBER if number is None else min(number, NO_NUMBER)
+    return f"{head}{number:08d}{name[:60]}"

@@ -91,7 +91,7 @@ def unit_rows(user: Any) -> UnitQuerySet:
                 "zones",
                 queryset=ResponsibilityZone.objects.current()
                 .select_related("village")
-                .order_by("village__path"),
+                .order_by("village__sort_key", "village_id"),
                 to_attr="current_zones",
             )
         )
@@ -122,7 +122,7 @@ def liaison_rows(user: Any) -> QuerySet[Region]:
                 to_attr="current_liaisons",
             )
         )
-        .order_by("code", "pk")
+        .order_by("sort_key", "pk")
     )
 
 
@@ -138,7 +138,7 @@ def leader_rows(user: Any) -> QuerySet[Cadre]:
                 "liaisons",
                 queryset=LeaderLiaison.objects.current()
                 .select_related("township")
-                .order_by("township__code", "pk"),
+                .order_by("township__sort_key", "pk"),
                 to_attr="current_liaisons",
             )
         )
@@ -212,7 +212,7 @@ class UnitFilter(FilterSet):
 
     def __init__(self, data: Any = None, *, user: Any) -> None:
         super().__init__(data, user=user)
-        self.fields["township"].queryset = visible_townships(user).order_by("code", "pk")  # type: ignore[attr-defined]
+        self.fields["township"].queryset = visible_townships(user).order_by("sort_key", "pk")  # type: ignore[attr-defined]
 
     def narrow(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
         if data.get("kind"):
@@ -295,7 +295,7 @@ class LiaisonFilter(FilterSet):
 
     def __init__(self, data: Any = None, *, user: Any) -> None:
         super().__init__(data, user=user)
-        self.fields["township"].queryset = visible_townships(user).order_by("code", "pk")  # type: ignore[attr-defined]
+        self.fields["township"].queryset = visible_townships(user).order_by("sort_key", "pk")  # type: ignore[attr-defined]
 
     def narrow(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
         if data.get("township") is not None:

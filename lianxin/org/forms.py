@@ -41,7 +41,7 @@ def current_villages(county_id: int):
         Region.objects.current()
         .filter(county_id=county_id, level=Level.VILLAGE)
         .select_related("parent")
-        .order_by("path")
+        .order_by("parent__sort_key", "parent_id", "sort_key", "pk")
     )
 
 
@@ -65,7 +65,7 @@ class UnitForm(forms.Form):
 
     def __init__(self, *args: Any, county_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["township"].queryset = current_townships(county_id).order_by("code", "pk")  # type: ignore[attr-defined]
+        self.fields["township"].queryset = current_townships(county_id).order_by("sort_key", "pk")  # type: ignore[attr-defined]
 
     @classmethod
     def initial_from(cls, unit: Unit) -> dict[str, Any]:
@@ -173,7 +173,7 @@ class LiaisonAssignForm(forms.Form):
         self.fields["township"].queryset = (  # type: ignore[attr-defined]
             current_townships(leader.county_id)
             .exclude(pk__in=held.values("township_id"))
-            .order_by("code", "pk")
+            .order_by("sort_key", "pk")
         )
 
 

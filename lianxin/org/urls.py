@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import pickers, views
 
 app_name = "org"
 urlpatterns = [
+    path("picker/cadres/", pickers.picker_cadres, name="picker_cadres"),
     path("units/", views.unit_list, name="unit_list"),
     path("units/new/", views.unit_create, name="unit_create"),
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),

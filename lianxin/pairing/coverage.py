@@ -341,7 +341,7 @@ class Coverage:
             self.villages()
             .exclude(pk__in=self._zones().values("village_id"))
             .select_related("parent")
-            .order_by("parent__code", "parent_id", "code", "pk")
+            .order_by("parent__sort_key", "parent_id", "sort_key", "pk")
         )
 
     def townships(self) -> QuerySet[Region]:
@@ -363,7 +363,7 @@ class Coverage:
         return (
             self.townships()
             .exclude(pk__in=self._liaisons().values("township_id"))
-            .order_by("code", "pk")
+            .order_by("sort_key", "pk")
         )
 
     def village_ratio(self) -> Ratio:
@@ -404,7 +404,7 @@ class Coverage:
         """Townships with their leaders, each holding its villages with their units and their
         households' coverage. Villages ended since but still holding households are kept, so
         the rows add up to the summary."""
-        villages = list(self.villages().select_related("parent").order_by("code", "pk"))
+        villages = list(self.villages().select_related("parent").order_by("sort_key", "pk"))
         known = {v.pk for v in villages}
         stray = [vid for vid in self.village_households if vid not in known]
         if stray:
@@ -426,7 +426,7 @@ class Coverage:
         townships = {t.pk: t for t in Region.objects.filter(pk__in=township_ids)}
         rows = {
             pk: TownshipRow(township=t, leaders=leaders.get(pk, []))
-            for pk, t in sorted(townships.items(), key=lambda kv: (kv[1].code, kv[0]))
+            for pk, t in sorted(townships.items(), key=lambda kv: (kv[1].sort_key, kv[0]))
         }
         for v in villages:
             if v.parent_id is None:  # a village always has one (geo_region_parent_by_level)
@@ -454,7 +454,7 @@ class Coverage:
             self._zones()
             .filter(unit_id__in=[u.pk for u in units])
             .select_related("village")
-            .order_by("village__code", "village_id")
+            .order_by("village__sort_key", "village_id")
         ):
             zones[z.unit_id].append(z.village)
         rows = []

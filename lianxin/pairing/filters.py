@@ -18,7 +18,7 @@ from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
-from lianxin.geo.filters import not_ended, text, truthy
+from lianxin.geo.filters import text, truthy
 from lianxin.geo.models import Region
 from lianxin.org.filters import require_registry_reader
 from lianxin.org.models import Unit
@@ -113,15 +113,14 @@ def parse_load(value: Any) -> str:
     return load
 
 
-def filter_options(user: Any, query: CoverageQuery) -> dict[str, list]:
+def filter_options(user: Any, query: CoverageQuery) -> dict[str, Any]:
     """The choices of the filter form: townships and villages in force in the user's scope
-    (villages of the chosen township only), and the units the user may see."""
-    regions = not_ended(Region.objects.visible_to(user)).order_by("code", "name", "pk")
-    villages = regions.filter(level=Level.VILLAGE)
-    if query.township is not None:
-        villages = villages.filter(parent_id=query.township.pk)
+    (villages of the chosen township only, through the cascading picker), and the units
+    the user may see."""
+    from lianxin.geo.pickers import cascade_context
+
+    chosen = [getattr(query.township, "pk", None), getattr(query.village, "pk", None)]
     return {
-        "townships": list(regions.filter(level=Level.TOWNSHIP)),
-        "villages": list(villages),
+        "region_picker": cascade_context(user, chosen, names=("township", "village")),
         "units": list(Unit.objects.visible_to(user).order_by("name", "pk")),
     }

@@ -14,8 +14,10 @@ from lianxin.core.fields import form_field
 from lianxin.core.forms import DATE_INPUT
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
-from lianxin.geo.models import Region
+from lianxin.geo.models import Region, tree_order
+from lianxin.geo.pickers import region_search_field
 from lianxin.org.models import Cadre, ResponsibilityZone, Unit
+from lianxin.org.pickers import cadre_field
 from lianxin.people.choices import HardshipKind
 
 from .choices import Coverage
@@ -26,25 +28,13 @@ from .services import BUDGET_CAP, BUDGET_MIN, MAX_LOAD_CAP
 DATE = DATE_INPUT
 
 
-class RegionChoice(forms.ModelMultipleChoiceField):
-    """Villages and groups, labelled with their township (and village) so names stay apart."""
-
-    def label_from_instance(self, obj: Region) -> str:
-        names = [obj.short_name]
-        parent = obj.parent
-        while parent is not None:
-            names.insert(0, parent.short_name)
-            parent = parent.parent if parent.level != Level.TOWNSHIP else None
-        return " · ".join(names)
-
-
 def coverage_regions(county_id: int):
     """Current villages and groups of the county, in map order."""
     return (
         Region.objects.current()
         .filter(county_id=county_id, level__in=(Level.VILLAGE, Level.GROUP))
         .select_related("parent__parent")
-        .order_by("path")
+        .order_by(*tree_order())
     )
 
 
@@ -61,13 +51,7 @@ class PolicyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="覆盖范围为“指定困难类型的户”时适用；不勾选则为任一困难类型",
     )
-    regions = RegionChoice(
-        label="指定村（社区）或组",
-        queryset=Region.objects.none(),
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 10}),
-        help_text="覆盖范围为“指定村（社区）或组的户”时适用；按住 Ctrl 可多选",
-    )
+    regions = forms.Field(label="指定村（社区）或组", required=False)
     min_load = forms.IntegerField(label="每名干部最少联系户数", min_value=0, max_value=MAX_LOAD_CAP)
     max_load = forms.IntegerField(label="每名干部最多联系户数", min_value=1, max_value=MAX_LOAD_CAP)
     keep_groups_together = forms.BooleanField(label="同组户尽量由同一干部联系", required=False)
@@ -77,7 +61,14 @@ class PolicyForm(forms.Form):
 
     def __init__(self, *args: Any, county_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["regions"].queryset = coverage_regions(county_id)  # type: ignore[attr-defined]
+        self.fields["regions"] = region_search_field(
+            None,
+            coverage_regions(county_id),
+            url_params="level=village&level=group",
+            label="指定村（社区）或组",
+            required=False,
+            help_text="覆盖范围为“指定村（社区）或组的户”时适用；输入名称或拼音首字母查找，可选多个",
+        )
 
     @classmethod
     def initial_for(cls, policy: PairingPolicy) -> dict[str, Any]:
@@ -107,9 +98,6 @@ class UnitOverrideForm(forms.Form):
 class ExclusionForm(forms.Form):
     """A cadre kept out of automatic pairing for a period."""
 
-    cadre = forms.CharField(
-        label="干部", max_length=30, help_text="填写人员编号；姓名在本县唯一时也可填姓名"
-    )
     reason = form_field(CadreExclusion, "reason", help_text="如：病假、借调、产假")
     valid_from = forms.DateField(label="开始日期", widget=DATE, required=False)
     valid_to = forms.DateField(
@@ -119,18 +107,10 @@ class ExclusionForm(forms.Form):
     def __init__(self, *args: Any, cadres: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cadres = cadres
-
-    def clean_cadre(self) -> Cadre:
-        value = self.cleaned_data["cadre"].strip()
-        found = self.cadres.filter(staff_no=value).first()
-        if found is not None:
-            return found
-        named = list(self.cadres.filter(name=value)[:2])
-        if len(named) == 1:
-            return named[0]
-        if named:
-            raise forms.ValidationError(f"有多名干部叫“{value}”，请填写人员编号")
-        raise forms.ValidationError(f"找不到人员编号或姓名为“{value}”的干部")
+        self.fields["cadre"] = cadre_field(
+            cadres, label="干部", help_text="输入姓名、拼音首字母或人员编号查找"
+        )
+        self.order_fields(["cadre", "reason", "valid_from", "valid_to"])
 
 
 class DateForm(forms.Form):

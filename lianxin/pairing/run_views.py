@@ -21,6 +21,7 @@ from lianxin.core.errors import Refused
 from lianxin.core.forms import refuse_into
 from lianxin.core.models import today
 from lianxin.core.views import paginate, query_without_page
+from lianxin.geo.models import tree_order
 from lianxin.lib.numbers import percent_text
 from lianxin.org.models import Cadre, Unit
 from lianxin.people.models import Household
@@ -308,7 +309,7 @@ def _policy_page(
         "page": paginate(request, exclusions),
         "query": query_without_page(request),
         "today": today(),
-        "regions": list(policy.regions.select_related("parent__parent").order_by("path")),
+        "regions": list(policy.regions.select_related("parent__parent").order_by(*tree_order())),
     }
     if user.manages_pairing:  # type: ignore[union-attr]
         context["form"] = form or PolicyForm(

@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from lianxin.core.models import today
 from lianxin.core.sensitive import id_number_hash, phone_hash
 from lianxin.geo.choices import Level
-from lianxin.geo.filters import not_ended, text, to_int, truthy, visible_regions
+from lianxin.geo.filters import text, to_int, truthy
 from lianxin.lib import idcard, masking
 from lianxin.lib.errors import InvalidValue
 from lianxin.lib.masking import contains_sensitive, scrub
@@ -212,22 +212,23 @@ def enterprise_rows(qs: QuerySet[Enterprise]) -> QuerySet[Enterprise]:
 # Region options for the filter forms -----------------------------------------------------
 
 
-def region_options(user, params: Mapping[str, Any]) -> dict[str, list]:
+def region_options(user, params: Mapping[str, Any]) -> dict[str, Any]:
     """The township, village and group choices of a filter form: villages of the chosen
-    township (all visible ones otherwise), groups only once a village is chosen."""
-    regions = not_ended(visible_regions(user)).order_by("code", "name", "id")
-    township, village = to_int(params.get("township")), to_int(params.get("village"))
-    villages = regions.filter(level=Level.VILLAGE)
-    if township:
-        villages = villages.filter(parent_id=township)
-    village_list = list(villages)
-    if not village and len(village_list) == 1:
-        # A village staffer has one village: offer its groups straight away.
-        village = village_list[0].pk
+    township (all visible ones otherwise), groups only once a village is chosen — drawn by
+    the cascading picker (`region_picker`, or `region_picker_short` without groups)."""
+    from lianxin.geo.pickers import cascade_context
+
+    chosen = [to_int(params.get(k)) for k in ("township", "village", "group")]
+    full = cascade_context(user, chosen)
+    # The lists without groups draw the same township and village selects.
+    short = {**full, "selects": [s for s in full["selects"] if s["level"] != Level.GROUP]}
+    by_level = {s["level"]: s for s in full["selects"]}
     return {
-        "townships": list(regions.filter(level=Level.TOWNSHIP)),
-        "villages": village_list,
-        "groups": list(regions.filter(level=Level.GROUP, parent_id=village)) if village else [],
+        "region_picker": full,
+        "region_picker_short": short,
+        "townships": by_level.get(Level.TOWNSHIP, {}).get("options", []),
+        "villages": by_level.get(Level.VILLAGE, {}).get("options", []),
+        "groups": by_level.get(Level.GROUP, {}).get("options", []),
     }
 
 

@@ -8,9 +8,7 @@ from lianxin.core.errors import Refused
 from lianxin.core.fields import form_field
 from lianxin.core.forms import DATE_INPUT, refuse_into
 from lianxin.core.models import today
-from lianxin.geo.choices import Level
-from lianxin.geo.filters import not_ended, visible_regions
-from lianxin.geo.models import Region
+from lianxin.geo.pickers import RegionPickerField
 
 from .choices import HardshipKind, Relation, Trade
 from .models import Enterprise, Household, HouseholdHardship, Resident
@@ -29,25 +27,9 @@ class RefusalForm(forms.Form):
         refuse_into(self, exc, self.aliases)
 
 
-class RegionChoiceField(forms.ModelChoiceField):
-    """A village or group, labelled with its whole path (文井江镇 › 大坪村 › 6组)."""
-
-    def __init__(self, user, **kwargs):
-        qs = not_ended(visible_regions(user)).exclude(level=Level.TOWNSHIP).order_by("path")
-        self.names = dict(not_ended(visible_regions(user)).values_list("pk", "short_name"))
-        super().__init__(queryset=qs, **kwargs)
-
-    def label_from_instance(self, obj: Region) -> str:
-        return " › ".join(self.names.get(pk, "?") for pk in obj.ancestor_ids)
-
-
-def _region_field(user, label: str = "所在组（或村）") -> RegionChoiceField:
-    return RegionChoiceField(
-        user,
-        label=label,
-        empty_label="请选择",
-        error_messages={"required": "请选择所在区域", "invalid_choice": "所选区域不在您的范围内"},
-    )
+def _region_field(user, label: str = "所在组（或村）") -> RegionPickerField:
+    """Township → village → group; a village is the answer only where it has no groups."""
+    return RegionPickerField(user, label=label)
 
 
 class HouseholdCreateForm(RefusalForm):

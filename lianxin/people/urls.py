@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import pickers, views
 
 app_name = "people"
 urlpatterns = [
+    path("picker/households/", pickers.picker_households, name="picker_households"),
     path("households/", views.household_list, name="household_list"),
     path("households/new/", views.household_create, name="household_create"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),

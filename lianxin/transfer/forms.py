@@ -29,10 +29,18 @@ class ExportForm(forms.Form):
     data_kind = forms.ChoiceField(label="数据", choices=DataKind.choices)
     file_format = forms.ChoiceField(label="格式", choices=FileFormat.choices)
     township = forms.ModelChoiceField(
-        label="乡镇（街道）", queryset=Region.objects.none(), required=False, empty_label="全部"
+        label="乡镇（街道）",
+        queryset=Region.objects.none(),
+        required=False,
+        empty_label="全部",
+        widget=forms.Select(attrs={"data-level": "township"}),
     )
     village = _VillageChoice(
-        label="村（社区）", queryset=Region.objects.none(), required=False, empty_label="全部"
+        label="村（社区）",
+        queryset=Region.objects.none(),
+        required=False,
+        empty_label="全部",
+        widget=forms.Select(attrs={"data-level": "village"}),
     )
     hardship = forms.ChoiceField(
         label="困难类型（仅户和居民）",

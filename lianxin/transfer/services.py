@@ -493,6 +493,8 @@ def township_and_village_choices(user: Any):
     """Current townships and villages the user may filter an export by."""
     regions = Region.objects.visible_to(user).current().select_related("parent")
     return (
-        regions.filter(level=Level.TOWNSHIP).order_by("code", "id"),
-        regions.filter(level=Level.VILLAGE).order_by("parent__code", "parent_id", "code", "id"),
+        regions.filter(level=Level.TOWNSHIP).order_by("sort_key", "id"),
+        regions.filter(level=Level.VILLAGE).order_by(
+            "parent__sort_key", "parent_id", "sort_key", "id"
+        ),
     )

@@ -86,3 +86,43 @@ def test_it_shortens_every_2023_name() -> None:
     assert len(by_township) == 15
     assert sum(map(len, by_township.values())) == 172
     _assert_sensible(by_township)
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [
+        ("10组", 10),
+        ("第3网格", 3),
+        ("十二组", 12),
+        ("二十组", 20),
+        ("三组", 3),
+        ("十组", 10),
+        ("大坪村", None),
+        ("十里村", None),
+        ("第1网格（东）", 1),
+    ],
+)
+def test_it_reads_the_number_inside_a_name(name: str, number: int | None) -> None:
+    from lianxin.lib.names import number_in_name
+
+    assert number_in_name(name) == number
+
+
+def test_it_sorts_regions_naturally_and_by_code_first() -> None:
+    from lianxin.lib.names import region_sort_key
+
+    groups = [f"{n}组" for n in range(1, 13)]
+    assert sorted(groups, key=lambda g: region_sort_key("", g)) == groups
+    grids = [f"第{n}网格" for n in (10, 2, 1, 11)]
+    assert sorted(grids, key=lambda g: region_sort_key("", g)) == [
+        "第1网格",
+        "第2网格",
+        "第10网格",
+        "第11网格",
+    ]
+    # By code where there is one (coded first), then the name; a short code pads on the left.
+    towns = [("", "安阜镇"), ("510184113", "道明镇"), ("510184110", "文井江镇"), ("99", "乙")]
+    ordered = sorted(towns, key=lambda t: region_sort_key(*t))
+    assert [n for _, n in ordered] == ["乙", "文井江镇", "道明镇", "安阜镇"]
+    # Fixed width: every key of a coded region is longer than the code field alone.
+    assert region_sort_key("510184110", "1组").startswith("0000510184110" + "00000001")

@@ -1,0 +1,160 @@
+"""The cascading region picker and the region search picker: endpoints, scope, the form."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from lianxin.core.pickers import PICKER_LIMIT
+from lianxin.geo.choices import Level
+from lianxin.geo.services import do_create_region
+from lianxin.people.models import Household
+
+CHILDREN = reverse("geo:picker_children")
+REGIONS = reverse("geo:picker_regions")
+
+
+def test_it_answers_a_villages_groups_in_scope(world, login):
+    client = login(world.township_staff)
+    answer = client.get(CHILDREN, {"level": "group", "parent": world.village.pk})
+    assert answer.status_code == 200
+    assert [i["label"] for i in answer.json()["items"]] == ["6组", "7组"]
+    villages = client.get(CHILDREN, {"level": "village", "parent": world.township.pk}).json()
+    assert {i["id"] for i in villages["items"]} == {world.village.pk, world.village2.pk}
+
+
+def test_it_answers_404_outside_the_scope(world, login):
+    client = login(world.outsider)
+    answer = client.get(CHILDREN, {"level": "group", "parent": world.village.pk})
+    assert answer.status_code == 404
+    assert "不在您的权限范围内" in answer.json()["detail"]
+    # Every village when no township is chosen: only the outsider's own.
+    every = client.get(CHILDREN, {"level": "village"}).json()
+    assert [i["id"] for i in every["items"]] == [world.other_village.pk]
+    assert login(world.audit_admin).get(CHILDREN, {"level": "village"}).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"level": "county"}, "层级（level）只能是 village 或 group"),
+        ({"level": "group", "parent": "abc"}, "上级区划（parent）应为编号"),
+        ({"level": "group", "parent": "-3"}, "上级区划（parent）应为编号"),
+    ],
+)
+def test_it_refuses_bad_input_in_chinese(world, login, params, message):
+    answer = login(world.city_admin).get(CHILDREN, params)
+    assert answer.status_code == 400
+    assert message in answer.json()["detail"]
+
+
+def test_it_refuses_a_parent_of_the_wrong_level(world, login):
+    answer = login(world.city_admin).get(CHILDREN, {"level": "group", "parent": world.township.pk})
+    assert answer.status_code == 400 and "层级" in answer.json()["detail"]
+
+
+def test_it_searches_regions_by_name_initials_and_code(world, login):
+    client = login(world.city_admin)
+    by_name = client.get(REGIONS, {"q": "大坪"}).json()["items"]
+    assert [i["label"] for i in by_name] == ["文井江镇 · 大坪村"]
+    by_initials = client.get(REGIONS, {"q": "SHC"}).json()["items"]
+    assert [i["id"] for i in by_initials] == [world.village2.pk]
+    by_code = client.get(REGIONS, {"q": "510184113"}).json()["items"]
+    assert [i["id"] for i in by_code] == [world.other_township.pk]
+    groups = client.get(REGIONS, {"q": "组", "level": "group"}).json()["items"]
+    assert [i["label"] for i in groups] == [
+        "文井江镇 · 大坪村 · 6组",
+        "文井江镇 · 大坪村 · 7组",
+        "道明镇 · 三龙村 · 1组",
+    ]
+
+
+def test_it_never_finds_regions_outside_the_scope(world, login):
+    assert login(world.outsider).get(REGIONS, {"q": "大坪"}).json()["items"] == []
+    assert login(world.audit_admin).get(REGIONS, {"q": "组"}).json()["items"] == []
+
+
+def test_it_caps_the_answer_in_a_fixed_number_of_queries(world, login):
+    for n in range(1, PICKER_LIMIT + 6):
+        do_create_region(
+            county=world.county, level=Level.GROUP, name=f"{n}组", parent=world.village2
+        )
+    client = login(world.city_admin)
+    client.get(REGIONS, {"q": "组"})
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(REGIONS, {"q": "组"}).json()
+    assert len(body["items"]) == PICKER_LIMIT and body["more"] is True
+    assert len(ctx.captured_queries) <= 4  # session, user, the search
+
+
+@pytest.mark.parametrize(("q", "message"), [("", "请输入"), ("字" * 31, "最多 30 个字")])
+def test_it_refuses_an_empty_or_long_query(world, login, q, message):
+    answer = login(world.city_admin).get(REGIONS, {"q": q})
+    assert answer.status_code == 400 and message in answer.json()["detail"]
+    bad_level = login(world.city_admin).get(REGIONS, {"q": "组", "level": "x"})
+    assert bad_level.status_code == 400
+
+
+def test_it_asks_for_a_login(client):
+    assert client.get(CHILDREN, {"level": "village"}).status_code == 302
+
+
+# The household form's cascade --------------------------------------------------------------
+
+
+def test_it_renders_the_chosen_parents_children_without_a_script(world, login):
+    client = login(world.township_staff)
+    url = reverse("people:household_create")
+    # A plain form sent with only the township chosen comes back offering its villages.
+    response = client.post(url, {"number": "H0100", "region_township": world.township.pk})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'name="region_village"' in html and "双河村" in html
+    assert "三龙村" not in html  # not in scope, never offered
+    response = client.post(
+        url,
+        {
+            "number": "H0100",
+            "region_township": world.township.pk,
+            "region_village": world.village.pk,
+        },
+    )
+    assert ">6组<" in response.content.decode() and ">7组<" in response.content.decode()
+    saved = client.post(
+        url,
+        {
+            "number": "H0100",
+            "region_township": world.township.pk,
+            "region_village": world.village.pk,
+            "region": world.group2.pk,
+        },
+    )
+    assert saved.status_code == 302
+    assert Household.objects.get(number="H0100").region == world.group2
+
+
+def test_it_refuses_a_group_of_another_village(world, login):
+    response = login(world.township_staff).post(
+        reverse("people:household_create"),
+        {"number": "H0101", "region_village": world.village2.pk, "region": world.group.pk},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["region"] == ["所选组不在所选村（社区）内，请重新选择组"]
+
+
+def test_it_starts_a_village_staffer_at_their_village(world, login):
+    form = login(world.village_staff).get(reverse("people:household_create")).content.decode()
+    assert 'name="region_township"' not in form
+    assert f'<option value="{world.village.pk}" selected>大坪村</option>' in form
+    assert ">6组<" in form
+
+
+def test_it_offers_the_chosen_townships_villages_in_the_filters(world, login):
+    client = login(world.city_admin)
+    html = client.get(
+        reverse("people:household_list"), {"township": world.other_township.pk}
+    ).content.decode()
+    start = html.index('class="filters"')
+    filters = html[start : html.index("</form>", start)]
+    assert "三龙村" in filters and "大坪村" not in filters
+    assert "data-region-picker" in filters
