@@ -40,7 +40,20 @@ LEVEL_LABELS = {
 
 
 def _current(user) -> QuerySet[Region]:
-    return not_ended(visible_regions(user))
+    """The current regions a user may choose. A cadre or a handler sees the county's map, but
+    their rows lie in a few villages (the cadre's paired households, the handler's zone): their
+    choices are the townships, villages and groups holding households they see, not all 2,700."""
+    qs = not_ended(visible_regions(user))
+    if user.is_authenticated and user.is_unit_scoped:
+        from lianxin.people.models import Household
+
+        held = Household.objects.visible_to(user).order_by()
+        qs = qs.filter(
+            Q(pk__in=held.values("township_id"))
+            | Q(pk__in=held.values("village_id"))
+            | Q(pk__in=held.values("region_id"))
+        )
+    return qs
 
 
 def children_options(

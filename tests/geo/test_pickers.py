@@ -158,3 +158,17 @@ def test_it_offers_the_chosen_townships_villages_in_the_filters(world, login):
     filters = html[start : html.index("</form>", start)]
     assert "三龙村" in filters and "大坪村" not in filters
     assert "data-region-picker" in filters
+
+
+def test_it_offers_a_cadre_only_the_regions_of_their_households(world, login):
+    """Issue 8 point 11: the cadre saw filter lists of every township and village."""
+    from lianxin.pairing.services import do_pair
+
+    do_pair(cadre=world.cadre, household=world.household, acting_user=None)
+    page = login(world.cadre_user).get("/people/households/").content.decode()
+    assert world.township.short_name in page
+    assert world.other_township.short_name not in page
+    answer = login(world.cadre_user).get(
+        "/geo/picker/children/", {"parent": world.other_township.pk, "level": "village"}
+    )
+    assert answer.status_code == 200 and answer.json()["items"] == []
