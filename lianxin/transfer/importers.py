@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from lianxin.audit.services import record
+from lianxin.core import sheets
 from lianxin.core.errors import Refused
 from lianxin.core.tabular import Header
 from lianxin.geo.models import County
@@ -171,6 +172,12 @@ def import_people(
     rows = iter(source)
     try:
         _, header_cells = next(rows)
+        # An .xlsx export has its title and filters above the header (lianxin.core.sheets);
+        # skipped, so an export reads back as an import file.
+        for _ in range(sheets.HEADING_ROWS):
+            if not sheets.heading_rows_before(header_cells):
+                break
+            _, header_cells = next(rows)
     except StopIteration:
         raise Refused("文件为空：第一行应为表头（请下载模板对照）", field="file") from None
     layout = L.LAYOUTS[kind]
