@@ -8,10 +8,12 @@ import csv
 import datetime as dt
 import io
 
+import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from lianxin.core import sheets
+from lianxin.core.errors import Refused
 from lianxin.core.tabular import iter_rows
 from lianxin.lib.numbers import XLSX_COUNT_FORMAT, XLSX_PERCENT_FORMAT
 from lianxin.pairing.services import do_pair
@@ -176,3 +178,14 @@ def test_it_freezes_the_import_templates_header(world, login):
     )
     book = load_workbook(io.BytesIO(response.content))
     assert book.worksheets[0].freeze_panes == "A2"
+
+
+def test_it_still_judges_a_lone_one_cell_row_as_the_header(world):
+    with pytest.raises(Refused, match="表头缺少必填列"):
+        import_people(
+            iter([(1, ["户号"])]),
+            county=world.county,
+            kind="residents",
+            mode="all",
+            acting_user=None,
+        )
