@@ -448,28 +448,20 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def xlsx_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
-    """Cells for a write-only openpyxl sheet: every str is stored as text, never as a formula
-    (openpyxl turns a str beginning with "=" into one)."""
-    from openpyxl.cell import WriteOnlyCell
-
-    row = []
-    for value in values:
-        if isinstance(value, str):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            row.append(cell)
-        else:
-            row.append(value)
-    return row
-
-
 def write_rows(
-    path_or_stream: Any, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+    path_or_stream: Any,
+    name: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    columns: Sequence[Any] | None = None,
+    heading: Any = None,
 ):
-    """Write header + rows as .csv (UTF-8 with BOM, which Excel opens) or streaming .xlsx.
-    Every export goes through here or xlsx_row: cell text is written as given, never as a
-    formula (a name or address beginning with "=" would otherwise run when opened)."""
+    """Write header + rows as .csv (UTF-8 with BOM, which Excel opens; plain data, no title
+    rows) or as a streaming .xlsx laid out by lianxin.core.sheets (`columns`: sheets.Column
+    for each header title, all text when None; `heading`: its sheets.Heading). Every export
+    goes through here: cell text is written as given, never as a formula (a name or
+    address beginning with "=" would otherwise run when opened)."""
     suffix = _suffix(name)
     if suffix == ".csv":
         if isinstance(path_or_stream, str | Path):
@@ -478,14 +470,15 @@ def write_rows(
         else:
             _write_csv(path_or_stream, header, rows)
         return
-    from openpyxl import Workbook
+    from lianxin.core import sheets
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(xlsx_row(sheet, header))
-    for row in rows:
-        sheet.append(xlsx_row(sheet, row))
-    book.save(path_or_stream)
+    sheets.write_xlsx(
+        path_or_stream,
+        columns or [sheets.text(t) for t in header],
+        rows,
+        heading=heading,
+        sheet_name=heading.title if heading else "",
+    )
 
 
 def _write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lianxin.core.tabular import xlsx_row
+from lianxin.core import sheets
 from lianxin.people.choices import HardshipKind, Relation
 from lianxin.people.models import Household, HouseholdHardship, Resident
 
@@ -17,6 +17,7 @@ from .coverage_figures import LOAD_CHOICES, LOAD_NONE, NONE
 from .models import Pairing
 
 CHUNK_SIZE = 2000
+WHOLE_TOWNSHIP = "（全乡镇）"
 
 
 @dataclass
@@ -24,8 +25,14 @@ class Table:
     """A titled header and its rows, streamed from the database as they are written."""
 
     title: str
-    header: list[str]
+    columns: list[sheets.Column]
     rows: Iterable[list[Any]]
+    # Which rows the totals row adds up (all of them unless a table nests its rows).
+    counts_row: Callable[[Sequence[Any]], bool] = lambda _row: True
+
+    @property
+    def header(self) -> list[str]:
+        return [c.title for c in self.columns]
 
 
 def _household_rows(cov: Coverage) -> Iterable[list[Any]]:
@@ -121,7 +128,7 @@ def _region_rows(cov: Coverage) -> Iterable[list[Any]]:
         leaders = "、".join(t.leaders) or "（无市级领导联系）"
         yield [
             t.township.short_name,
-            "（全乡镇）",
+            WHOLE_TOWNSHIP,
             leaders,
             r.total,
             r.covered,
@@ -164,88 +171,102 @@ def _unit_rows(cov: Coverage) -> Iterable[list[Any]]:
         ]
 
 
+def _township_row(row: Sequence[Any]) -> bool:
+    # The regions table lists each township and then its villages: only the township rows add
+    # up to the county's totals.
+    return row[1] == WHOLE_TOWNSHIP
+
+
 def table(cov: Coverage, name: str, *, load: str = LOAD_NONE) -> Table:
     """One gap list or summary table of the coverage page as rows for a spreadsheet."""
     if name == "households":
-        header = [
-            "户号",
-            "乡镇（街道）",
-            "村（社区）",
-            "组",
-            "户主",
-            "户主电话（脱敏）",
-            "困难类型",
-            "说明",
+        columns = [
+            sheets.text("户号", width=19),
+            sheets.text("乡镇（街道）"),
+            sheets.text("村（社区）"),
+            sheets.text("组"),
+            sheets.text("户主"),
+            sheets.text("户主电话（脱敏）"),
+            sheets.text("困难类型"),
+            sheets.text("说明"),
         ]
-        return Table("未结对的户", header, _household_rows(cov))
+        return Table("未结对的户", columns, _household_rows(cov))
     if name == "cadres":
-        header = [
-            "人员编号",
-            "姓名",
-            "单位",
-            "职务",
-            "电话（脱敏）",
-            "联系户数",
-            "最少户数",
-            "最多户数",
+        columns = [
+            sheets.text("人员编号"),
+            sheets.text("姓名"),
+            sheets.text("单位"),
+            sheets.text("职务"),
+            sheets.text("电话（脱敏）"),
+            sheets.count("联系户数"),
+            sheets.count("最少户数", total=False),
+            sheets.count("最多户数", total=False),
         ]
-        return Table(LOAD_CHOICES[load], header, _cadre_rows(cov, load))
+        return Table(LOAD_CHOICES[load], columns, _cadre_rows(cov, load))
     if name == "villages":
-        header = ["乡镇（街道）", "村（社区）", "统计区划代码", "须覆盖户数", "已结对户数"]
-        return Table("无责任单位的村（社区）", header, _village_rows(cov))
+        columns = [
+            sheets.text("乡镇（街道）"),
+            sheets.text("村（社区）"),
+            sheets.text("统计区划代码"),
+            sheets.count("须覆盖户数"),
+            sheets.count("已结对户数"),
+        ]
+        return Table("无责任单位的村（社区）", columns, _village_rows(cov))
     if name == "townships":
-        header = ["乡镇（街道）", "统计区划代码", "村（社区）数", "须覆盖户数", "已结对户数"]
-        return Table("无市级领导联系的乡镇（街道）", header, _township_rows(cov))
+        columns = [
+            sheets.text("乡镇（街道）"),
+            sheets.text("统计区划代码"),
+            sheets.count("村（社区）数"),
+            sheets.count("须覆盖户数"),
+            sheets.count("已结对户数"),
+        ]
+        return Table("无市级领导联系的乡镇（街道）", columns, _township_rows(cov))
     if name == "regions":
-        header = [
-            "乡镇（街道）",
-            "村（社区）",
-            "联系领导／责任单位",
-            "须覆盖户数",
-            "已结对户数",
-            "未结对户数",
-            "覆盖率（%）",
+        columns = [
+            sheets.text("乡镇（街道）"),
+            sheets.text("村（社区）"),
+            sheets.text("联系领导／责任单位"),
+            sheets.count("须覆盖户数"),
+            sheets.count("已结对户数"),
+            sheets.count("未结对户数"),
+            sheets.rate("覆盖率（%）", part="已结对户数", whole="须覆盖户数"),
         ]
-        return Table("分乡镇、村（社区）覆盖情况", header, _region_rows(cov))
+        return Table("分乡镇、村（社区）覆盖情况", columns, _region_rows(cov), _township_row)
     if name == "units":
-        header = [
-            "单位",
-            "责任区村（社区）",
-            "每人户数范围",
-            "可参与结对干部",
-            "已结对干部",
-            "未结对干部",
-            "联系户数合计",
-            "每人最少",
-            "每人最多",
-            "每人平均",
-            "超过上限人数",
-            "低于下限人数",
-            "责任区须覆盖户数",
-            "责任区已结对户数",
-            "责任区覆盖率（%）",
+        columns = [
+            sheets.text("单位"),
+            sheets.text("责任区村（社区）"),
+            sheets.text("每人户数范围"),
+            sheets.count("可参与结对干部"),
+            sheets.count("已结对干部"),
+            sheets.count("未结对干部"),
+            sheets.count("联系户数合计"),
+            sheets.count("每人最少", total=False),
+            sheets.count("每人最多", total=False),
+            sheets.number("每人平均"),
+            sheets.count("超过上限人数"),
+            sheets.count("低于下限人数"),
+            # Zones of different units are different villages: their households add up.
+            sheets.count("责任区须覆盖户数"),
+            sheets.count("责任区已结对户数"),
+            sheets.rate("责任区覆盖率（%）", part="责任区已结对户数", whole="责任区须覆盖户数"),
         ]
-        return Table("分单位结对情况", header, _unit_rows(cov))
+        return Table("分单位结对情况", columns, _unit_rows(cov))
     raise ValueError(f"unknown coverage table {name!r}")
 
 
-def write_xlsx(target: Any, tab: Table, notes: Iterable[tuple[str, str]]) -> int:
-    """Stream the table into an .xlsx (openpyxl write-only, memory flat whatever the size),
-    with a second sheet saying what it is: the day, the filters, the definitions.
-    Returns the number of rows written."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(tab.title[:31])
-    sheet.append(xlsx_row(sheet, tab.header))
-    n = 0
-    for row in tab.rows:
-        sheet.append(xlsx_row(sheet, row))
-        n += 1
-    about = book.create_sheet("说明")
-    about.append(["项目", "内容"])
-    for key, value in notes:
-        about.append(xlsx_row(about, [key, value]))
-    about.append(["行数", n])
-    book.save(target)
-    return n
+def write_xlsx(
+    target: Any, tab: Table, notes: Iterable[tuple[str, str]], heading: sheets.Heading | None = None
+) -> int:
+    """Stream the table into an .xlsx through the shared writer (memory flat whatever the
+    size; title, filters, frozen header, widths, totals, print setup), with a second sheet
+    saying what it is: the day, the filters, the definitions. Returns the rows written."""
+    return sheets.write_xlsx(
+        target,
+        tab.columns,
+        tab.rows,
+        heading=heading or sheets.Heading(title=tab.title),
+        sheet_name=tab.title,
+        counts_row=tab.counts_row,
+        notes=notes,
+    )

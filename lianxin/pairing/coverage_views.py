@@ -13,9 +13,11 @@ from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from lianxin.audit.services import record
+from lianxin.core import sheets
 from lianxin.core.errors import Refused
 from lianxin.core.views import paginate, query_without_page
 
@@ -163,9 +165,16 @@ def coverage_export(request: HttpRequest) -> HttpResponseBase:
             target_label=filename,
             changes={"list": [None, tab.title], **{k: [None, v] for k, v in described.items()}},
         )
+    on = described.pop("on")
+    heading = sheets.Heading(
+        title=f"{user.county.name} 结对覆盖情况：{tab.title}",  # type: ignore[union-attr]
+        filters="；".join([f"查询日期 {on}", policy_label(cov.policy), *described.values()]),
+        made_by=str(user),
+        made_at=timezone.localtime(),
+    )
     notes = [
         ("清单", tab.title),
-        ("查询日期", described.pop("on")),
+        ("查询日期", on),
         ("结对规则", policy_label(cov.policy)),
         ("筛选条件", "；".join(described.values()) or "无（权限范围内全部）"),
         ("导出人", str(user)),
@@ -174,6 +183,6 @@ def coverage_export(request: HttpRequest) -> HttpResponseBase:
     # A spooled temporary file: small exports stay in memory, a county-wide one goes to disk.
     # FileResponse closes it once sent.
     target = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115
-    write_xlsx(target, tab, notes)
+    write_xlsx(target, tab, notes, heading)
     target.seek(0)
     return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX)

@@ -721,6 +721,17 @@ def apply_changes(
             )
     if ended_count != len(ended):
         raise Stale
+    # A run dated in the past (do_apply_pairing_run's effective_on) pairs a cadre no earlier
+    # than the start of the post they hold now: one who joined later is paired from then.
+    post_start: dict[int, dt.date] = {}
+    for batch in _batches(sorted({c for _, c in new}), BATCH):
+        post_start.update(
+            CadreAssignment.objects.filter(
+                cadre_id__in=batch, valid_to__isnull=True, valid_from__gt=day
+            )
+            .order_by()
+            .values_list("cadre_id", "valid_from")
+        )
     rows = [
         Pairing(
             county_id=run.county_id,
@@ -728,7 +739,7 @@ def apply_changes(
             cadre_id=c,
             locked=False,
             made_by=acting_user,
-            valid_from=day,
+            valid_from=max(day, post_start.get(c, day)),
         )
         for h, c in new
     ]

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from lianxin.audit.services import diff, record
@@ -558,15 +558,25 @@ STALE_MESSAGE = (
 )
 
 
-def do_apply_pairing_run(run: PairingRun, *, acting_user: Any) -> PairingRun:
+def do_apply_pairing_run(
+    run: PairingRun, *, acting_user: Any, effective_on: dt.date | None = None
+) -> PairingRun:
     """Write a previewed run in one transaction: end its ended pairings, start its new ones
-    (valid from today), and leave one audit row for the whole run.
+    (valid from today, or from `effective_on`), and leave one audit row for the whole run.
+
+    `effective_on` dates a run that records pairings made earlier (a county entering its
+    programme's history, the demo's 2013 launch): never after today, never before a day the
+    county's pairing history already holds (the new rows must follow it, not overlap it). A
+    new pairing starts no earlier than its cadre's current post (a cadre who joined later is
+    paired from that day).
 
     Refused when the run is not a preview waiting to be applied, or when anything the solver
     read has changed since (the run is then marked superseded: recompute it)."""
     _check_admin(acting_user, run.county_id)
     check_in_scope(acting_user, run)
     policy_for(run.county_id)
+    if effective_on is not None:
+        _check_effective_on(run.county_id, effective_on)
     stale = False
     try:
         with transaction.atomic():
@@ -581,6 +591,10 @@ def do_apply_pairing_run(run: PairingRun, *, acting_user: Any) -> PairingRun:
                 _supersede(run)
                 stale = True
             else:
+                if effective_on is not None:
+                    # Again under the policy lock: no pairing written meanwhile may follow it.
+                    _check_effective_on(run.county_id, effective_on)
+                day = effective_on or day
                 counts = engine.apply_changes(run, inputs, acting_user=acting_user, day=day)
                 _finish_apply(run, counts, acting_user=acting_user, day=day)
     except (engine.Stale, IntegrityError):
@@ -591,6 +605,20 @@ def do_apply_pairing_run(run: PairingRun, *, acting_user: Any) -> PairingRun:
     if stale:
         raise Refused(STALE_MESSAGE, field="run", status=409)
     return run
+
+
+def _check_effective_on(county_id: int, effective_on: dt.date) -> None:
+    if effective_on > today():
+        raise Refused("生效日期不能晚于今天", field="effective_on")
+    history = Pairing.objects.filter(county_id=county_id).aggregate(
+        started=Max("valid_from"), ended=Max("valid_to")
+    )
+    latest = max((d for d in history.values() if d is not None), default=None)
+    if latest is not None and effective_on <= latest:
+        raise Refused(
+            f"生效日期须晚于本县已有结对记录的最后日期{latest}，不能与已有结对重叠",
+            field="effective_on",
+        )
 
 
 def _check_applicable(run: PairingRun) -> None:

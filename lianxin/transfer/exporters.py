@@ -9,8 +9,10 @@ from typing import IO, Any
 
 from django.db import transaction
 from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.utils import timezone
 
 from lianxin.audit.services import record
+from lianxin.core import sheets
 from lianxin.core.errors import Refused
 from lianxin.core.sensitive import unseal_field
 from lianxin.core.tabular import write_rows
@@ -195,8 +197,31 @@ def export_people(
         else _enterprise_rows(qs.iterator(chunk_size=CHUNK_SIZE))
     )
     box: list[int] = []
-    write_rows(target, name, layout.titles, _counted(rows, progress, box))
+    write_rows(
+        target,
+        name,
+        layout.titles,
+        _counted(rows, progress, box),
+        columns=[sheets.text(c.title, width=c.width) for c in layout.columns],
+        heading=export_heading(county, layout.label, filters, user, full=full, reason=reason),
+    )
     return box[0] if box else 0
+
+
+def export_heading(
+    county: County, label: str, filters: ExportFilters, user: Any, *, full: bool, reason: str
+) -> sheets.Heading:
+    """The title and filters rows above an .xlsx export's header. The importers skip them, so
+    an export still reads back as an import file."""
+    described = "；".join(filters.describe().values())
+    if full:
+        described = "；".join(x for x in (described, f"完整身份证号和电话（事由：{reason}）") if x)
+    return sheets.Heading(
+        title=f"{county.name} {label} 导出",
+        filters=described,
+        made_by=str(user) if user is not None else "系统",
+        made_at=timezone.localtime(),
+    )
 
 
 def write_template(target: Any, kind: str, fmt: str) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from lianxin.audit.services import record
+from lianxin.core import sheets
 from lianxin.core.errors import Refused
 from lianxin.core.tabular import Header
 from lianxin.geo.models import County
@@ -173,6 +174,15 @@ def import_people(
         _, header_cells = next(rows)
     except StopIteration:
         raise Refused("文件为空：第一行应为表头（请下载模板对照）", field="file") from None
+    # An .xlsx export has its title and filters above the header (lianxin.core.sheets):
+    # skipped, so an export reads back as an import file.
+    for _ in range(sheets.HEADING_ROWS):
+        if not sheets.heading_rows_before(header_cells):
+            break
+        following = next(rows, None)
+        if following is None:
+            break  # a one-row file: its one row is the header Header() judges
+        header_cells = following[1]
     layout = L.LAYOUTS[kind]
     header = Header(header_cells, layout.required, layout.titles)
     result = ImportResult(

@@ -9,6 +9,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from lianxin.core import sheets
 from lianxin.core.tabular import write_rows
 from lianxin.pairing.coverage_tables import Table, write_xlsx
 from lianxin.people.services import do_update_household
@@ -54,11 +55,13 @@ def test_it_defuses_formula_like_text_in_csv(value):
 
 def test_it_keeps_the_coverage_export_free_of_formulas():
     out = io.BytesIO()
+    columns = [sheets.text("户号"), sheets.text("地址")]
+    heading = sheets.Heading(title="=1+1", filters="=A1", made_by="@SUM(1)")
     write_xlsx(
-        out, Table("未结对的户", ["户号", "地址"], iter([["H1", HOSTILE[0]]])), [("筛选", "=1")]
+        out, Table("未结对的户", columns, iter([["H1", HOSTILE[0]]])), [("筛选", "=1")], heading
     )
     cells = _xlsx_cells(out.getvalue())
-    assert (HOSTILE[0], "s") in cells and ("=1", "s") in cells
+    assert (HOSTILE[0], "s") in cells and ("=1", "s") in cells and ("=1+1", "s") in cells
     assert not any(kind == "f" for _, kind in cells)
 
 

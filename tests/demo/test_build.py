@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 
 import pytest
@@ -216,3 +217,26 @@ def test_it_pairs_cadres_with_households_through_one_applied_run(demo):
     # At this tiny scale there are about two households per cadre, so not every cadre gets one.
     assert summary.cadres.covered > summary.cadres.total / 2
     assert Household.objects.visible_to(User.objects.get(username="malin")).exists()
+
+
+def test_it_dates_the_pairings_from_the_programmes_launch(demo):
+    from django.utils import timezone
+
+    from lianxin.core.models import today
+    from lianxin.demo.catalogue import LAUNCH
+    from lianxin.pairing.models import Pairing, PairingRun
+
+    pairings = Pairing.objects.filter(county=_county())
+    assert pairings.exists()
+    starts = set(pairings.values_list("valid_from", flat=True))
+    # Pairings start at the launch, or on the day a cadre who joined later took up the post.
+    assert LAUNCH in starts and min(starts) == LAUNCH
+    assert all(LAUNCH <= d < dt.date(2014, 7, 1) for d in starts)
+    late = pairings.exclude(valid_from=LAUNCH).select_related("cadre")
+    assert all(p.valid_from == p.cadre.joined_on for p in late)
+    # The run and its audit row are what happened today; the row says the date it applied.
+    run = PairingRun.objects.get()
+    assert timezone.localtime(run.applied_at).date() == today()
+    entry = AuditEntry.objects.get(action="执行自动结对")
+    assert entry.changes["valid_from"] == [None, LAUNCH.isoformat()]
+    assert run.summary["applied"]["on"] == LAUNCH.isoformat()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from lianxin.audit.models import AuditEntry
+from lianxin.core.sheets import HEADING_ROWS, TOTALS_LABEL
 from lianxin.org.services import do_create_cadre
 from lianxin.pairing.services import do_pair
 from lianxin.people.choices import HardshipKind
@@ -20,18 +21,27 @@ ID_NUMBER = re.compile(r"\d{17}[\dXx]")
 FULL_PHONE = re.compile(r"1[3-9]\d{9}")
 
 
-def sheets(response) -> dict[str, list[list]]:
-    """Every sheet of a downloaded workbook as rows of cell values."""
+def sheets(response, *, totals: list | None = None) -> dict[str, list[list]]:
+    """Every sheet of a downloaded workbook as rows of cell values: the table's header first
+    (the title and filters rows above it left out), its totals row put in `totals`."""
     assert response.status_code == 200, response.content[:300]
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     try:
-        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book}
+        out = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book}
     finally:
         book.close()
+    for title, rows in out.items():
+        if title != "说明":
+            rows[:] = rows[HEADING_ROWS:]
+            if rows[-1][0] == TOTALS_LABEL:
+                found = rows.pop()
+                if totals is not None:
+                    totals[:] = found
+    return out
 
 
-def first_sheet(response) -> list[list]:
-    return next(iter(sheets(response).values()))
+def first_sheet(response, *, totals: list | None = None) -> list[list]:
+    return next(iter(sheets(response, totals=totals).values()))
 
 
 def test_it_exports_households_without_a_cadre(world, login):
@@ -75,8 +85,11 @@ def test_it_exports_cadres_by_load(world, login):
 def test_it_exports_the_region_and_unit_tables(world, login):
     do_pair(cadre=world.cadre, household=world.household, acting_user=None)
     client = login(world.city_admin)
-    rows = first_sheet(client.get(URL, {"list": "regions"}))
+    totals: list = []
+    rows = first_sheet(client.get(URL, {"list": "regions"}), totals=totals)
     assert rows[1] == ["文井江镇", "（全乡镇）", "李市长", 2, 1, 1, 50.0]
+    # The township rows add up (their villages are inside them); the rate is of the sums.
+    assert totals == [TOTALS_LABEL, None, None, 3, 1, 2, 33.3]
     assert ["文井江镇", "大坪村", "中共崇州市委宣传部", 2, 1, 1, 50.0] in rows
     # No rate when there is nothing to cover: the cell stays empty.
     assert ["文井江镇", "双河村", "（无责任单位）", 0, 0, 0] in rows

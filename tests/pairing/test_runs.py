@@ -9,7 +9,7 @@ import pytest
 from lianxin.audit.models import AuditEntry
 from lianxin.core.errors import Refused
 from lianxin.core.models import today
-from lianxin.org.services import do_cadre_leaves
+from lianxin.org.services import do_cadre_leaves, do_create_cadre
 from lianxin.pairing import engine
 from lianxin.pairing.choices import RunStatus
 from lianxin.pairing.models import Pairing, PairingRun
@@ -230,3 +230,54 @@ def test_it_lists_runs_newest_first(world):
     assert list(PairingRun.objects.visible_to(world.city_admin)) == [b, a]
     assert list(PairingRun.objects.visible_to(world.leader_user)) == [b, a]
     assert not PairingRun.objects.visible_to(world.township_staff).exists()
+
+
+def test_it_dates_an_applied_run_from_its_effective_day(world):
+    c = build_county(world, households=30, cadres=6)
+    late = do_create_cadre(
+        unit=c.units[0],
+        staff_no="T0099",
+        name="后到干部",
+        acting_user=None,
+        joined_on=dt.date(2021, 6, 1),
+    )
+    run = dry_run(world.county, world.city_admin)
+
+    do_apply_pairing_run(run, acting_user=world.city_admin, effective_on=dt.date(2021, 3, 1))
+
+    pairings = Pairing.objects.filter(valid_to__isnull=True).select_related("cadre")
+    assert pairings.exists()
+    # From the effective day, or from the day a cadre who joined later took up the post.
+    assert all(p.valid_from == max(dt.date(2021, 3, 1), p.cadre.joined_on) for p in pairings)
+    assert {p.valid_from for p in pairings if p.cadre.joined_on == dt.date(2020, 1, 1)} == {
+        dt.date(2021, 3, 1)
+    }
+    assert all(p.valid_from == late.joined_on for p in pairings if p.cadre_id == late.pk)
+    entry = AuditEntry.objects.get(action="执行自动结对")
+    assert entry.changes["valid_from"] == [None, "2021-03-01"]
+    run.refresh_from_db()
+    assert run.summary["applied"]["on"] == "2021-03-01"
+    assert cadre_on(c.households[0], dt.date(2021, 3, 1)) is not None
+
+
+def test_it_refuses_an_effective_day_ahead_or_inside_the_history(world):
+    build_county(world, households=10, cadres=3)
+    run = dry_run(world.county, world.city_admin)
+    with pytest.raises(Refused, match="生效日期不能晚于今天") as exc:
+        do_apply_pairing_run(
+            run, acting_user=world.city_admin, effective_on=today() + dt.timedelta(days=1)
+        )
+    assert exc.value.field == "effective_on"
+
+    do_pair(
+        cadre=world.cadre,
+        household=world.household,
+        acting_user=world.city_admin,
+        valid_from=dt.date(2022, 1, 1),
+    )
+    run = dry_run(world.county, world.city_admin)
+    with pytest.raises(Refused, match="不能与已有结对重叠"):
+        do_apply_pairing_run(run, acting_user=world.city_admin, effective_on=dt.date(2022, 1, 1))
+    run.refresh_from_db()
+    assert run.status == RunStatus.PREVIEWED  # nothing written; it can still be applied
+    assert not AuditEntry.objects.filter(action="执行自动结对").exists()

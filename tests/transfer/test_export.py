@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from lianxin.audit.models import AuditEntry
 from lianxin.core.errors import Refused
 from lianxin.core.sensitive import unseal_field
+from lianxin.core.sheets import HEADING_ROWS
 from lianxin.core.tabular import iter_rows
 from lianxin.geo.choices import Level
 from lianxin.geo.services import do_create_county, do_create_region
@@ -31,6 +32,8 @@ def export(world, user, name="居民.csv", **kw):
     if name.endswith(".xlsx"):
         book = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
         table = [[c or "" for c in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+        # The title and filters rows above the header (tests/core/test_sheets.py).
+        table = table[HEADING_ROWS:]
     else:
         table = list(csv.reader(io.StringIO(out.getvalue())))
     assert len(table) == rows + 1
@@ -193,7 +196,9 @@ def test_it_runs_a_masked_export_job_from_the_page(world, login, inline_jobs):
     download = client.get(reverse("transfer:job_download", args=[job.pk]))
     assert download.status_code == 200
     book = load_workbook(io.BytesIO(b"".join(download.streaming_content)), read_only=True)
-    ids = [row[7] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    ids = [
+        row[7] for row in book.worksheets[0].iter_rows(min_row=HEADING_ROWS + 2, values_only=True)
+    ]
     assert len(ids) == 5 and all("*" in i for i in ids)
     # Only the creator downloads it.
     for persona in (world.city_admin, world.outsider):
