@@ -189,12 +189,13 @@ def _(w):
 
 # --- cards ------------------------------------------------------------------------------------
 
-# Cadres and read-only roles may print (docs/cards.md), which may issue a missing token: the
-# refused ones are those who do not see the household and those who see no household at all.
-PRINT_REFUSED = ("outsider", "system_admin")
+# Every data role but the read-only leader may print (docs/cards.md), which may issue a missing
+# token: the refused ones are the leader, those who do not see the household and those who see
+# no household at all.
+PRINT_REFUSED = ("outsider", "leader_user", "system_admin")
 
 
-@case("cards.services.do_issue_token", *PRINT_REFUSED, allowed="leader_user")
+@case("cards.services.do_issue_token", *PRINT_REFUSED, allowed="info_group")
 def _(w):
     return lambda a: cards.do_issue_token(w.household, acting_user=a)
 
@@ -211,7 +212,7 @@ def _(w):
     return lambda a: cards.do_revoke_token(w.household, acting_user=a, reason="该户已迁出")
 
 
-@case("cards.services.do_print_cards", *PRINT_REFUSED, allowed="leader_user")
+@case("cards.services.do_print_cards", *PRINT_REFUSED, allowed="info_group")
 def _(w):
     selection = resolve(w.city_admin, "household", w.household.pk)
     return lambda a: cards.do_print_cards(selection, acting_user=a, base_url="http://127.0.0.1")
