@@ -235,3 +235,26 @@ class Enterprise(CountyOwned, Timestamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class HouseholdNumberRule(models.Model):
+    """A county's own rule for 户号, set by its administrator (people.numbering); a county
+    without a row, or with a blank pattern, follows the default 17-digit rule. Changed only
+    through people.services.do_set_household_number_rule (audited)."""
+
+    county = models.OneToOneField(
+        "geo.County",
+        on_delete=models.CASCADE,
+        related_name="household_number_rule",
+        verbose_name="县（市、区）",
+    )
+    pattern = models.CharField("户号规则（正则表达式）", max_length=200, blank=True)
+    description = models.CharField("规则说明", max_length=100, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "户号规则"
+        verbose_name_plural = "户号规则"
+
+    def __str__(self) -> str:
+        return "户号规则"

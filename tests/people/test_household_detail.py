@@ -18,7 +18,7 @@ def _url(household) -> str:
 
 @pytest.fixture
 def known(world):
-    """A member of H0002 whose full ID number and phone the test knows."""
+    """A member of 51018411000000002 whose full ID number and phone the test knows."""
     number = factories.id_number(dt.date(1988, 3, 9))
     resident = do_create_resident(
         household=world.household2,
@@ -118,7 +118,7 @@ def test_it_answers_404_outside_the_scope(world, login, persona, household):
 
 
 def test_it_answers_404_to_a_village_staffer_for_another_village(world, login):
-    other = factories.household(world.county, world.village2, "S0001", head="刘德")
+    other = factories.household(world.county, world.village2, "51018411002000001", head="刘德")
     assert login(world.township_staff).get(_url(other)).status_code == 200
     assert login(world.village_staff).get(_url(other)).status_code == 404
 
@@ -126,3 +126,4 @@ def test_it_answers_404_to_a_village_staffer_for_another_village(world, login):
 def test_it_shows_a_cadre_their_paired_household(world, login, paired):
     assert login(world.cadre_user).get(_url(world.household)).status_code == 200
     assert login(world.cadre_user).get(f"/api/households/{world.household.pk}").status_code == 200
+
