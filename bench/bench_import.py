@@ -176,7 +176,8 @@ def write_residents(path: Path, n: int, places: list[tuple[str, str, str]]) -> i
         out.writerow(HEADER)
         while written < n:
             households += 1
-            number = f"510184{households:07d}"
+            # The county's default 户号 rule: 510184 + 11 digits (docs/import-layout.md).
+            number = f"510184{households:011d}"
             township, village, group = rng.choice(places)
             address = f"{village}{group}{rng.randint(1, 300)}号"
             hardship = (

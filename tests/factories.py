@@ -122,11 +122,11 @@ def build_world() -> SimpleNamespace:
     )
     do_assign_liaison(leader=w.leader, township=w.township, acting_user=None)
     w.household = household(
-        w.county, w.group, "H0001", head="罗选志", members=3, address="大坪村6组12号"
+        w.county, w.group, "51018411000000001", head="罗选志", members=3, address="大坪村6组12号"
     )
-    w.household2 = household(w.county, w.group2, "H0002", head="张三丰")
+    w.household2 = household(w.county, w.group2, "51018411000000002", head="张三丰")
     w.other_household = household(
-        w.county, w.other_group, "H0101", head="马蓉", address="三龙村1组3号"
+        w.county, w.other_group, "51018411000000101", head="马蓉", address="三龙村1组3号"
     )
     w.city_admin = user(w.county, Role.CITY_ADMIN, "city", can_reveal=True)
     w.township_staff = user(

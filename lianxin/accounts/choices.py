@@ -29,6 +29,8 @@ DATA_ROLES = frozenset(set(Role) - SEPARATED_ADMINS)
 # are the one place services, views, API and templates ask; never compare a role to a string.
 # Change the registry (households, residents, enterprises, their hardships and 连心卡 tokens).
 REGISTRY_WRITERS = frozenset({Role.CITY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_STAFF})
+# Set the county's registry rules (the household-number rule, people.numbering).
+REGISTRY_RULE_SETTERS = frozenset({Role.CITY_ADMIN})
 # Change units, cadres, responsibility zones and leaders' township liaisons.
 ORG_WRITERS = frozenset({Role.CITY_ADMIN})
 # Change the region map (create, rename, move, merge, end regions).

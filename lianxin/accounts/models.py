@@ -22,6 +22,7 @@ from .choices import (
     PAIRING_READERS,
     REGION_SCOPED,
     REGION_WRITERS,
+    REGISTRY_RULE_SETTERS,
     REGISTRY_WRITERS,
     SEPARATED_ADMINS,
     UNIT_SCOPED,
@@ -150,6 +151,11 @@ class User(CountyOwned, AbstractUser):
     def writes_registry(self) -> bool:
         """Households, residents, enterprises, hardships; re-issuing and revoking 连心卡."""
         return self.role in REGISTRY_WRITERS
+
+    @property
+    def sets_registry_rules(self) -> bool:
+        """The county's registry rules: the pattern every 户号 must follow."""
+        return self.role in REGISTRY_RULE_SETTERS
 
     @property
     def writes_org(self) -> bool:

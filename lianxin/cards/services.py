@@ -262,15 +262,6 @@ def township_offices(county_id: int) -> dict[int, Unit]:
     return {u.township_id: u for u in units if u.township_id is not None}
 
 
-def short_address(household: Household) -> str:
-    """The registered address, or village and group: never anything about the people."""
-    if household.address:
-        return household.address
-    if household.region_id != household.village_id:
-        return f"{household.village.short_name}{household.region.short_name}"
-    return household.village.short_name
-
-
 def card_rows(ids: list[int], base_url: str) -> Iterator[pdf.Card]:
     """The cards for the households, in the given order, read from the database in batches."""
     offices: dict[int, dict[int, Unit]] = {}
@@ -316,7 +307,8 @@ def _card(
     office: Unit | None,
     phones: dict[int, str],
 ) -> pdf.Card:
-    address = short_address(household)
+    # Under its township always (Household.full_address): a county repeats village names.
+    address = household.full_address
     if cadre is None:
         return pdf.Card(
             url=url,

@@ -18,7 +18,7 @@ from lianxin.core.errors import Refused
 from lianxin.core.fields import schema_field
 from lianxin.geo.api import RegionRef
 from lianxin.geo.filters import get_region_or_404
-from lianxin.people import services
+from lianxin.people import numbering, services
 
 from .choices import HardshipKind, Sex, Trade
 from .filters import (
@@ -32,7 +32,7 @@ from .filters import (
     resident_rows,
     search,
 )
-from .models import Enterprise, Household, HouseholdHardship, Resident
+from .models import Enterprise, Household, HouseholdHardship, HouseholdNumberRule, Resident
 
 router = Router()
 
@@ -253,11 +253,30 @@ class EnterpriseFilters(PageParams):
 # Text fields document their column's limits (lianxin.core.fields); the services enforce
 # them, answering 400 with the same Chinese message as the pages.
 class HouseholdIn(Schema):
-    number: str = schema_field(Household, "number", description="户号")
+    number: str = schema_field(
+        Household,
+        "number",
+        description="户号，须符合本县户号规则（见 GET /api/households/number-rule），否则 400",
+    )
     region_id: RowId = Field(description="所在组或村（社区）的 id")
     address: str = schema_field(Household, "address", "")
     hardships: list[str] = Field(default_factory=list, description="困难类型代码")
     hardship_since: dt.date | None = None
+
+
+class NumberRuleOut(Schema):
+    pattern: str = Field(description="整个户号须与之完全匹配的正则表达式（Python re 语法）")
+    description: str = Field(description="规则说明，接在“户号须为”之后")
+    message: str = Field(description="户号不符合时的提示，如“户号须为 17 位数字：…”")
+    custom: bool = Field(description="是否为本县自定规则（否则为默认规则）")
+
+
+class NumberRuleIn(Schema):
+    pattern: str = schema_field(
+        HouseholdNumberRule, "pattern", description="正则表达式；空字符串表示恢复默认规则"
+    )
+    description: str = schema_field(HouseholdNumberRule, "description", "")
+    reason: str = Field("", max_length=200, description="修改事由，记入审计日志")
 
 
 class ResidentIn(Schema):
@@ -312,6 +331,36 @@ def _household_detail(household: Household) -> Household:
 def household_list(request, filters: Query[HouseholdFilters]):
     qs = filter_households(Household.objects.visible_to(request.user), _params(filters))
     return page_of(household_rows(qs), filters)
+
+
+@router.get(
+    "/households/number-rule",
+    tags=["户"],
+    summary="本县户号规则",
+    description="新建户、批量导入都按此规则检查户号。",
+    **documented(NumberRuleOut, 403),
+)
+def number_rule(request):
+    if not request.user.sees_people:
+        raise Refused("您没有查看户籍信息的权限", status=403)
+    return numbering.rule_for(request.user.county)
+
+
+@router.put(
+    "/households/number-rule",
+    tags=["户"],
+    summary="设置本县户号规则",
+    description="仅市级管理员；规则须适用于本县已登记的所有户号，否则返回 409。",
+    **documented(NumberRuleOut, 400, 403, 409, 422),
+)
+def number_rule_set(request, payload: NumberRuleIn):
+    return services.do_set_household_number_rule(
+        county=request.user.county,
+        pattern=payload.pattern,
+        description=payload.description,
+        reason=payload.reason,
+        acting_user=request.user,
+    )
 
 
 @router.get(

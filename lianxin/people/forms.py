@@ -11,7 +11,8 @@ from lianxin.core.models import today
 from lianxin.geo.pickers import RegionPickerField
 
 from .choices import HardshipKind, Relation, Trade
-from .models import Enterprise, Household, HouseholdHardship, Resident
+from .models import Enterprise, Household, HouseholdHardship, HouseholdNumberRule, Resident
+from .numbering import rule_for
 
 # A native date picker on phones; the value goes over the wire as YYYY-MM-DD.
 DATE = DATE_INPUT
@@ -47,8 +48,25 @@ class HouseholdCreateForm(RefusalForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        # The county's rule, as the service will check it (people.numbering).
+        self.fields["number"].help_text = rule_for(user.county).message
         self.fields["region"] = _region_field(user)
         self.order_fields(["number", "region", "address", "hardships", "hardship_since"])
+
+
+class NumberRuleForm(RefusalForm):
+    pattern = form_field(HouseholdNumberRule, "pattern")
+    description = form_field(HouseholdNumberRule, "description")
+    reason = forms.CharField(label="修改事由", max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "pattern"
+        ].help_text = "整个户号须与之完全匹配的正则表达式，如 5101\\d{13}；留空表示使用默认规则"
+        self.fields[
+            "description"
+        ].help_text = "接在“户号须为”之后显示，如“18 位数字：本县代码 6 位 + 乡镇 2 位 + …”"
 
 
 class HouseholdEditForm(RefusalForm):

@@ -85,12 +85,40 @@ class Household(CountyOwned, Timestamped):
         return f"{self.number}"
 
     @property
+    def places(self) -> list[str]:
+        """Township, village and (when it has one) group, by their short names."""
+        names = [self.township.short_name, self.village.short_name]
+        if self.region_id != self.village_id:
+            names.append(self.region.short_name)
+        return names
+
+    @property
+    def full_address(self) -> str:
+        """The address with its township, computed from the regions (the stored address is
+        left as typed): “大坪村6组12号” shows as “文井江镇大坪村6组12号”; an address that
+        already starts with the township, village or group is completed only above it, and
+        one that names none of them (“12号”) is placed under the whole chain."""
+        places, address = self.places, self.address.strip()
+        for level, name in enumerate(places):
+            if address.startswith(name):
+                return "".join(places[:level]) + address
+        return "".join(places) + address
+
+    @property
     def head(self) -> Resident | None:
         """The member registered as 户主 (uses prefetched members when present)."""
         for member in self.members.all():
             if member.relation == Relation.HEAD:
                 return member
         return None
+
+    @property
+    def title(self) -> str:
+        """“罗选志户 · 51018411003060001”, named by its head; says so when none is registered."""
+        head = self.head
+        if head is None:
+            return f"户 · {self.number}（未登记户主）"
+        return f"{head.name}户 · {self.number}"
 
     def current_hardships(self):
         return [h for h in self.hardships.all() if h.is_current()]
@@ -235,3 +263,26 @@ class Enterprise(CountyOwned, Timestamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class HouseholdNumberRule(models.Model):
+    """A county's own rule for 户号, set by its administrator (people.numbering); a county
+    without a row, or with a blank pattern, follows the default 17-digit rule. Changed only
+    through people.services.do_set_household_number_rule (audited)."""
+
+    county = models.OneToOneField(
+        "geo.County",
+        on_delete=models.CASCADE,
+        related_name="household_number_rule",
+        verbose_name="县（市、区）",
+    )
+    pattern = models.CharField("户号规则（正则表达式）", max_length=200, blank=True)
+    description = models.CharField("规则说明", max_length=100, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "户号规则"
+        verbose_name_plural = "户号规则"
+
+    def __str__(self) -> str:
+        return "户号规则"

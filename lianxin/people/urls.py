@@ -7,6 +7,7 @@ urlpatterns = [
     path("picker/households/", pickers.picker_households, name="picker_households"),
     path("households/", views.household_list, name="household_list"),
     path("households/new/", views.household_create, name="household_create"),
+    path("households/number-rule/", views.number_rule, name="number_rule"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("households/<int:pk>/edit/", views.household_edit, name="household_edit"),
     path("households/<int:pk>/hardships/new/", views.hardship_add, name="hardship_add"),

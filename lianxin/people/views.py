@@ -26,7 +26,7 @@ from lianxin.core.views import paginate, query_without_page
 from lianxin.geo.filters import breadcrumbs, text
 from lianxin.lib.errors import InvalidValue
 
-from . import services
+from . import numbering, services
 from .choices import HardshipKind, Sex, Trade
 from .filters import (
     AGE_RULE,
@@ -47,6 +47,7 @@ from .forms import (
     HardshipEndForm,
     HouseholdCreateForm,
     HouseholdEditForm,
+    NumberRuleForm,
     RefusalForm,
     ResidentCreateForm,
     ResidentEditForm,
@@ -151,6 +152,36 @@ def household_create(request: HttpRequest) -> HttpResponse:
         {"form": form, "title": "新建户", "cancel": reverse("people:household_list")},
         status=status,
     )
+
+
+@login_required
+def number_rule(request: HttpRequest) -> HttpResponse:
+    """The county's 户号 rule: shown to everyone who reads the registry, set by its
+    administrator (the service refuses anyone else)."""
+    user = request.user
+    if not user.sees_people:  # type: ignore[union-attr]
+        raise Http404("对象不存在或不在您的权限范围内")
+    county = user.county  # type: ignore[union-attr]
+    current = numbering.rule_for(county)
+    initial = {"pattern": current.pattern, "description": current.description}
+    form = NumberRuleForm(_data(request), initial=initial if current.custom else {})
+    status = 200
+    if request.method == "POST":
+        saved, status = _submit(
+            form,
+            lambda d: services.do_set_household_number_rule(
+                county=county,
+                pattern=d["pattern"],
+                description=d["description"],
+                reason=d["reason"],
+                acting_user=user,
+            ),
+        )
+        if saved is not None:
+            messages.success(request, f"已保存。现行规则：{saved.message}")
+            return redirect("people:number_rule")
+    context = {"rule": current, "default": numbering.default_rule(county), "form": form}
+    return render(request, "people/number_rule.html", context, status=status)
 
 
 @login_required

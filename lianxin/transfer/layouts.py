@@ -98,7 +98,13 @@ RESIDENTS = Layout(
     label="户和居民",
     columns=(
         Column(
-            NUMBER, True, "户的编号，全县唯一；同一户的每一行填写相同户号", "510184110001", 16, True
+            NUMBER,
+            True,
+            "户的编号，全县唯一，须符合本县户号规则（默认 17 位：县代码 6 位 + 乡镇 2 位 + 村 3 位"
+            " + 组 2 位 + 序号 4 位）；同一户的每一行填写相同户号",
+            "51018411003060001",
+            20,
+            True,
         ),
         *_REGION_COLUMNS,
         Column(

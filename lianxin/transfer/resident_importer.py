@@ -18,7 +18,7 @@ from lianxin.core.sensitive import (
     seal_phone,
 )
 from lianxin.lib.errors import InvalidValue
-from lianxin.people import disclosure
+from lianxin.people import disclosure, numbering
 from lianxin.people.choices import HardshipKind, Relation
 from lianxin.people.models import Household, HouseholdHardship, Resident
 
@@ -73,6 +73,8 @@ class ResidentImporter(RowImporter):
         super().__init__(**kw)
         self.seen_ids: dict[int, int] = {}
         self.seen_households: dict[str, _HouseholdSeen] = {}
+        # The county's 户号 rule, read once: the same check as the household form and the API.
+        self.number_rule = numbering.rule_for(self.county)
         # Identical hardship sets share one frozenset instead of one per household.
         self._kind_sets: dict[frozenset[str], frozenset[str]] = {}
         self.insert_households = Inserter(
@@ -106,7 +108,9 @@ class ResidentImporter(RowImporter):
         errors: list[tuple[str, str]] = []
         # The model's own rules (lianxin.core.fields), as the registry's pages and API apply.
         number = c[L.NUMBER]
-        number_problem = field_problem(Household, "number", number)
+        number_problem = field_problem(Household, "number", number) or self.number_rule.problem(
+            number
+        )
         if number_problem:
             errors.append((L.NUMBER, number_problem))
         placement, problem = self.regions.resolve(c[L.TOWNSHIP], c[L.VILLAGE], c[L.GROUP])

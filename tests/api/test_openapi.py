@@ -205,15 +205,34 @@ def _(w, call):
 
 @case("post", "/api/households")
 def _(w, call):
-    new = {"number": "H0009", "region_id": w.group.pk, "hardships": []}
-    assert call(201, w.township_staff, body=new)["number"] == "H0009"
+    new = {"number": "51018411000000009", "region_id": w.group.pk, "hardships": []}
+    assert call(201, w.township_staff, body=new)["number"] == "51018411000000009"
     assert call(400, w.township_staff, body={**new, "number": " "})["field"] == "number"
-    call(403, w.leader_user, body={**new, "number": "H0010"})
-    call.without_csrf(w.township_staff, body={**new, "number": "H0011"})
-    call(404, w.outsider, body={**new, "number": "H0012"})
+    call(403, w.leader_user, body={**new, "number": "51018411000000010"})
+    call.without_csrf(w.township_staff, body={**new, "number": "51018411000000011"})
+    call(404, w.outsider, body={**new, "number": "51018411000000012"})
     assert call(409, w.township_staff, body=new)["field"] == "number"
-    assert call(422, w.township_staff, body={"number": "H0013"})["field"] == "region_id"
+    assert call(422, w.township_staff, body={"number": "51018411000000013"})["field"] == "region_id"
     call.anonymous(body=new)
+
+
+@case("get", "/api/households/number-rule")
+def _(w, call):
+    assert call(200, w.village_staff)["message"].startswith("户号须为 17 位数字：510184")
+    call(403, w.security_admin)
+    call.anonymous()
+
+
+@case("put", "/api/households/number-rule")
+def _(w, call):
+    rule = {"pattern": r"510184\d{11}", "description": "17 位数字，以 510184 开头"}
+    assert call(200, w.city_admin, body=rule)["custom"] is True
+    assert call(400, w.city_admin, body={**rule, "pattern": "(\\d"})["field"] == "pattern"
+    call(403, w.township_staff, body=rule)
+    call.without_csrf(w.city_admin, body=rule)
+    assert call(409, w.city_admin, body={**rule, "pattern": r"9\d{16}"})["field"] == "pattern"
+    call(422, w.city_admin, body={"description": "无规则"})
+    call.anonymous(body=rule)
 
 
 @case("get", "/api/households/{household_id}")

@@ -27,7 +27,7 @@ def test_it_keeps_one_chain_under_concurrent_writers(transactional_db):
             for i in range(EACH):
                 household = do_create_household(
                     county=world.county,
-                    number=f"T{n}-{i}",
+                    number=f"5101842000{n:03d}{i:04d}",
                     region=world.group,
                     acting_user=world.township_staff,
                 )

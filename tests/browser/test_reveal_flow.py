@@ -29,8 +29,8 @@ def test_it_drills_down_reveals_with_a_reason_and_audits(world, page, sign_in):
     expect(page.locator("h1")).to_contain_text("大坪村")
     page.get_by_role("link", name="6组").click()
     expect(page.locator("h1")).to_contain_text("6组")
-    page.get_by_role("link", name="H0001").click()
-    expect(page.locator("h1")).to_contain_text("H0001")
+    page.get_by_role("link", name="51018411000000001").click()
+    expect(page.locator("h1")).to_contain_text("51018411000000001")
 
     # Masked on the household page, in full nowhere.
     expect(page.locator("body")).to_contain_text(head.id_number_masked)
@@ -73,7 +73,7 @@ def test_it_lets_a_leader_drill_from_the_county_without_revealing(world, page, s
     page.get_by_role("link", name="文井江镇").click()
     page.get_by_role("link", name="大坪村").click()
     page.get_by_role("link", name="6组").click()
-    page.get_by_role("link", name="H0001").click()
+    page.get_by_role("link", name="51018411000000001").click()
     head = world.household.members.get(relation="head")
     page.get_by_role("link", name=head.name).click()
     expect(page.locator("#reveal-id_number")).to_contain_text(head.id_number_masked)

@@ -38,7 +38,11 @@ def cards_world(world):
     w.village_households = [w.household]
     for i in range(10):
         h = household(
-            w.county, w.group, f"H1{i:03d}", head=f"赵{i}", address=f"大坪村6组{20 + i}号"
+            w.county,
+            w.group,
+            f"51018411000001{i:03d}",
+            head=f"赵{i}",
+            address=f"大坪村6组{20 + i}号",
         )
         do_pair(cadre=w.cadre, household=h, acting_user=w.city_admin)
         w.village_households.append(h)

@@ -22,7 +22,7 @@ def _many_paired_households(w, n):
     households = Household.objects.bulk_create(
         Household(
             county=w.county,
-            number=f"B{i:05d}",
+            number=f"510184220000{i:05d}",
             township=w.township,
             village=w.village,
             region=w.group2,

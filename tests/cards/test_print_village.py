@@ -56,14 +56,20 @@ def test_it_prints_the_cadre_unit_post_phone_address_and_date_as_chinese_text(ca
         "中共崇州市委宣传部",
         "网信办干部",
         "139 0000 0001",
-        "大坪村6组12号",
+        # Always under its township, computed from the regions (the stored address has none).
+        "住址 文井江镇大坪村6组12号",
         f"打印日期 {pdf.format_date(today())}",
     ):
         assert expected in first, expected
     # 大坪村7组's household has no cadre: its card says so and gives the township's contact.
-    for expected in ("暂未结对", "崇州市文井江镇人民政府", "028-82211234", "住址 大坪村7组"):
+    for expected in (
+        "暂未结对",
+        "崇州市文井江镇人民政府",
+        "028-82211234",
+        "住址 文井江镇大坪村7组",
+    ):
         assert expected in second, expected
-    for personal in ("罗选志", "张三丰", "赵0", "H0001"):
+    for personal in ("罗选志", "张三丰", "赵0", "51018411000000001"):
         assert personal not in first + second
 
 
@@ -74,7 +80,7 @@ def test_it_prints_qr_codes_that_lead_to_each_households_public_page(cards_world
     first, second = qr_codes(data, 0), qr_codes(data, 1)
     assert len(first) == 10 and len(second) == 2
     assert set(first) | set(second) == set(urls.values())
-    # Cards come out by group, then household number: 6组's H0001 first, 7组's H0002 last.
+    # Cards come out by group, then household number: 6组's 51018411000000001 first, 7组's 51018411000000002 last.
     assert urls[w.household.pk] in first
     assert urls[w.household2.pk] in second
 

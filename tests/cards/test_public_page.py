@@ -30,7 +30,7 @@ def test_it_shows_the_current_cadre_and_the_township_without_login(cards_world, 
         'href="tel:13900000001"',
         "崇州市文井江镇人民政府",
         'href="tel:02882211234"',
-        "大坪村",
+        "文井江镇 · 大坪村",  # the township always, beside the village
         "有事怎么办",
     ):
         assert expected in page, expected

@@ -121,13 +121,13 @@ def test_it_refuses_what_a_column_cannot_hold_in_every_service(world):
     with pytest.raises(Refused, match="住址不能含空字符"):
         do_create_household(
             county=world.county,
-            number="H9001",
+            number="51018411000009001",
             region=world.group,
             address="大坪村\x006组",
             acting_user=None,
         )
     assert not Unit.objects.filter(name="单" * 81).exists()
-    assert not Household.objects.filter(number="H9001").exists()
+    assert not Household.objects.filter(number="51018411000009001").exists()
 
 
 def test_it_refuses_a_number_past_the_integer_column(world):

@@ -74,8 +74,8 @@ def new_household(world, number: str) -> Household:
 
 
 def test_it_refuses_a_household_number_registered_after_the_look(world):
-    with arrives_first("people_household", lambda: new_household(world, "H0500")):
-        exc = refused(lambda: new_household(world, "H0500"))
+    with arrives_first("people_household", lambda: new_household(world, "51018411000000500")):
+        exc = refused(lambda: new_household(world, "51018411000000500"))
     assert (exc.message, exc.field) == ("同一户号不能重复登记", "number")
 
 
@@ -97,7 +97,7 @@ def test_it_refuses_an_id_number_registered_after_the_look(world):
 
 
 def test_it_refuses_a_second_head_made_after_the_look(world):
-    household = new_household(world, "H0501")
+    household = new_household(world, "51018411000000501")
     first, second = (
         do_create_resident(
             household=household,
@@ -212,16 +212,18 @@ def test_it_answers_an_error_it_cannot_name_with_the_generic_409(world):
 
 def test_it_keeps_what_the_transaction_saved_before_a_refused_write(world):
     with transaction.atomic():
-        new_household(world, "H0510")
-        with arrives_first("people_household", lambda: new_household(world, "H0511")):
-            refused(lambda: new_household(world, "H0511"))
+        new_household(world, "51018411000000510")
+        with arrives_first("people_household", lambda: new_household(world, "51018411000000511")):
+            refused(lambda: new_household(world, "51018411000000511"))
         # On PostgreSQL the transaction would be aborted here without the savepoint.
-        new_household(world, "H0512")
+        new_household(world, "51018411000000512")
     numbers = set(
-        Household.objects.filter(number__startswith="H051").values_list("number", flat=True)
+        Household.objects.filter(number__startswith="5101841100000051").values_list(
+            "number", flat=True
+        )
     )
-    # H0511 arrived inside the refused write's savepoint, so it went with it.
-    assert numbers == {"H0510", "H0512"}
+    # 51018411000000511 arrived inside the refused write's savepoint, so it went with it.
+    assert numbers == {"51018411000000510", "51018411000000512"}
 
 
 # API and pages ---------------------------------------------------------------------------------
@@ -229,10 +231,10 @@ def test_it_keeps_what_the_transaction_saved_before_a_refused_write(world):
 
 def test_it_answers_the_api_with_409_and_the_field(world, login):
     client = login(world.township_staff)
-    with arrives_first("people_household", lambda: new_household(world, "H0520")):
+    with arrives_first("people_household", lambda: new_household(world, "51018411000000520")):
         response = client.post(
             "/api/households",
-            {"number": "H0520", "region_id": world.group.pk},
+            {"number": "51018411000000520", "region_id": world.group.pk},
             content_type="application/json",
         )
     assert response.status_code == 409
@@ -241,9 +243,10 @@ def test_it_answers_the_api_with_409_and_the_field(world, login):
 
 def test_it_shows_the_message_beside_the_field_on_the_page(world, login):
     client = login(world.township_staff)
-    with arrives_first("people_household", lambda: new_household(world, "H0521")):
+    with arrives_first("people_household", lambda: new_household(world, "51018411000000521")):
         response = client.post(
-            reverse("people:household_create"), {"number": "H0521", "region": world.group.pk}
+            reverse("people:household_create"),
+            {"number": "51018411000000521", "region": world.group.pk},
         )
     assert response.status_code == 409
     assert response.context["form"].errors["number"] == ["同一户号不能重复登记"]

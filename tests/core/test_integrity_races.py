@@ -76,11 +76,13 @@ def assert_one_saved(results: list[Any], ok: int, messages: set[str], field: str
 
 @pytest.mark.django_db(transaction=True)
 def test_it_registers_a_household_number_once_when_many_create_it_at_once(world):
-    body = {"number": "H0900", "region_id": world.group.pk}
+    body = {"number": "51018411000000900", "region_id": world.group.pk}
     audited = AuditEntry.objects.filter(action="新建户").count()
     results = race([post_json(c, "/api/households", body) for c in clients(world.township_staff)])
-    assert_one_saved(results, 201, {"户号“H0900”已登记", "同一户号不能重复登记"}, "number")
-    assert Household.objects.filter(number="H0900").count() == 1
+    assert_one_saved(
+        results, 201, {"户号“51018411000000900”已登记", "同一户号不能重复登记"}, "number"
+    )
+    assert Household.objects.filter(number="51018411000000900").count() == 1
     assert AuditEntry.objects.filter(action="新建户").count() == audited + 1
 
 
@@ -92,7 +94,7 @@ def test_it_registers_an_id_number_once_when_many_register_it_at_once(world):
     results = race([post_json(c, url, body) for c in clients(world.township_staff)])
     saved = Resident.objects.select_related("household__region").get(name="张小同")
     messages = {
-        f"该身份证号已登记：张小同（户号 H0002，{saved.household.region}）",
+        f"该身份证号已登记：张小同（户号 51018411000000002，{saved.household.region}）",
         "同一身份证号不能重复登记",
     }
     assert_one_saved(results, 201, messages, "id_number")

@@ -420,7 +420,21 @@ def _(w):
 @case("people.services.do_create_household", allowed="township_staff")
 def _(w):
     return lambda a: people.do_create_household(
-        county=w.county, number="H0999", region=w.group, acting_user=a
+        county=w.county, number="51018411000000999", region=w.group, acting_user=a
+    )
+
+
+@case(
+    "people.services.do_set_household_number_rule",
+    "township_staff",
+    "village_staff",
+    "leader_user",
+    "system_admin",
+    allowed="city_admin",
+)
+def _(w):
+    return lambda a: people.do_set_household_number_rule(
+        county=w.county, pattern=r"510184\d{11}", description="17 位数字", acting_user=a
     )
 
 

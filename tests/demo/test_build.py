@@ -17,6 +17,7 @@ from lianxin.geo.models import County, Region
 from lianxin.lib import idcard, phone, uscc
 from lianxin.org.choices import UnitKind
 from lianxin.org.models import Cadre, CadreAssignment, LeaderLiaison, ResponsibilityZone, Unit
+from lianxin.people import numbering
 from lianxin.people.choices import Trade
 from lianxin.people.models import Enterprise, Household, HouseholdHardship, Resident
 
@@ -117,6 +118,9 @@ def test_it_imports_households_with_valid_id_numbers(demo):
             assert phone.is_valid(unseal_field(r, "phone"))
     numbers = list(households.values_list("number", flat=True))
     assert all(re.fullmatch(r"510184\d{11}", n) for n in numbers)
+    # The county's default rule, which the import applied to every one of them.
+    rule = numbering.rule_for(county)
+    assert not rule.custom and [n for n in numbers if rule.problem(n)] == []
     assert not households.exclude(members__relation="head").exists()
     # Heads and their children share a surname in most households (children of a woman
     # heading the household take her husband's).

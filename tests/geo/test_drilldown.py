@@ -52,16 +52,16 @@ def test_it_shows_a_village_with_its_groups_and_households(world, login):
         reverse("geo:region_detail", args=[world.village.pk])
     )
     rows = _rows(response)
-    assert rows[world.group.pk].households == 2  # H0001 and one added
-    assert rows[world.group2.pk].households == 2  # H0002 and one added
+    assert rows[world.group.pk].households == 2  # 51018411000000001 and one added
+    assert rows[world.group2.pk].households == 2  # 51018411000000002 and one added
     assert rows[world.group.pk].residents == 3 + 2
     assert rows[world.group.pk].hardship_households == 1
     numbers = [h.number for h in response.context["page"]]
-    assert "H0001" in numbers and "H0002" in numbers and len(numbers) == 4
+    assert "51018411000000001" in numbers and "51018411000000002" in numbers and len(numbers) == 4
 
 
 def test_it_counts_households_placed_on_the_village_itself(world, login):
-    factories.household(world.county, world.village, "V0001")
+    factories.household(world.county, world.village, "51018411001000001")
     response = login(world.city_admin).get(reverse("geo:region_detail", args=[world.village.pk]))
     assert response.context["ungrouped"].households == 1
     assert "未分组" in response.content.decode()
@@ -69,7 +69,7 @@ def test_it_counts_households_placed_on_the_village_itself(world, login):
 
 def test_it_lists_a_groups_households(world, login):
     response = login(world.village_staff).get(reverse("geo:region_detail", args=[world.group.pk]))
-    assert [h.number for h in response.context["page"]] == ["H0001"]
+    assert [h.number for h in response.context["page"]] == ["51018411000000001"]
     assert response.context["rows"] == []
 
 

@@ -30,7 +30,7 @@ def grow(world):
                 acting_user=None,
             )
             do_create_cadre(unit=unit, staff_no=f"G{i:04d}B", name=f"干部乙{i}", acting_user=None)
-            home = household(world.county, world.group2, f"G{i:04d}")
+            home = household(world.county, world.group2, f"5101842300000{i:04d}")
             do_pair(cadre=first, household=home, acting_user=None)
 
     return _grow

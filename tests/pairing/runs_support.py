@@ -62,7 +62,7 @@ def build_county(world, *, units: int = 3, households: int = 60, cadres: int = 1
         group = c.groups[i % len(c.groups)]
         c.households.append(
             do_create_household(
-                county=county, number=f"T{i + 1:04d}", region=group, acting_user=None
+                county=county, number=f"5101842000000{i + 1:04d}", region=group, acting_user=None
             )
         )
     for i in range(cadres):

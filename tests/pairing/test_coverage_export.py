@@ -17,8 +17,9 @@ from lianxin.people.choices import HardshipKind
 from lianxin.people.services import do_add_hardship
 
 URL = reverse("pairing:coverage_export")
-ID_NUMBER = re.compile(r"\d{17}[\dXx]")
-FULL_PHONE = re.compile(r"1[3-9]\d{9}")
+# Whole numbers only: a 户号 is 17 digits (people.numbering), and holds phone-like runs.
+ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 def sheets(response, *, totals: list | None = None) -> dict[str, list[list]]:
@@ -53,7 +54,7 @@ def test_it_exports_households_without_a_cadre(world, login):
     book = sheets(response)
     rows = book["未结对的户"]
     assert rows[0][:5] == ["户号", "乡镇（街道）", "村（社区）", "组", "户主"]
-    assert [r[0] for r in rows[1:]] == ["H0002", "H0101"]
+    assert [r[0] for r in rows[1:]] == ["51018411000000002", "51018411000000101"]
     assert rows[1][2:5] == ["大坪村", "7组", "张三丰"] and rows[1][6] == "低保"
     assert "****" in rows[1][5]
     about = dict((r[0], r[1]) for r in book["说明"][1:])
@@ -107,12 +108,12 @@ def test_it_exports_the_region_and_unit_tables(world, login):
 def test_it_applies_the_filters_and_the_scope(world, login):
     client = login(world.city_admin)
     rows = first_sheet(client.get(URL, {"township": world.other_township.pk}))
-    assert [r[0] for r in rows[1:]] == ["H0101"]
+    assert [r[0] for r in rows[1:]] == ["51018411000000101"]
     do_add_hardship(world.household, kind=HardshipKind.SUBSISTENCE, acting_user=None)
     rows = first_sheet(client.get(URL, {"hardship_only": "1"}))
-    assert [r[0] for r in rows[1:]] == ["H0001"]
+    assert [r[0] for r in rows[1:]] == ["51018411000000001"]
     rows = first_sheet(login(world.township_staff).get(URL))
-    assert [r[0] for r in rows[1:]] == ["H0001", "H0002"]
+    assert [r[0] for r in rows[1:]] == ["51018411000000001", "51018411000000002"]
 
 
 def test_it_records_every_export_in_the_audit_log(world, login):

@@ -71,7 +71,10 @@ def test_it_lists_the_gaps_on_both_sides(world):
     do_pair(cadre=world.cadre, household=world.household, acting_user=None)
     idle = do_create_cadre(unit=world.other_unit, staff_no="C0002", name="周闲", acting_user=None)
     cov = coverage_for(world.city_admin)
-    assert [h.number for h in cov.households_without_cadre()] == ["H0002", "H0101"]
+    assert [h.number for h in cov.households_without_cadre()] == [
+        "51018411000000002",
+        "51018411000000101",
+    ]
     assert [c.name for c in cov.cadres_without_households()] == [idle.name]
     assert [v.short_name for v in cov.villages_without_unit()] == ["双河村"]
     assert [t.short_name for t in cov.townships_without_leader()] == ["道明镇"]
@@ -99,11 +102,17 @@ def test_it_answers_as_of_a_past_day_from_the_dated_pairings(world):
     # 马林增 joined today: on that day only 老干部 took part, and he held a household.
     assert then.cadres == Ratio(1, 1)
     gap = coverage_for(world.city_admin, CoverageQuery(on=day - dt.timedelta(45)))
-    assert [h.number for h in gap.households_without_cadre()] == ["H0002", "H0101"]
+    assert [h.number for h in gap.households_without_cadre()] == [
+        "51018411000000002",
+        "51018411000000101",
+    ]
     between = _summary(world.city_admin, on=day - dt.timedelta(20))
     assert between.households == Ratio(0, 3) and between.cadres == Ratio(0, 1)
     now = coverage_for(world.city_admin)
-    assert [h.number for h in now.households_without_cadre()] == ["H0001", "H0101"]
+    assert [h.number for h in now.households_without_cadre()] == [
+        "51018411000000001",
+        "51018411000000101",
+    ]
     assert now.summary().cadres == Ratio(1, 2)
 
 
@@ -148,7 +157,11 @@ def test_it_counts_a_household_of_a_departed_cadre_as_uncovered(world):
     do_cadre_leaves(world.cadre, left_on=today(), acting_user=None)
     cov = coverage_for(world.city_admin)
     rows = list(cov.households_without_cadre())
-    assert [h.number for h in rows] == ["H0001", "H0002", "H0101"]
+    assert [h.number for h in rows] == [
+        "51018411000000001",
+        "51018411000000002",
+        "51018411000000101",
+    ]
     from lianxin.pairing.coverage import stale_note
 
     assert stale_note(rows[0]).startswith("原结对干部马林增已于")
@@ -172,7 +185,10 @@ def test_it_follows_a_policy_naming_villages_and_groups(world):
     set_policy(world, coverage=CoverageKind.REGIONS, regions=[world.group, world.other_village])
     cov = coverage_for(world.city_admin)
     assert cov.summary().households == Ratio(0, 2)
-    assert [h.number for h in cov.households_without_cadre()] == ["H0001", "H0101"]
+    assert [h.number for h in cov.households_without_cadre()] == [
+        "51018411000000001",
+        "51018411000000101",
+    ]
 
 
 def test_it_narrows_to_hardship_households_on_request(world):
@@ -184,7 +200,7 @@ def test_it_narrows_to_hardship_households_on_request(world):
 
 def test_it_measures_loads_against_each_units_bounds(world):
     set_policy(world, min_load=2, max_load=3)
-    extra = [household(world.county, world.group, f"L{i:03d}") for i in range(5)]
+    extra = [household(world.county, world.group, f"51018424000000{i:03d}") for i in range(5)]
     for h in [world.household, *extra[:3]]:
         do_pair(cadre=world.cadre, household=h, acting_user=None)
     other = do_create_cadre(unit=world.other_unit, staff_no="C0002", name="周少", acting_user=None)

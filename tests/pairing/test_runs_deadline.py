@@ -65,7 +65,7 @@ def _raised_unit(world) -> int:
         for _ in range(rnd.randint(25, 55)):
             made += 1
             do_create_household(
-                county=county, number=f"D{made:04d}", region=group, acting_user=None
+                county=county, number=f"5101842100000{made:04d}", region=group, acting_user=None
             )
     for i in range(20):
         do_create_cadre(

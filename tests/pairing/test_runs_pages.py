@@ -79,7 +79,7 @@ def test_it_walks_the_city_administrator_from_preview_to_apply(world, login):
     villages = client.get(response["Location"], {"tab": "villages"}).content.decode()
     assert "测试1甲村" in villages
     changes = client.get(response["Location"], {"tab": "changes", "kind": "new"}).content.decode()
-    assert "T0001" in changes and "尚未结对" in changes
+    assert "51018420000000001" in changes and "尚未结对" in changes
     shortfalls = client.get(response["Location"], {"tab": "shortfalls"}).content.decode()
     assert "三龙村" in shortfalls
 

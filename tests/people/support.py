@@ -24,7 +24,12 @@ def add_households(world, n: int, region=None) -> list:
         target = region or (world.group if i % 2 else world.group2)
         seq = next(_numbers)
         h = factories.household(
-            world.county, target, f"X{seq:05d}", head="王小明", members=2, address=f"{seq}号"
+            world.county,
+            target,
+            f"510184270000{seq:05d}",
+            head="王小明",
+            members=2,
+            address=f"{seq}号",
         )
         if i % 2:
             do_add_hardship(h, kind=HardshipKind.SUBSISTENCE, acting_user=None)

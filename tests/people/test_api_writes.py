@@ -15,7 +15,7 @@ def test_it_creates_a_household(world, login):
         login(world.township_staff),
         "/api/households",
         {
-            "number": "H0020",
+            "number": "51018411000000020",
             "region_id": world.group2.pk,
             "address": "7组2号",
             "hardships": ["alone"],
@@ -23,7 +23,7 @@ def test_it_creates_a_household(world, login):
     )
     assert response.status_code == 201
     body = response.json()
-    assert body["number"] == "H0020" and body["region"]["id"] == world.group2.pk
+    assert body["number"] == "51018411000000020" and body["region"]["id"] == world.group2.pk
     assert [h["kind"] for h in body["hardships"]] == ["alone"]
     assert body["members"] == []
 
@@ -32,24 +32,28 @@ def test_it_refuses_a_duplicate_household_number(world, login):
     response = _post(
         login(world.township_staff),
         "/api/households",
-        {"number": "H0001", "region_id": world.group.pk},
+        {"number": "51018411000000001", "region_id": world.group.pk},
     )
     assert response.status_code == 409
-    assert response.json() == {"detail": "户号“H0001”已登记", "field": "number"}
+    assert response.json() == {"detail": "户号“51018411000000001”已登记", "field": "number"}
 
 
 def test_it_answers_404_for_a_region_outside_the_scope(world, login):
     response = _post(
-        login(world.outsider), "/api/households", {"number": "H0021", "region_id": world.group.pk}
+        login(world.outsider),
+        "/api/households",
+        {"number": "51018411000000021", "region_id": world.group.pk},
     )
     assert response.status_code == 404
     assert response.json()["field"] == "region_id"
-    assert not Household.objects.filter(number="H0021").exists()
+    assert not Household.objects.filter(number="51018411000000021").exists()
 
 
 def test_it_refuses_writes_to_readers(world, login):
     client = login(world.leader_user)
-    response = _post(client, "/api/households", {"number": "H0022", "region_id": world.group.pk})
+    response = _post(
+        client, "/api/households", {"number": "51018411000000022", "region_id": world.group.pk}
+    )
     assert response.status_code == 403
     assert response.json()["detail"] == "您没有登记或修改户籍信息的权限"
     response = _post(
@@ -61,7 +65,9 @@ def test_it_refuses_writes_to_readers(world, login):
 
 
 def test_it_reports_a_malformed_body_in_chinese(world, login):
-    response = _post(login(world.township_staff), "/api/households", {"number": "H0023"})
+    response = _post(
+        login(world.township_staff), "/api/households", {"number": "51018411000000023"}
+    )
     assert response.status_code == 422
     assert response.json()["detail"].startswith("参数错误：")
 
@@ -75,7 +81,7 @@ def test_it_registers_a_member_masked(world, login):
     )
     assert response.status_code == 201
     body = response.json()
-    assert body["household_number"] == "H0002"
+    assert body["household_number"] == "51018411000000002"
     assert body["id_number_masked"] == number[:6] + "********" + number[-4:]
     assert body["phone_masked"] == "136****6666"
     assert number not in response.content.decode()
@@ -108,14 +114,17 @@ def test_it_names_a_duplicate_only_inside_the_scope(world, login):
         f"/api/households/{world.household2.pk}/residents",
         {"name": "罗一", "id_number": number, "relation": "spouse"},
     )
-    assert inside.status_code == 409 and "罗一（户号 H0001" in inside.json()["detail"]
+    assert inside.status_code == 409 and "罗一（户号 51018411000000001" in inside.json()["detail"]
     outside = _post(
         login(world.outsider),
         f"/api/households/{world.other_household.pk}/residents",
         {"name": "罗一", "id_number": number, "relation": "spouse"},
     )
     assert outside.status_code == 409
-    assert "H0001" not in outside.json()["detail"] and "罗一" not in outside.json()["detail"]
+    assert (
+        "51018411000000001" not in outside.json()["detail"]
+        and "罗一" not in outside.json()["detail"]
+    )
     assert number not in outside.content.decode()
 
 

@@ -37,7 +37,7 @@ def _rows(columns: str) -> list[tuple]:
 
 def _import(world) -> None:
     rows = [
-        resident(f"M{i:04d}", f"迁移{i}", compose("510184", birth, i % 1000), "户主")
+        resident(f"5101842800000{i:04d}", f"迁移{i}", compose("510184", birth, i % 1000), "户主")
         for i, birth in enumerate(BIRTHS)
     ]
     result = import_people(

@@ -18,7 +18,7 @@ def _url(household) -> str:
 
 @pytest.fixture
 def known(world):
-    """A member of H0002 whose full ID number and phone the test knows."""
+    """A member of 51018411000000002 whose full ID number and phone the test knows."""
     number = factories.id_number(dt.date(1988, 3, 9))
     resident = do_create_resident(
         household=world.household2,
@@ -118,7 +118,7 @@ def test_it_answers_404_outside_the_scope(world, login, persona, household):
 
 
 def test_it_answers_404_to_a_village_staffer_for_another_village(world, login):
-    other = factories.household(world.county, world.village2, "S0001", head="刘德")
+    other = factories.household(world.county, world.village2, "51018411002000001", head="刘德")
     assert login(world.township_staff).get(_url(other)).status_code == 200
     assert login(world.village_staff).get(_url(other)).status_code == 404
 
@@ -126,3 +126,50 @@ def test_it_answers_404_to_a_village_staffer_for_another_village(world, login):
 def test_it_shows_a_cadre_their_paired_household(world, login, paired):
     assert login(world.cadre_user).get(_url(world.household)).status_code == 200
     assert login(world.cadre_user).get(f"/api/households/{world.household.pk}").status_code == 200
+
+
+def test_it_titles_the_page_with_the_heads_name_and_the_number(world, login):
+    html = login(world.township_staff).get(_url(world.household)).content.decode()
+    assert "<title>罗选志户 · 51018411000000001" in html
+    assert "<h1>罗选志户 · 51018411000000001" in html
+
+
+def test_it_says_so_in_the_title_when_no_head_is_registered(world, login):
+    bare = factories.do_create_household(
+        county=world.county, number="51018411001070009", region=world.group2, acting_user=None
+    )
+    html = login(world.township_staff).get(_url(bare)).content.decode()
+    assert "<h1>户 · 51018411001070009（未登记户主）" in html
+
+
+def test_it_shows_the_address_under_its_township(world, login):
+    # Stored as typed, “大坪村6组12号”; shown with the township, computed from the regions.
+    html = login(world.township_staff).get(_url(world.household)).content.decode()
+    assert "<dd>文井江镇大坪村6组12号</dd>" in html
+    world.household.refresh_from_db()
+    assert world.household.address == "大坪村6组12号"
+
+
+@pytest.mark.parametrize(
+    ("address", "shown"),
+    [
+        ("", "文井江镇大坪村6组"),
+        ("12号", "文井江镇大坪村6组12号"),
+        ("6组12号", "文井江镇大坪村6组12号"),
+        ("文井江镇大坪村6组12号", "文井江镇大坪村6组12号"),
+    ],
+)
+def test_it_completes_any_address_with_the_places_above_it(world, address, shown):
+    world.household.address = address
+    assert world.household.full_address == shown
+
+
+def test_it_shows_full_addresses_in_search_results(world, login):
+    client = login(world.city_admin)
+    for number, shown in (
+        ("51018411000000001", "文井江镇大坪村6组12号"),
+        ("51018411000000002", "文井江镇大坪村7组"),  # no address stored: its places
+        ("51018411000000101", "道明镇三龙村1组3号"),
+    ):
+        found = client.post(reverse("people:search"), {"q": number}, follow=True)
+        assert f'<td class="hide-sm">{shown}</td>' in found.content.decode()

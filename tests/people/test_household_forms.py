@@ -15,13 +15,13 @@ def test_it_creates_a_household(world, login):
     response = client.post(
         reverse("people:household_create"),
         {
-            "number": "H0009",
+            "number": "51018411000000009",
             "region": world.group2.pk,
             "address": "大坪村7组1号",
             "hardships": ["dibao"],
         },
     )
-    household = Household.objects.get(number="H0009")
+    household = Household.objects.get(number="51018411000000009")
     assert response.status_code == 302
     assert response["Location"] == reverse("people:resident_create", args=[household.pk])
     assert (household.township_id, household.village_id, household.region_id) == (
@@ -36,11 +36,12 @@ def test_it_creates_a_household(world, login):
 def test_it_refuses_a_duplicate_number_beside_the_field(world, login):
     before = Household.objects.count()
     response = login(world.township_staff).post(
-        reverse("people:household_create"), {"number": "H0001", "region": world.group2.pk}
+        reverse("people:household_create"),
+        {"number": "51018411000000001", "region": world.group2.pk},
     )
     assert response.status_code == 409
-    assert response.context["form"].errors["number"] == ["户号“H0001”已登记"]
-    assert "户号“H0001”已登记" in response.content.decode()
+    assert response.context["form"].errors["number"] == ["户号“51018411000000001”已登记"]
+    assert "户号“51018411000000001”已登记" in response.content.decode()
     assert Household.objects.count() == before
 
 
@@ -50,11 +51,12 @@ def test_it_offers_only_regions_in_scope(world, login):
     offered = set(form.fields["region"].queryset)
     assert offered == {world.village, world.group, world.group2}
     response = client.post(
-        reverse("people:household_create"), {"number": "H0010", "region": world.other_group.pk}
+        reverse("people:household_create"),
+        {"number": "51018411000000010", "region": world.other_group.pk},
     )
     assert response.status_code == 400
     assert response.context["form"].errors["region"] == ["所选区域不在您的范围内"]
-    assert not Household.objects.filter(number="H0010").exists()
+    assert not Household.objects.filter(number="51018411000000010").exists()
 
 
 def test_it_reports_missing_fields_in_chinese(world, login):
@@ -70,10 +72,11 @@ def test_it_refuses_creation_to_readers(world, login, persona):
     client = login(getattr(world, persona))
     assert client.get(reverse("people:household_create")).status_code == 403
     response = client.post(
-        reverse("people:household_create"), {"number": "H0011", "region": world.group.pk}
+        reverse("people:household_create"),
+        {"number": "51018411000000011", "region": world.group.pk},
     )
     assert response.status_code == 403
-    assert not Household.objects.filter(number="H0011").exists()
+    assert not Household.objects.filter(number="51018411000000011").exists()
 
 
 def test_it_moves_a_household_to_another_group(world, login):

@@ -25,30 +25,30 @@ def _api_numbers(client, params=None) -> list[str]:
 
 def test_it_lists_the_households_in_the_township(world, login):
     client = login(world.township_staff)
-    assert _page_numbers(client) == ["H0001", "H0002"]
-    assert _api_numbers(client) == ["H0001", "H0002"]
+    assert _page_numbers(client) == ["51018411000000001", "51018411000000002"]
+    assert _api_numbers(client) == ["51018411000000001", "51018411000000002"]
     html = client.get(URL).content.decode()
     assert "罗选志" in html and "未结对" in html
 
 
 def test_it_keeps_the_outsiders_households_apart(world, login):
     client = login(world.outsider)
-    assert _page_numbers(client) == ["H0101"]
-    assert _api_numbers(client) == ["H0101"]
+    assert _page_numbers(client) == ["51018411000000101"]
+    assert _api_numbers(client) == ["51018411000000101"]
 
 
 def test_it_narrows_a_village_staffer_to_their_village(world, login):
-    factories.household(world.county, world.village2, "S0001", head="刘德")
-    assert "S0001" in _page_numbers(login(world.township_staff))
+    factories.household(world.county, world.village2, "51018411002000001", head="刘德")
+    assert "51018411002000001" in _page_numbers(login(world.township_staff))
     client = login(world.village_staff)
-    assert _page_numbers(client) == ["H0001", "H0002"]
-    assert _api_numbers(client) == ["H0001", "H0002"]
+    assert _page_numbers(client) == ["51018411000000001", "51018411000000002"]
+    assert _api_numbers(client) == ["51018411000000001", "51018411000000002"]
 
 
 def test_it_shows_a_cadre_only_their_paired_households(world, login, paired):
     client = login(world.cadre_user)
-    assert _page_numbers(client) == ["H0001"]
-    assert _api_numbers(client) == ["H0001"]
+    assert _page_numbers(client) == ["51018411000000001"]
+    assert _api_numbers(client) == ["51018411000000001"]
     item = client.get("/api/households").json()["items"][0]
     assert item["cadre"]["name"] == "马林增"
 
@@ -63,16 +63,16 @@ def test_it_shows_admins_nothing(world, login, persona):
 @pytest.mark.parametrize(
     "params, expected",
     [
-        ({"township": "T"}, ["H0001", "H0002"]),
-        ({"village": "V"}, ["H0001", "H0002"]),
-        ({"group": "G"}, ["H0001"]),
-        ({"hardship": "dibao"}, ["H0002"]),
+        ({"township": "T"}, ["51018411000000001", "51018411000000002"]),
+        ({"village": "V"}, ["51018411000000001", "51018411000000002"]),
+        ({"group": "G"}, ["51018411000000001"]),
+        ({"hardship": "dibao"}, ["51018411000000002"]),
         ({"hardship": "tekun"}, []),
-        ({"has_hardship": "1"}, ["H0002"]),
-        ({"has_hardship": "0"}, ["H0001", "H0101"]),
-        ({"q": "H000"}, ["H0001", "H0002"]),
-        ({"q": "罗选"}, ["H0001"]),
-        ({"q": "zsf"}, ["H0002"]),
+        ({"has_hardship": "1"}, ["51018411000000002"]),
+        ({"has_hardship": "0"}, ["51018411000000001", "51018411000000101"]),
+        ({"q": "5101841100000000"}, ["51018411000000001", "51018411000000002"]),
+        ({"q": "罗选"}, ["51018411000000001"]),
+        ({"q": "zsf"}, ["51018411000000002"]),
         ({"q": "马蓉", "township": "T"}, []),
     ],
 )
@@ -90,16 +90,16 @@ def test_it_pages_the_list(world, login, settings):
     client = login(world.city_admin)
     first = client.get(URL)
     assert first.context["page"].paginator.count == 3
-    assert _page_numbers(client, {"page": 2}) == ["H0101"]
+    assert _page_numbers(client, {"page": 2}) == ["51018411000000101"]
     api = client.get("/api/households", {"limit": 2, "offset": 2}).json()
     assert api["count"] == 3
-    assert [h["number"] for h in api["items"]] == ["H0101"]
+    assert [h["number"] for h in api["items"]] == ["51018411000000101"]
 
 
 def test_it_keeps_the_filters_in_the_pager_links(world, login, settings):
     settings.LIANXIN_PAGE_SIZE = 1
-    html = login(world.city_admin).get(URL, {"q": "H0"}).content.decode()
-    assert "?q=H0&amp;page=2" in html or "?q=H0&page=2" in html
+    html = login(world.city_admin).get(URL, {"q": "51018411000000"}).content.decode()
+    assert "?q=51018411000000&amp;page=2" in html or "?q=51018411000000&page=2" in html
 
 
 def test_it_runs_the_same_queries_for_3_or_30_households(world, login):

@@ -80,11 +80,11 @@ def _people(world) -> dict[str, str]:
     rows = []
     for i, (name, birth, order, phone) in enumerate(BY_IMPORT):
         number = _number(birth, order)
-        rows.append(resident(f"R{i:04d}", name, number, "户主", phone=phone))
+        rows.append(resident(f"5101841900000{i:04d}", name, number, "户主", phone=phone))
         truth[number[:6] + "*" * 8 + number[-4:]] = number
     # Pasted-over cells: the reasons echo them into the job row and the report.
-    rows.append(resident("R0009", "错位行", "", _number(*BY_IMPORT[0][1:3])))
-    rows.append(resident("R0010", "错位行", "", BY_IMPORT[0][3]))
+    rows.append(resident("51018419000000009", "错位行", "", _number(*BY_IMPORT[0][1:3])))
+    rows.append(resident("51018419000000010", "错位行", "", BY_IMPORT[0][3]))
     # A file named after a person: the name is kept on the job and in the audit row.
     upload = SimpleUploadedFile(
         f"居民{_number(*BY_IMPORT[1][1:3])}-{BY_IMPORT[1][3]}.csv",

@@ -68,7 +68,7 @@ def test_it_names_the_existing_record_of_a_duplicate_to_an_in_scope_user(world, 
     )
     assert response.status_code == 409
     [message] = response.context["form"].errors["id_number"]
-    assert message.startswith("该身份证号已登记：罗一（户号 H0001")
+    assert message.startswith("该身份证号已登记：罗一（户号 51018411000000001")
     assert Resident.objects.count() == before
 
 
@@ -89,7 +89,7 @@ def test_it_does_not_name_a_duplicate_outside_the_outsiders_scope(world, login):
     assert response.status_code == 409
     text = response.content.decode()
     assert "该身份证号已在其他辖区登记" in text
-    assert "罗一" not in text and "H0001" not in text
+    assert "罗一" not in text and "51018411000000001" not in text
     assert Resident.objects.count() == before
 
 

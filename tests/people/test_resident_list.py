@@ -37,7 +37,7 @@ def test_it_lists_the_residents_in_scope(world, login):
 
 
 def test_it_narrows_a_village_staffer_and_a_cadre(world, login, paired):
-    factories.household(world.county, world.village2, "S0001", head="刘德")
+    factories.household(world.county, world.village2, "51018411002000001", head="刘德")
     assert "刘德" in _page_names(login(world.township_staff))
     assert "刘德" not in _page_names(login(world.village_staff))
     assert _page_names(login(world.cadre_user)) == ["罗家0", "罗家1", "罗选志"]
@@ -131,7 +131,7 @@ def test_it_shows_a_resident_masked(world, login):
     assert resident.id_number_masked in response.content.decode()
     body = client.get(f"/api/residents/{resident.pk}").json()
     assert body["id_number_masked"] == resident.id_number_masked
-    assert body["household_number"] == "H0001"
+    assert body["household_number"] == "51018411000000001"
     assert body["region"]["short_name"] == "6组"
 
 

@@ -112,8 +112,11 @@ def test_it_finds_by_phone(world, login, known):
 
 def test_it_finds_by_household_number(world, login):
     client = login(world.city_admin)
-    assert _found(client, "H0002")["households"] == ["H0002"]
-    assert _found(client, "h000")["households"] == ["H0001", "H0002"]
+    assert _found(client, "51018411000000002")["households"] == ["51018411000000002"]
+    assert _found(client, "5101841100000000")["households"] == [
+        "51018411000000001",
+        "51018411000000002",
+    ]
 
 
 def test_it_explains_an_invalid_id_number(world, login, known):
@@ -129,14 +132,14 @@ def test_it_searches_only_inside_the_scope(world, login, known):
     outsider = login(world.outsider)
     assert _found(outsider, number) == {"residents": [], "households": [], "enterprises": []}
     assert _found(outsider, "zsf")["residents"] == []
-    assert _found(outsider, "H0001")["households"] == []
+    assert _found(outsider, "51018411000000001")["households"] == []
     assert _found(outsider, "马蓉")["residents"] == ["马蓉"]
     assert _found(login(world.audit_admin), "马蓉")["residents"] == []
 
 
 def test_it_shows_a_cadre_only_their_households(world, login, paired):
     client = login(world.cadre_user)
-    assert _found(client, "H000")["households"] == ["H0001"]
+    assert _found(client, "5101841100000000")["households"] == ["51018411000000001"]
     assert _found(client, "zsf")["residents"] == []
 
 
@@ -150,7 +153,7 @@ def test_it_runs_the_same_queries_for_3_or_30_matches(world, login):
     # Rows of every kind on both sides: the added households are headed by 王小明, numbered X….
     add_households(world, 3)
     client = login(world.city_admin)
-    url, api = f"{URL}?q=王", "/api/search?q=X0"
+    url, api = f"{URL}?q=王", "/api/search?q=5101842700000"
     few = count_queries(client, url), count_queries(client, api)
     add_households(world, 27)
     assert (count_queries(client, url), count_queries(client, api)) == few

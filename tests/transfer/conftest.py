@@ -13,5 +13,5 @@ def inline_jobs(settings, tmp_path):
 
 @pytest.fixture
 def known_id(world):
-    """The full ID number of the head of world.household (大坪村6组, 户号 H0001)."""
+    """The full ID number of the head of world.household (大坪村6组, 户号 51018411000000001)."""
     return unseal_field(world.household.head, "id_number")

@@ -27,9 +27,12 @@ def run(*args, **opts):
 
 def rows(bad: bool = False):
     a, b = (compose("510184", dt.date(1966, 7, 1 + i), 700 + i) for i in range(2))
-    out = [resident("H6601", "邓一", a, "户主"), resident("H6601", "邓二", b, "配偶")]
+    out = [
+        resident("51018411000006601", "邓一", a, "户主"),
+        resident("51018411000006601", "邓二", b, "配偶"),
+    ]
     if bad:
-        out.append(resident("H6602", "邓三", "123", "户主"))
+        out.append(resident("51018411000006602", "邓三", "123", "户主"))
     return out
 
 
@@ -40,7 +43,7 @@ def test_it_imports_people_from_the_command_line(world, tmp_path):
     output = run("import_people", str(path), county="510184")
 
     assert "新建居民 2" in output
-    assert Household.objects.get(number="H6601").members.count() == 2
+    assert Household.objects.get(number="51018411000006601").members.count() == 2
     audit = AuditEntry.objects.get(action="批量导入居民")
     assert audit.actor is None and audit.actor_label == "系统" and audit.source.startswith("cli@")
     assert "未变 2" in run("import_people", str(path), county="510184")
@@ -64,7 +67,7 @@ def test_it_exits_1_and_lists_bad_rows_in_mode_all(world, tmp_path):
 
     assert exc.value.returncode == 1
     assert "第4行 身份证号：身份证号应为18位，现为3位" in out.getvalue()
-    assert not Household.objects.filter(number="H6601").exists()
+    assert not Household.objects.filter(number="51018411000006601").exists()
     with report.open(encoding="utf-8-sig") as f:
         assert list(csv.reader(f)) == [
             ["行号", "列", "原因"],

@@ -16,7 +16,11 @@ from lianxin.geo.choices import Level
 from lianxin.geo.services import do_create_county, do_create_region
 from lianxin.people.choices import HardshipKind
 from lianxin.people.models import Household, HouseholdHardship, Resident
-from lianxin.people.services import do_add_hardship, do_create_enterprise
+from lianxin.people.services import (
+    do_add_hardship,
+    do_create_enterprise,
+    do_set_household_number_rule,
+)
 from lianxin.transfer import layouts as L
 from lianxin.transfer.exporters import ExportFilters, export_people
 from lianxin.transfer.importers import import_people
@@ -44,7 +48,7 @@ def test_it_masks_id_numbers_and_phones_by_default(world):
     table = export(world, world.township_staff)
     assert table[0] == L.RESIDENTS.titles
     head = next(r for r in table if r[6] == "罗选志")
-    assert head[:6] == ["H0001", "文井江镇", "大坪村", "6组", "大坪村6组12号", ""]
+    assert head[:6] == ["51018411000000001", "文井江镇", "大坪村", "6组", "大坪村6组12号", ""]
     assert head[7] == world.household.head.id_number_masked and "*" in head[7]
     assert head[9].count("*") == 4
     assert AuditEntry.objects.filter(action="批量导出户和居民", actor=world.township_staff).exists()
@@ -52,27 +56,31 @@ def test_it_masks_id_numbers_and_phones_by_default(world):
 
 def test_it_exports_only_the_users_scope(world):
     numbers = {r[0] for r in export(world, world.township_staff)[1:]}
-    assert numbers == {"H0001", "H0002"}
-    assert {r[0] for r in export(world, world.outsider)[1:]} == {"H0101"}
-    assert {r[0] for r in export(world, world.city_admin)[1:]} == {"H0001", "H0002", "H0101"}
+    assert numbers == {"51018411000000001", "51018411000000002"}
+    assert {r[0] for r in export(world, world.outsider)[1:]} == {"51018411000000101"}
+    assert {r[0] for r in export(world, world.city_admin)[1:]} == {
+        "51018411000000001",
+        "51018411000000002",
+        "51018411000000101",
+    }
 
 
 def test_it_applies_the_household_list_filters(world):
     do_add_hardship(world.household2, kind=HardshipKind.DISABILITY, acting_user=None)
     by_village = export(world, world.city_admin, filters=ExportFilters(village=world.village))
-    assert {r[0] for r in by_village[1:]} == {"H0001", "H0002"}
+    assert {r[0] for r in by_village[1:]} == {"51018411000000001", "51018411000000002"}
     by_township = export(
         world, world.city_admin, filters=ExportFilters(township=world.other_township)
     )
-    assert {r[0] for r in by_township[1:]} == {"H0101"}
+    assert {r[0] for r in by_township[1:]} == {"51018411000000101"}
     by_hardship = export(
         world, world.city_admin, filters=ExportFilters(hardship=HardshipKind.DISABILITY)
     )
-    assert [r[0] for r in by_hardship[1:]] == ["H0002"] and by_hardship[1][5] == "残疾"
+    assert [r[0] for r in by_hardship[1:]] == ["51018411000000002"] and by_hardship[1][5] == "残疾"
 
 
 def test_it_puts_the_head_first_in_each_household(world):
-    rows = [r for r in export(world, world.city_admin)[1:] if r[0] == "H0001"]
+    rows = [r for r in export(world, world.city_admin)[1:] if r[0] == "51018411000000001"]
     assert [r[8] for r in rows] == ["户主", "子女", "子女"]
 
 
@@ -107,6 +115,10 @@ def test_it_round_trips_a_full_export_into_a_county_with_the_same_map(world):
     assert again.errors == [] and again.unchanged == Resident.objects.count()
 
     twin = do_create_county(code="510185", name="测试县")
+    # The households keep their 户号, which carry the first county's code: the twin says so.
+    do_set_household_number_rule(
+        county=twin, pattern=r"510184\d{11}", description="原崇州市户号（17 位）", acting_user=None
+    )
     for township in (world.township, world.other_township):
         t = do_create_region(county=twin, level=Level.TOWNSHIP, name=township.name)
         for village in township.children.all():
@@ -142,7 +154,7 @@ def test_it_round_trips_a_full_export_into_a_county_with_the_same_map(world):
         )
 
     assert snapshot(twin) == snapshot(world.county)
-    twin_household = Household.objects.get(county=twin, number="H0001")
+    twin_household = Household.objects.get(county=twin, number="51018411000000001")
     assert set(
         HouseholdHardship.objects.filter(household=twin_household).values_list("kind", flat=True)
     ) == {

@@ -143,7 +143,7 @@ def test_purging_error_reports_leaves_an_audit_row(world, login, inline_jobs):
 
     client = login(world.township_staff)
     for name in ("甲.csv", "乙.csv"):
-        bad = [resident("H9001", "错一", "51018419700101001")]
+        bad = [resident("51018411000009001", "错一", "51018419700101001")]
         data = {"file": SimpleUploadedFile(name, csv_bytes(RESIDENT_HEADER, bad))}
         client.post(reverse("transfer:import"), {**data, "data_kind": "residents", "mode": "good"})
     jobs = list(Job.objects.filter(kind="import").order_by("pk"))

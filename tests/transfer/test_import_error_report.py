@@ -24,9 +24,9 @@ def bad_rows(n: int, *, good_every: int = 0):
         if not (good_every and i % good_every == 0):
             number = number[:-1] + ("0" if number[-1] != "0" else "1")
         if good_every:
-            yield i + 2, resident(f"HE{i:06d}", "吴一", number)
+            yield i + 2, resident(f"51018415000{i:06d}", "吴一", number)
         else:
-            yield i + 2, resident("HE1", "吴一", number, "子女")
+            yield i + 2, resident("51018415000900001", "吴一", number, "子女")
 
 
 def run(world, rows, **kw):

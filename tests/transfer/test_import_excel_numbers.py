@@ -32,7 +32,7 @@ def import_bytes(world, data: bytes, name: str, mode: str = "good"):
 
 
 def test_it_refuses_an_id_number_excel_stored_as_a_float(world):
-    row = resident("H9101", "龙一", TRUE_ID)
+    row = resident("51018411000009101", "龙一", TRUE_ID)
     row[7] = 5.10184195307049e17  # type: ignore[call-overload]
 
     result = import_bytes(world, xlsx_bytes(RESIDENT_HEADER, [row]), "居民.xlsx")
@@ -41,16 +41,16 @@ def test_it_refuses_an_id_number_excel_stored_as_a_float(world):
     assert result.residents_created == 0
     hashes = [hasher().hash(TRUE_ID), hasher().hash(ROUNDED_ID)]
     assert not Resident.objects.filter(id_number_hash__in=hashes).exists()
-    assert not Household.objects.filter(number="H9101").exists()
+    assert not Household.objects.filter(number="51018411000009101").exists()
 
 
 def test_it_refuses_phones_and_household_numbers_stored_as_numbers(world):
-    good = resident("H9102", "龙二", _valid_id())
+    good = resident("51018411000009102", "龙二", _valid_id())
     numeric = list(good)
     numeric[0] = 510184110001  # 户号 as an integer
     numeric[9] = 13800000000  # phone as an integer
     # A column that is not text-only still reads a number: the group typed as a bare 6.
-    grouped = resident("H9104", "龙四", id_with("51018419800301013"))
+    grouped = resident("51018411000009104", "龙四", id_with("51018419800301013"))
     grouped[3] = 6
 
     result = import_bytes(world, xlsx_bytes(RESIDENT_HEADER, [numeric, grouped]), "居民.xlsx")
@@ -59,17 +59,17 @@ def test_it_refuses_phones_and_household_numbers_stored_as_numbers(world):
         [(2, L.NUMBER, MESSAGE), (2, L.PHONE, MESSAGE)]
     )
     assert result.residents_created == 1 and result.bad_rows == 1
-    assert Household.objects.get(number="H9104").region == world.group
+    assert Household.objects.get(number="51018411000009104").region == world.group
 
 
 @pytest.mark.parametrize("cell", ["5.10184E+17", "5.10184195307049E+17", "5.10184195307049e17"])
 def test_it_refuses_a_csv_cell_excel_wrote_in_scientific_notation(world, cell):
-    data = csv_bytes(RESIDENT_HEADER, [resident("H9103", "龙三", cell)])
+    data = csv_bytes(RESIDENT_HEADER, [resident("51018411000009103", "龙三", cell)])
 
     result = import_bytes(world, data, "居民.csv")
 
     assert [(e.row, e.column, e.reason) for e in result.errors] == [(2, L.ID_NUMBER, MESSAGE)]
-    assert not Household.objects.filter(number="H9103").exists()
+    assert not Household.objects.filter(number="51018411000009103").exists()
 
 
 def test_it_formats_the_text_only_columns_of_the_template_as_text(world, login):

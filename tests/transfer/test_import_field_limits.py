@@ -44,10 +44,10 @@ def run(world, header, rows, kind: str):
 def test_it_reports_an_oversize_name_and_number_as_bad_rows(world):
     a, b, c = ids(3)
     rows = [
-        resident("HF001", "张" * 31, a),
+        resident("51018414000000001", "张" * 31, a),
         resident("H" * 31, "李四", b),
-        resident("HF003", "王五", c, address="村" * 121),
-        resident("HF004", "赵六", ids(4)[3]),
+        resident("51018414000000003", "王五", c, address="村" * 121),
+        resident("51018414000000004", "赵六", ids(4)[3]),
     ]
 
     result = run(world, RESIDENT_HEADER, rows, "residents")
@@ -78,7 +78,8 @@ def test_it_reports_an_oversize_enterprise_name_as_a_bad_row(world):
 def test_it_reports_a_cell_holding_a_nul_from_an_uploaded_file(world, login, inline_jobs):
     a, b = ids(2)
     data = csv_bytes(
-        RESIDENT_HEADER, [resident("HF010", "周\x00七", a), resident("HF011", "吴八", b)]
+        RESIDENT_HEADER,
+        [resident("51018414000000010", "周\x00七", a), resident("51018414000000011", "吴八", b)],
     )
 
     login(world.township_staff).post(

@@ -19,7 +19,7 @@ def rows():
     a, b = (compose("510184", dt.date(1985, 6, 1 + i), 300 + i) for i in range(2))
     return [
         resident(
-            "H9001",
+            "51018411000009001",
             "欧阳娜娜",
             a,
             "户主",
@@ -27,7 +27,9 @@ def rows():
             address="大坪村6组5号",
             phone="138 0000 9999",
         ),
-        resident("H9001", "欧阳小", b, "孙子女", hardship="留守老人", address="大坪村6组5号"),
+        resident(
+            "51018411000009001", "欧阳小", b, "孙子女", hardship="留守老人", address="大坪村6组5号"
+        ),
     ]
 
 
@@ -54,7 +56,7 @@ def test_it_imports_xlsx_and_csv_in_utf8_and_gb18030(world, name, make):
     result = import_bytes(world, make(), name)
     assert result.errors == []
     assert result.residents_created == 2
-    household = Household.objects.get(number="H9001")
+    household = Household.objects.get(number="51018411000009001")
     assert sorted(household.members.values_list("name", flat=True)) == ["欧阳娜娜", "欧阳小"]
     assert Resident.objects.get(name="欧阳娜娜").phone_masked == "138****9999"
 

@@ -31,7 +31,7 @@ from tests.transfer.files import (
 def good_rows(n: int, start: int = 0):
     return [
         resident(
-            f"HL{start + i:05d}",
+            f"510184130000{start + i:05d}",
             "周一",
             compose("510184", dt.date(1970, 1, 1) + dt.timedelta(days=start + i), 11),
         )
@@ -85,7 +85,10 @@ def test_it_refuses_a_file_past_the_rows_limit_at_upload(world, login, inline_jo
         response = upload(client, data, name)
         assert response.status_code == 413
         assert "文件超过每个文件最多 3 行的限制" in response.content.decode()
-    assert not Job.objects.exists() and not Household.objects.filter(number="HL00000").exists()
+    assert (
+        not Job.objects.exists()
+        and not Household.objects.filter(number="51018413000000000").exists()
+    )
 
 
 def test_it_stops_reading_past_the_rows_limit_whatever_the_file_declares(world):
@@ -109,7 +112,9 @@ def test_it_refuses_an_upload_past_the_size_limit(world, login, inline_jobs):
 
 def test_it_refuses_a_row_with_a_cell_past_the_cell_limit(world, login, inline_jobs):
     limit(world, cell_chars=200)
-    long_address = resident("HL09001", "周二", good_rows(1, 900)[0][7], address="村" * 300)
+    long_address = resident(
+        "51018413000009001", "周二", good_rows(1, 900)[0][7], address="村" * 300
+    )
     data = csv_bytes(RESIDENT_HEADER, [long_address, *good_rows(2, 910)])
 
     upload(login(world.township_staff), data, "居民.csv")
@@ -165,7 +170,7 @@ def test_it_refuses_an_xlsx_that_unpacks_past_the_limit(world, login, inline_job
 
 def test_it_lists_only_the_first_bad_rows_and_counts_the_rest(world, login, inline_jobs):
     limit(world, errors_kept=2)
-    bad = [resident(f"HB{i}", "周三", "51018419700101001") for i in range(5)]
+    bad = [resident(f"5101841700000000{i}", "周三", "51018419700101001") for i in range(5)]
     upload(login(world.township_staff), csv_bytes(RESIDENT_HEADER, [*bad, *good_rows(1)]), "x.csv")
 
     job = Job.objects.get()

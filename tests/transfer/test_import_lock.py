@@ -79,7 +79,7 @@ class _HeldImport(_Held):
 
     def _rows(self):
         yield 1, list(RESIDENT_HEADER)
-        yield 2, resident("HL01", "锁一", compose("510184", dt.date(1985, 2, 3), 41))
+        yield 2, resident("51018413000090001", "锁一", compose("510184", dt.date(1985, 2, 3), 41))
         self.hold()
 
     def work(self):
@@ -193,7 +193,14 @@ def test_an_import_waiting_for_the_accounts_budget_keeps_its_job_alive(monkeypat
                 iter(
                     [
                         (1, list(RESIDENT_HEADER)),
-                        (2, resident("HL02", "锁四", compose("510184", dt.date(1985, 2, 4), 42))),
+                        (
+                            2,
+                            resident(
+                                "51018413000090002",
+                                "锁四",
+                                compose("510184", dt.date(1985, 2, 4), 42),
+                            ),
+                        ),
                     ]
                 ),
                 county=world.county,
@@ -226,7 +233,9 @@ def _swept_job(world, settings, mode):
     settings.LIANXIN_JOB_MAX_ATTEMPTS = 1  # fails rather than queued again
     user = world.township_staff
     rows = [
-        resident(f"H83{i}", f"扫{i}", compose("510184", dt.date(1981, 6, 1 + i), 300 + i))
+        resident(
+            f"5101841100000083{i}", f"扫{i}", compose("510184", dt.date(1981, 6, 1 + i), 300 + i)
+        )
         for i in range(3)
     ]
     job = do_start_import(

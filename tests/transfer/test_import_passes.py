@@ -28,12 +28,12 @@ class Cancelled(Exception):
 
 
 def rows(n: int, *, start: int = 0, bad_at: tuple[int, ...] = ()):
-    """n one-person households HP00000…; the rows at `bad_at` (0-based) name no township."""
+    """n one-person households 51018412000000000…; the rows at `bad_at` (0-based) name no township."""
     out = []
     for i in range(start, start + n):
         out.append(
             resident(
-                f"HP{i:05d}",
+                f"510184120000{i:05d}",
                 "程一",
                 compose("510184", dt.date(1950, 1, 1) + dt.timedelta(days=i), 31),
                 township="无此镇" if i - start in bad_at else "文井江镇",
@@ -56,7 +56,7 @@ def run(world, data, *, mode, **kw):
 
 
 def imported() -> int:
-    return Household.objects.filter(number__startswith="HP").count()
+    return Household.objects.filter(number__startswith="510184120000").count()
 
 
 def test_it_checks_every_row_of_the_file_before_writing_any(world):
@@ -80,13 +80,13 @@ def test_it_reports_bad_rows_found_against_the_database_in_the_checking_pass(wor
     data = rows(25)
     # In the last batch, after two batches of good rows: an ID number registered in another
     # household (in scope, so it is named), and a township that does not exist.
-    data[23] = resident("HP00023", "程一", known)
-    data[24] = resident("HP00024", "程一", data[24][7], township="无此镇")
+    data[23] = resident("51018412000000023", "程一", known)
+    data[24] = resident("51018412000000024", "程一", data[24][7], township="无此镇")
 
     result = run(world, data, mode=mode)
 
     assert [(e.row, e.column) for e in result.errors] == [(25, "身份证号"), (26, "乡镇（街道）")]
-    assert "已登记在户号“H0002”" in result.errors[0].reason
+    assert "已登记在户号“51018411000000002”" in result.errors[0].reason
     assert result.bad_rows == 2
     if mode == "all":
         assert not result.saved and imported() == 0

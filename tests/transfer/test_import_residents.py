@@ -35,7 +35,7 @@ def bad_file(known_id):
     a, b, c, d, e, f, g, h, i, j, k = ids(11)
     return [
         resident(
-            "H1001",
+            "51018411000001001",
             "王大山",
             a,
             "户主",
@@ -43,9 +43,9 @@ def bad_file(known_id):
             address="大坪村6组1号",
             phone="13800001111",
         ),
-        resident("H1001", "李小梅", b, "配偶", hardship="低保", address="大坪村6组1号"),
+        resident("51018411000001001", "李小梅", b, "配偶", hardship="低保", address="大坪村6组1号"),
         resident(
-            "H1001",
+            "51018411000001001",
             "王一",
             c[:-1] + ("0" if c[-1] != "0" else "1"),
             "子女",
@@ -53,7 +53,7 @@ def bad_file(known_id):
             address="大坪村6组1号",
         ),
         resident(
-            "H1001",
+            "51018411000001001",
             "王二",
             id_with("51018419990231001"),
             "子女",
@@ -61,7 +61,7 @@ def bad_file(known_id):
             address="大坪村6组1号",
         ),
         resident(
-            "H1001",
+            "51018411000001001",
             "王三",
             id_with("51018420991231001"),
             "子女",
@@ -69,18 +69,24 @@ def bad_file(known_id):
             address="大坪村6组1号",
         ),
         resident(
-            "H1001", "王四", d, "子女", hardship="低保", address="大坪村6组1号", phone="1381234"
+            "51018411000001001",
+            "王四",
+            d,
+            "子女",
+            hardship="低保",
+            address="大坪村6组1号",
+            phone="1381234",
         ),
-        resident("H1004", "赵五", e, township="不存在镇"),
-        resident("H1005", "赵六", f, village="不存在村"),
-        resident("H1006", "赵七", g, group="99组"),
-        resident("H1001", "王五", h, "邻居", hardship="低保", address="大坪村6组1号"),
-        resident("H1007", "钱八", i, hardship="贫困"),
-        resident("H1001", "王六", j, "户主", hardship="低保", address="大坪村6组1号"),
-        resident("H1002", "孙九", a, "子女", village="双河村", group=""),
-        resident("H1003", "周十", known_id, "户主"),
+        resident("51018411000001004", "赵五", e, township="不存在镇"),
+        resident("51018411000001005", "赵六", f, village="不存在村"),
+        resident("51018411000001006", "赵七", g, group="99组"),
+        resident("51018411000001001", "王五", h, "邻居", hardship="低保", address="大坪村6组1号"),
+        resident("51018411000001007", "钱八", i, hardship="贫困"),
+        resident("51018411000001001", "王六", j, "户主", hardship="低保", address="大坪村6组1号"),
+        resident("51018411000001002", "孙九", a, "子女", village="双河村", group=""),
+        resident("51018411000001003", "周十", known_id, "户主"),
         resident(
-            "H1001",
+            "51018411000001001",
             "王七",
             k,
             "子女",
@@ -90,7 +96,7 @@ def bad_file(known_id):
             address="大坪村6组1号",
         ),
         resident(
-            "H1002",
+            "51018411000001002",
             "孙大",
             ids(1, 1960)[0],
             "户主",
@@ -113,8 +119,8 @@ EXPECTED = {
     12: (L.HARDSHIP, "无法识别的困难类型“贫困”"),
     13: (L.RELATION, "已在第2行登记户主"),
     14: (L.ID_NUMBER, "第2行和第14行的身份证号相同"),
-    15: (L.ID_NUMBER, "该身份证号已登记在户号“H0001”"),
-    16: (L.VILLAGE, "户号“H1001”在第2行的村（社区）为“大坪村”，本行为“双河村”"),
+    15: (L.ID_NUMBER, "该身份证号已登记在户号“51018411000000001”"),
+    16: (L.VILLAGE, "户号“51018411000001001”在第2行的村（社区）为“大坪村”，本行为“双河村”"),
 }
 
 
@@ -137,7 +143,9 @@ def test_it_reports_every_bad_row_and_saves_nothing_in_mode_all(world, known_id)
     assert_bad_rows_reported(result)
     assert result.saved is False
     assert result.residents_created == result.households_created == 0
-    assert not Household.objects.filter(number__in=["H1001", "H1002"]).exists()
+    assert not Household.objects.filter(
+        number__in=["51018411000001001", "51018411000001002"]
+    ).exists()
     assert Resident.objects.count() == residents_before
     assert AuditEntry.objects.count() == audits_before
 
@@ -148,11 +156,11 @@ def test_it_saves_exactly_the_good_rows_in_mode_good(world, known_id):
     assert_bad_rows_reported(result)
     assert result.saved is True
     assert (result.households_created, result.residents_created) == (2, 3)
-    h1001 = Household.objects.get(county=world.county, number="H1001")
+    h1001 = Household.objects.get(county=world.county, number="51018411000001001")
     assert sorted(h1001.members.values_list("name", flat=True)) == ["李小梅", "王大山"]
     assert h1001.region == world.group and h1001.address == "大坪村6组1号"
     assert [h.kind for h in h1001.hardships.all()] == [HardshipKind.SUBSISTENCE]
-    h1002 = Household.objects.get(county=world.county, number="H1002")
+    h1002 = Household.objects.get(county=world.county, number="51018411000001002")
     assert h1002.region == world.village2 and h1002.village == world.village2
     head = h1002.members.get()
     assert head.relation == Relation.HEAD
@@ -169,9 +177,11 @@ def test_it_saves_exactly_the_good_rows_in_mode_good(world, known_id):
 def test_it_adds_nothing_when_the_same_file_runs_again(world):
     a, b, c = ids(3)
     rows = [
-        resident("H2001", "陈一", a, "户主", hardship="残疾、低保", phone="13811112222"),
-        resident("H2001", "陈二", b, "配偶", hardship="低保、残疾"),
-        resident("H2002", "黄三", c, "户主", village="双河村", group=""),
+        resident(
+            "51018411000002001", "陈一", a, "户主", hardship="残疾、低保", phone="13811112222"
+        ),
+        resident("51018411000002001", "陈二", b, "配偶", hardship="低保、残疾"),
+        resident("51018411000002002", "黄三", c, "户主", village="双河村", group=""),
     ]
     first = run(world, rows)
     assert (first.households_created, first.residents_created, first.hardships_added) == (2, 3, 2)
@@ -197,7 +207,14 @@ def test_it_adds_nothing_when_the_same_file_runs_again(world):
 
 def test_it_updates_changed_names_phones_relations_and_addresses(world, known_id):
     rows = [
-        resident("H0001", "罗选志", known_id, "户主", address="大坪村6组88号", phone="13712345678"),
+        resident(
+            "51018411000000001",
+            "罗选志",
+            known_id,
+            "户主",
+            address="大坪村6组88号",
+            phone="13712345678",
+        ),
     ]
     result = run(world, rows)
 
@@ -208,7 +225,9 @@ def test_it_updates_changed_names_phones_relations_and_addresses(world, known_id
     world.household.refresh_from_db()
     assert world.household.address == "大坪村6组88号"
 
-    renamed = run(world, [resident("H0001", "罗选智", known_id, "户主", address="大坪村6组88号")])
+    renamed = run(
+        world, [resident("51018411000000001", "罗选智", known_id, "户主", address="大坪村6组88号")]
+    )
     assert renamed.residents_updated == 1
     head.refresh_from_db()
     assert head.name == "罗选智" and head.name_initials == "lxz"
@@ -217,7 +236,7 @@ def test_it_updates_changed_names_phones_relations_and_addresses(world, known_id
 
 
 def test_it_moves_a_household_to_the_group_the_file_names(world, known_id):
-    result = run(world, [resident("H0001", "罗选志", known_id, "户主", group="7组")])
+    result = run(world, [resident("51018411000000001", "罗选志", known_id, "户主", group="7组")])
     assert result.households_updated == 1
     world.household.refresh_from_db()
     assert world.household.region == world.group2
@@ -226,7 +245,9 @@ def test_it_moves_a_household_to_the_group_the_file_names(world, known_id):
 def test_it_adds_hardship_kinds_and_never_ends_missing_ones(world, known_id):
     do_add_hardship(world.household, kind=HardshipKind.SUBSISTENCE, acting_user=None)
 
-    result = run(world, [resident("H0001", "罗选志", known_id, "户主", hardship="残疾")])
+    result = run(
+        world, [resident("51018411000000001", "罗选志", known_id, "户主", hardship="残疾")]
+    )
 
     assert result.hardships_added == 1
     open_kinds = set(
@@ -238,7 +259,7 @@ def test_it_adds_hardship_kinds_and_never_ends_missing_ones(world, known_id):
 
 
 def test_it_refuses_a_new_head_where_one_is_registered(world):
-    result = run(world, [resident("H0001", "新户主", ids(1, 1950)[0], "户主")])
+    result = run(world, [resident("51018411000000001", "新户主", ids(1, 1950)[0], "户主")])
     assert [(e.row, e.column) for e in result.errors] == [(2, L.RELATION)]
     assert "已登记户主（罗选志）" in result.errors[0].reason
 
@@ -247,7 +268,7 @@ def test_it_accepts_region_full_names_bare_group_numbers_and_relation_synonyms(w
     a, b = ids(2)
     rows = [
         resident(
-            "H3001",
+            "51018411000003001",
             "刘一",
             a,
             "本人",
@@ -256,7 +277,7 @@ def test_it_accepts_region_full_names_bare_group_numbers_and_relation_synonyms(w
             group="7",
         ),
         resident(
-            "H3001",
+            "51018411000003001",
             "刘二",
             b,
             "妻子",
@@ -267,7 +288,7 @@ def test_it_accepts_region_full_names_bare_group_numbers_and_relation_synonyms(w
     ]
     result = run(world, rows)
     assert result.errors == []
-    household = Household.objects.get(number="H3001")
+    household = Household.objects.get(number="51018411000003001")
     assert household.region == world.group2
     assert set(household.members.values_list("relation", flat=True)) == {
         Relation.HEAD,
@@ -279,15 +300,15 @@ def test_it_keeps_a_township_staffer_inside_their_township(world):
     known_other = unseal_field(world.other_household.head, "id_number")
     a, b = ids(2)
     rows = [
-        resident("H4001", "吴一", a, township="道明镇", village="三龙村", group="1组"),
-        resident("H0101", "吴二", b, "子女"),
-        resident("H4002", "吴三", known_other),
+        resident("51018411000004001", "吴一", a, township="道明镇", village="三龙村", group="1组"),
+        resident("51018411000000101", "吴二", b, "子女"),
+        resident("51018411000004002", "吴三", known_other),
     ]
     result = run(world, rows, mode="good", user=world.township_staff)
 
     reasons = {e.row: (e.column, e.reason) for e in result.errors}
     assert reasons[2] == (L.TOWNSHIP, "“道明镇”不在您的负责区域内")
-    assert reasons[3] == (L.NUMBER, "户号“H0101”已在其他辖区登记，不能在此导入")
+    assert reasons[3] == (L.NUMBER, "户号“51018411000000101”已在其他辖区登记，不能在此导入")
     # The other township's resident is not named to someone who cannot see them.
     assert reasons[4] == (L.ID_NUMBER, "该身份证号已在其他辖区登记，请联系上级管理员核实")
     assert result.residents_created == 0
@@ -296,7 +317,7 @@ def test_it_keeps_a_township_staffer_inside_their_township(world):
 def test_it_keeps_a_village_staffer_inside_their_village(world):
     result = run(
         world,
-        [resident("H4003", "郑一", ids(1)[0], village="双河村", group="")],
+        [resident("51018411000004003", "郑一", ids(1)[0], village="双河村", group="")],
         user=world.village_staff,
     )
     assert [(e.column, e.reason) for e in result.errors] == [
@@ -305,7 +326,7 @@ def test_it_keeps_a_village_staffer_inside_their_village(world):
 
 
 def test_it_records_the_importing_user_in_the_audit_row(world):
-    run(world, [resident("H5001", "冯一", ids(1)[0])], user=world.township_staff)
+    run(world, [resident("51018411000005001", "冯一", ids(1)[0])], user=world.township_staff)
     audit = AuditEntry.objects.get(action="批量导入居民")
     assert audit.actor == world.township_staff
     assert audit.changes["households_created"] == [None, 1]
@@ -314,9 +335,9 @@ def test_it_records_the_importing_user_in_the_audit_row(world):
 @pytest.mark.parametrize("persona", ["leader_user", "cadre_user", "handler", "system_admin"])
 def test_it_refuses_users_who_do_not_write_the_registry(world, persona):
     with pytest.raises(Refused) as exc:
-        run(world, [resident("H6001", "褚一", ids(1)[0])], user=getattr(world, persona))
+        run(world, [resident("51018411000006001", "褚一", ids(1)[0])], user=getattr(world, persona))
     assert exc.value.status == 403
-    assert not Household.objects.filter(number="H6001").exists()
+    assert not Household.objects.filter(number="51018411000006001").exists()
 
 
 def test_it_refuses_a_header_missing_required_columns(world):
@@ -333,7 +354,7 @@ def test_it_refuses_an_empty_source(world):
 
 def test_it_reports_ignored_columns_and_skips_blank_rows(world):
     header = [*RESIDENT_HEADER, "备注"]
-    rows = [[*resident("H7001", "卫一", ids(1)[0]), "无"], [""] * 11]
+    rows = [[*resident("51018411000007001", "卫一", ids(1)[0]), "无"], [""] * 11]
     result = run(world, rows, header=header)
     assert result.errors == [] and result.residents_created == 1 and result.rows_read == 1
     assert result.ignored_columns == ["备注"]
@@ -352,7 +373,7 @@ def test_it_consumes_the_source_lazily_batch_by_batch(world):
             yield (
                 i + 2,
                 resident(
-                    f"H8{i:03d}",
+                    f"51018411000008{i:03d}",
                     "蒋一",
                     compose("510184", dt.date(1990, 1, 1) + dt.timedelta(days=i), 7),
                 ),

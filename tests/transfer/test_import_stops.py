@@ -23,7 +23,7 @@ from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident, source
 def rows(n: int):
     return [
         resident(
-            f"HS{i:05d}",
+            f"510184160000{i:05d}",
             "钟一",
             compose("510184", dt.date(1960, 1, 1) + dt.timedelta(days=i), 21),
             address="大坪村6组",
@@ -59,8 +59,8 @@ def test_it_reports_an_undecodable_line_as_a_bad_row_and_saves_the_rest(world, l
     [(row, column, reason)] = job.errors
     assert (row, column) == (1002, "姓名")
     assert "不是 UTF-8 编码" in reason
-    assert not Household.objects.filter(number="HS01000").exists()
-    assert Household.objects.filter(number="HS01001").exists()
+    assert not Household.objects.filter(number="51018416000001000").exists()
+    assert Household.objects.filter(number="51018416000001001").exists()
     audit = AuditEntry.objects.get(action="批量导入居民")
     assert audit.changes["residents_created"] == [None, 1199]
 
@@ -98,7 +98,7 @@ def test_a_reader_that_dies_while_the_file_is_checked_saves_nothing(world, mode)
     result = exc.value.result
     # Two full batches were checked; the third was being pulled when the reader died.
     assert not result.saved and result.residents_created == 0 and result.rows_read == 4
-    assert not Household.objects.filter(number__startswith="HS").exists()
+    assert not Household.objects.filter(number__startswith="510184160000").exists()
     assert "OSError" in exc.value.message and "本次未保存任何数据" in exc.value.message
     audit = AuditEntry.objects.get(action="批量导入居民")
     assert audit.actor == world.township_staff
@@ -136,7 +136,7 @@ def test_it_audits_what_an_import_that_crashed_while_writing_saved(world, mode):
     # The first batch committed with its checkpoint; the second was rolled back as a whole.
     assert checkpoints == [(2, 2)]
     assert result.saved and result.residents_created == 2
-    assert Household.objects.filter(number__startswith="HS").count() == 2
+    assert Household.objects.filter(number__startswith="510184160000").count() == 2
     assert "_BatchFailure" in exc.value.message and "停止前已保存" in exc.value.message
     audit = AuditEntry.objects.get(action="批量导入居民")
     assert audit.changes["residents_created"] == [None, 2]
@@ -157,7 +157,7 @@ def test_it_audits_an_import_stopped_by_a_limit_part_way(world):
             batch_size=2,
         )
     # The file is read to its end before anything is written: nothing was saved.
-    assert not Household.objects.filter(number__startswith="HS").exists()
+    assert not Household.objects.filter(number__startswith="510184160000").exists()
     audit = AuditEntry.objects.get(action="批量导入居民")
     assert audit.changes["residents_created"] == [None, 0]
     assert audit.changes["saved"] == [None, False]
@@ -177,6 +177,6 @@ def test_a_job_that_stopped_while_checking_its_file_shows_it_saved_nothing(
     # The first batch of 2,000 rows was checked; the reader stopped while the second was read.
     assert job.counts["rows_read"] == 2000 and job.counts["residents_created"] == 0
     assert "本次未保存任何数据" in job.message and "第2502行无法按 CSV 格式读取" in job.message
-    assert not Household.objects.filter(number__startswith="HS").exists()
+    assert not Household.objects.filter(number__startswith="510184160000").exists()
     page = login(world.township_staff).get(reverse("transfer:job_detail", args=[job.pk]))
     assert "新建居民" in page.content.decode()

@@ -18,10 +18,10 @@ from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident, xlsx_byte
 def upload_rows():
     a, b, c = (compose("510184", dt.date(1975, 2, 1 + i), 500 + i) for i in range(3))
     return [
-        resident("H7001", "何一", a, "户主", hardship="重病"),
-        resident("H7001", "何二", b, "配偶", hardship="重病"),
-        resident("H7002", "吕三", c, "父亲", group="7组"),
-        resident("H7003", "施四", "51018419700101001", "户主"),
+        resident("51018411000007001", "何一", a, "户主", hardship="重病"),
+        resident("51018411000007001", "何二", b, "配偶", hardship="重病"),
+        resident("51018411000007002", "吕三", c, "父亲", group="7组"),
+        resident("51018411000007003", "施四", "51018419700101001", "户主"),
     ]
 
 
@@ -50,7 +50,9 @@ def test_it_imports_an_upload_and_shows_counts_and_bad_rows(world, login, done_j
     assert job.rows_total == job.rows_done == 4
     # The upload holds full ID numbers: it is gone once imported.
     assert not job.source
-    assert Household.objects.filter(number__in=["H7001", "H7002"]).count() == 2
+    assert (
+        Household.objects.filter(number__in=["51018411000007001", "51018411000007002"]).count() == 2
+    )
 
     page = login(world.township_staff).get(reverse("transfer:job_detail", args=[job.pk]))
     html = page.content.decode()
@@ -149,7 +151,7 @@ def test_it_shows_mode_all_with_bad_rows_as_nothing_saved(world, login, inline_j
     job = Job.objects.get()
     assert job.status == JobStatus.DONE and not job.saved
     assert job.counts["residents_created"] == 0
-    assert not Household.objects.filter(number="H7001").exists()
+    assert not Household.objects.filter(number="51018411000007001").exists()
     assert (
         "本次未保存任何数据"
         in client.get(reverse("transfer:job_detail", args=[job.pk])).content.decode()

@@ -59,7 +59,7 @@ def elsewhere(world, settings):
 
 def run(world, ids, mode="good", user=None, numbers=None):
     rows = [
-        resident(numbers[i] if numbers else f"HO{i}", "试一", number)
+        resident(numbers[i] if numbers else f"5101841800000000{i}", "试一", number)
         for i, number in enumerate(ids)
     ]
     return import_people(
@@ -147,11 +147,11 @@ def test_in_scope_duplicates_do_not_spend_the_budget(world, settings, known_id):
     elsewhere = _register_elsewhere(world)
     settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY = 1
 
-    # 罗选志 of H0001 is in the village staffer's scope: named, as before, budget untouched.
-    for number in ("HX1", "HX2"):
+    # 罗选志 of 51018411000000001 is in the village staffer's scope: named, as before, budget untouched.
+    for number in ("51018429000000001", "51018429000000002"):
         again = run(world, [known_id], numbers=[number])
         assert [e.reason for e in again.errors] == [
-            "该身份证号已登记在户号“H0001”（罗选志），不能在两户重复登记"
+            "该身份证号已登记在户号“51018411000000001”（罗选志），不能在两户重复登记"
         ]
     second = run(world, [elsewhere[0]])
     assert [e.reason for e in second.errors] == [OUTSIDE_SCOPE_MESSAGE]
@@ -165,7 +165,7 @@ def test_in_scope_duplicates_do_not_spend_the_budget(world, settings, known_id):
 
 def test_the_budget_is_per_account(world, elsewhere):
     run(world, elsewhere)
-    other = run(world, elsewhere[:1], user=world.township_staff, numbers=["HO9"])
+    other = run(world, elsewhere[:1], user=world.township_staff, numbers=["51018418000000009"])
     assert [e.reason for e in other.errors] == [OUTSIDE_SCOPE_MESSAGE]
     answered = AuditEntry.objects.get(action=ANSWERED_ACTION, actor=world.township_staff)
     assert answered.changes["answers"] == [None, 1]
@@ -201,7 +201,7 @@ from lianxin.transfer.importers import import_people
 from tests.transfer.files import RESIDENT_HEADER, resident, source
 job = json.loads(sys.argv[1])
 user = User.objects.select_related("county").get(pk=job["user"])
-rows = [resident(f"HP{job['tag']}{i}", "试四", n) for i, n in enumerate(job["ids"])]
+rows = [resident(f"51018412000{'AB'.index(job['tag']) + 1:02d}{i:04d}", "试四", n) for i, n in enumerate(job["ids"])]
 while not os.path.exists(job["go"]):
     time.sleep(0.005)
 result = import_people(source(RESIDENT_HEADER, rows), county=user.county, kind="residents",
@@ -250,12 +250,14 @@ def test_two_processes_spending_at_once_never_pass_the_budget(tmp_path):
 
 
 def test_another_townships_household_is_refused_without_a_word_about_it(world, elsewhere):
-    head = elsewhere[0]  # 马蓉, head of H0101 in 道明镇
-    answers = [run(world, [number], numbers=["H0101"]).errors for number in (head, FRESH[0])]
+    head = elsewhere[0]  # 马蓉, head of 51018411000000101 in 道明镇
+    answers = [
+        run(world, [number], numbers=["51018411000000101"]).errors for number in (head, FRESH[0])
+    ]
 
     # The same single refusal for the head's own number and a fresh one: neither the head's
     # name nor whether the number is the head's, and no answer spent on the ID number.
-    expected = [(2, L.NUMBER, "户号“H0101”已在其他辖区登记，不能在此导入")]
+    expected = [(2, L.NUMBER, "户号“51018411000000101”已在其他辖区登记，不能在此导入")]
     assert [[(e.row, e.column, e.reason) for e in errors] for errors in answers] == [
         expected,
         expected,
@@ -270,11 +272,14 @@ def test_past_the_budget_numbers_registered_in_scope_get_their_usual_answer(
 ):
     elsewhere = _register_elsewhere(world)
     yesterday = [compose("510184", dt.date(1992, 8, 1 + i), 21) for i in range(2)]
-    assert run(world, yesterday, numbers=["HY0", "HY1"]).residents_created == 2
+    assert (
+        run(world, yesterday, numbers=["51018430000000000", "51018430000000001"]).residents_created
+        == 2
+    )
     settings.LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY = 0
 
     # Yesterday's file again: its rows are in the user's own scope, nothing to budget.
-    again = run(world, yesterday, mode, numbers=["HY0", "HY1"])
+    again = run(world, yesterday, mode, numbers=["51018430000000000", "51018430000000001"])
     assert again.errors == [] and again.residents_created == 0
     assert again.saved
 
@@ -284,18 +289,24 @@ def test_past_the_budget_numbers_registered_in_scope_get_their_usual_answer(
         world,
         [*yesterday, FRESH[0], elsewhere[0], known_id],
         mode,
-        numbers=["HY0", "HY1", "HY2", "HY3", "HY4"],
+        numbers=[
+            "51018430000000000",
+            "51018430000000001",
+            "51018430000000002",
+            "51018430000000003",
+            "51018430000000004",
+        ],
     )
     assert [(e.row, e.reason) for e in mixed.errors] == [
         (4, LIMIT_MESSAGE),
         (5, LIMIT_MESSAGE),
-        (6, "该身份证号已登记在户号“H0001”（罗选志），不能在两户重复登记"),
+        (6, "该身份证号已登记在户号“51018411000000001”（罗选志），不能在两户重复登记"),
     ]
     assert AuditEntry.objects.filter(action=LIMIT_ACTION).get().changes["refused"] == [None, 2]
 
     # The create form alike: an in-scope number names its record, the others are refused alike.
     message, _, status = refusal(world, known_id)
-    assert message.startswith("该身份证号已登记：罗选志（户号 H0001") and status == 409
+    assert message.startswith("该身份证号已登记：罗选志（户号 51018411000000001") and status == 409
     assert (
         refusal(world, FRESH[1])
         == refusal(world, elsewhere[1])

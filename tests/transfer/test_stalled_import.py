@@ -25,7 +25,9 @@ from tests.transfer.files import RESIDENT_HEADER, csv_bytes, resident, source
 
 def rows():
     return [
-        resident(f"H80{i}", f"石{i}", compose("510184", dt.date(1980, 3, 1 + i), 700 + i))
+        resident(
+            f"5101841100000080{i}", f"石{i}", compose("510184", dt.date(1980, 3, 1 + i), 700 + i)
+        )
         for i in range(4)
     ]
 
