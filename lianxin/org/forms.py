@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from lianxin.core.fields import form_field
-from lianxin.core.forms import DATE_INPUT, end_date_field
+from lianxin.core.forms import DATE_INPUT, EndDateInput, end_date_field
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.models import Region
@@ -163,7 +163,7 @@ class LeaveForm(forms.Form):
     left_on = forms.DateField(
         label="退出日期",
         initial=today,
-        widget=DATE,
+        widget=EndDateInput(),
         help_text="默认今天。所填日期为在任最后一天：任职和联系乡镇记录到这一天为止",
     )
     reason = forms.CharField(

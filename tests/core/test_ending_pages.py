@@ -29,7 +29,11 @@ def ended_today() -> str:
 
 
 def questions(page: str) -> list[str]:
-    """The data-confirm questions on a page, unescaped."""
+    """The data-confirm questions on a page, unescaped. A question naming the chosen day
+    ("{date}") must sit in a form with the date input lianxin.js reads it from."""
+    for form in re.findall(r"<form\b.*?</form>", page, flags=re.S):
+        if "{date}" in form:
+            assert "data-end-date" in form, form
     return [html.unescape(q) for q in re.findall(r'data-confirm="([^"]*)"', page)]
 
 
@@ -69,6 +73,9 @@ def test_it_ends_a_pairing_and_the_household_page_says_today_is_its_last_day(wor
     assert "今天结束" in page and ended_today() in page
     assert ">结束结对</button>" not in page and "锁定结对" not in page
     assert Pairing.objects.current().filter(pk=pairing.pk).exists()
+    # The household list still names today's cadre, marked as ending today.
+    listed = text(client.get(reverse("people:household_list")))
+    assert "马林增" in listed and "今天结束" in listed
 
 
 def test_it_shows_a_pairing_ending_later_as_ending_then(world, login):
@@ -132,9 +139,9 @@ def test_it_marks_a_cadre_as_left_naming_the_cadre_and_the_last_day(world, login
     _back_dated(CadreAssignment.objects.get(cadre=world.cadre))
     client = login(world.city_admin)
     url = reverse("org:cadre_leave", args=[world.cadre.pk])
-    assert "将 马林增（中共崇州市委宣传部）标记为退出？退出日期：{date}。" in questions(
-        text(client.get(url))
-    )
+    form_page = text(client.get(url))
+    assert "将 马林增（中共崇州市委宣传部）标记为退出？退出日期：{date}。" in questions(form_page)
+    assert "data-end-date" in form_page  # the date the question names
 
     page = text(client.post(url, {"left_on": today().isoformat(), "reason": "退休"}, follow=True))
 
