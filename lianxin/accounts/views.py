@@ -188,6 +188,10 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
         crumbs=LIST_CRUMBS,
         status=status,
         note=f"当前状态：{'启用' if target.is_active else '停用'}。停用后该账号不能登录，数据和审计记录保留。",
+        submit=f"{word}账号",
+        confirm=f"停用账号 {target}（{target.username}）？停用后不能登录，数据和审计记录保留。"
+        if target.is_active
+        else "",
     )
 
 
@@ -222,6 +226,8 @@ def user_reveal_permission(request: HttpRequest, pk: int) -> HttpResponse:
         crumbs=LIST_CRUMBS,
         status=status,
         note=f"{target.get_role_display()}，目前{state}查看完整身份证号和电话。每次查看仍须填写事由并记入审计日志。",
+        # The radio may be turned either way, so the question names the account and its state.
+        confirm=f"变更 {target}（{target.username}）的查看权限？目前{state}查看完整身份证号和电话。",
     )
 
 
@@ -338,6 +344,8 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
         status=status,
         note="临时密码只用于本人下次登录，登录后只能修改密码。本人改好密码后，该账号须经安全"
         "管理员与本人核实、逐个重新审批才能使用。管理员账号的密码不能由他人重置。",
+        submit="重置密码",
+        confirm=f"重置 {target}（{target.username}）的密码？原密码立即失效，本人须用临时密码登录后修改。",
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from lianxin.core.fields import form_field
-from lianxin.core.forms import DATE_INPUT
+from lianxin.core.forms import DATE_INPUT, EndDateInput, end_date_field
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.models import Region
@@ -96,7 +96,7 @@ class ZoneAssignForm(forms.Form):
 class EndForm(forms.Form):
     """End a dated fact (a zone, a liaison) on a day."""
 
-    valid_to = forms.DateField(label="终止日期", initial=today, widget=DATE)
+    valid_to = end_date_field()
 
     def __init__(self, *args: Any, starts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,7 +145,12 @@ class TransferForm(forms.Form):
 
     unit = forms.ModelChoiceField(label="调入单位", queryset=Unit.objects.none())
     post = form_field(Cadre, "post", label="新职务")
-    effective_on = forms.DateField(label="调动日期", initial=today, widget=DATE)
+    effective_on = forms.DateField(
+        label="调动日期",
+        initial=today,
+        widget=DATE,
+        help_text="默认今天。所填日期为在新单位的第一天，原任职到前一天为止",
+    )
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -155,7 +160,12 @@ class TransferForm(forms.Form):
 class LeaveForm(forms.Form):
     """A cadre leaves the program."""
 
-    left_on = forms.DateField(label="退出日期", initial=today, widget=DATE)
+    left_on = forms.DateField(
+        label="退出日期",
+        initial=today,
+        widget=EndDateInput(),
+        help_text="默认今天。所填日期为在任最后一天：任职和联系乡镇记录到这一天为止",
+    )
     reason = forms.CharField(
         label="退出原因", max_length=200, help_text="如退休、调离本市、长期病假"
     )

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lianxin.core.access import get_visible_or_404
+from lianxin.core.ending import ended_message
 from lianxin.core.errors import Refused
 from lianxin.core.forms import refuse_into
 from lianxin.core.models import today
@@ -77,6 +78,15 @@ def _form_page(
     return render(request, "org/form.html", context, status=status)
 
 
+def zone_end_question(unit: Unit, zone: Any) -> str:
+    """The question asked before a zone ends, on the unit page and on the form page alike."""
+    return f"结束 {unit} 的责任区 {zone.village.short_name}？最后一天：{{date}}，次日起不再计入。"
+
+
+def liaison_end_question(cadre: Cadre, liaison: Any) -> str:
+    return f"结束 {cadre.name} 联系 {liaison.township.short_name}？最后一天：{{date}}，次日起不再计入。"
+
+
 # --- units ------------------------------------------------------------------------------------
 
 
@@ -130,11 +140,10 @@ def unit_facts(unit: Unit, user: Any) -> dict[str, Any]:
 @require_GET
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = _unit(request, pk)
-    context = {
-        "unit": unit,
-        **unit_facts(unit, request.user),
-        "today": today(),
-    }
+    facts = unit_facts(unit, request.user)
+    for zone in facts["zones"]:
+        zone.end_question = zone_end_question(unit, zone)
+    context = {"unit": unit, **facts, "today": today()}
     return render(request, "org/unit_detail.html", context)
 
 
@@ -227,11 +236,20 @@ def unit_zone_end(request: HttpRequest, pk: int, zone_pk: int) -> HttpResponse:
             refuse_into(form, exc)
             status = exc.status
         else:
-            messages.success(request, f"{zone.village.short_name}已移出{unit}的责任区")
+            what = f"{unit}的责任区{zone.village.short_name}"
+            messages.success(request, ended_message(what, form.cleaned_data["valid_to"]))
             return redirect("org:unit_detail", pk=unit.pk)
     crumbs = [("单位", "org:unit_list", None), (str(unit), "org:unit_detail", unit.pk)]
     title = f"结束责任区：{zone.village.short_name}（自{zone.valid_from}起）"
-    return _form_page(request, form, title=title, crumbs=crumbs, status=status)
+    return _form_page(
+        request,
+        form,
+        title=title,
+        crumbs=crumbs,
+        status=status,
+        submit="结束责任区",
+        confirm=zone_end_question(unit, zone),
+    )
 
 
 # --- cadres -----------------------------------------------------------------------------------
@@ -271,9 +289,12 @@ def _cadre_page(
     request: HttpRequest, cadre: Cadre, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
     user = request.user
+    facts = cadre_facts(cadre)
+    for liaison in facts["liaisons"]:
+        liaison.end_question = liaison_end_question(cadre, liaison)
     context = {
         "cadre": cadre,
-        **cadre_facts(cadre),
+        **facts,
         "can_reveal": user.reveals_sensitive and bool(cadre.phone_enc),  # type: ignore[union-attr]
         "reveal_form": extra.pop("reveal_form", None) or RevealForm(),
         "today": today(),
@@ -404,6 +425,8 @@ def cadre_transfer(request: HttpRequest, pk: int) -> HttpResponse:
         crumbs=_cadre_crumbs(cadre),
         status=status,
         note=f"现任：{cadre.unit} {cadre.post}。调动日期前一天结束现任职，历史记录保留。",
+        submit="调动",
+        confirm=f"结束 {cadre.name} 在{cadre.unit}的任职并调入所选单位？",
     )
 
 
@@ -428,7 +451,8 @@ def cadre_leave(request: HttpRequest, pk: int) -> HttpResponse:
             refuse_into(form, exc)
             status = exc.status
         else:
-            messages.success(request, f"{cadre.name}已标记为退出")
+            left_on = form.cleaned_data["left_on"]
+            messages.success(request, f"{cadre.name}已标记为退出：{left_on:%Y-%m-%d}为在任最后一天")
             coverage_changed.send(sender=Cadre, request=request, what=f"{cadre.name}退出")
             return redirect("org:cadre_detail", pk=cadre.pk)
     paired = cadre_facts(cadre)["paired_households"]
@@ -443,6 +467,8 @@ def cadre_leave(request: HttpRequest, pk: int) -> HttpResponse:
         crumbs=_cadre_crumbs(cadre),
         status=status,
         note=note,
+        submit="标记退出",
+        confirm=f"将 {cadre.name}（{cadre.unit}）标记为退出？退出日期：{{date}}。",
     )
 
 
@@ -495,10 +521,19 @@ def cadre_liaison_end(request: HttpRequest, pk: int, liaison_pk: int) -> HttpRes
             refuse_into(form, exc)
             status = exc.status
         else:
-            messages.success(request, f"{cadre.name}已结束联系{liaison.township.short_name}")
+            what = f"{cadre.name}联系{liaison.township.short_name}"
+            messages.success(request, ended_message(what, form.cleaned_data["valid_to"]))
             return redirect("org:cadre_detail", pk=cadre.pk)
     title = f"结束联系：{cadre.name} · {liaison.township.short_name}（自{liaison.valid_from}起）"
-    return _form_page(request, form, title=title, crumbs=_cadre_crumbs(cadre), status=status)
+    return _form_page(
+        request,
+        form,
+        title=title,
+        crumbs=_cadre_crumbs(cadre),
+        status=status,
+        submit="结束联系",
+        confirm=liaison_end_question(cadre, liaison),
+    )
 
 
 # --- leaders ↔ townships ------------------------------------------------------------------------

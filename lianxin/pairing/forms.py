@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import Count, Q
 
 from lianxin.core.fields import form_field
-from lianxin.core.forms import DATE_INPUT
+from lianxin.core.forms import DATE_INPUT, end_date_field
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
 from lianxin.geo.models import Region, tree_order
@@ -116,7 +116,7 @@ class ExclusionForm(forms.Form):
 class DateForm(forms.Form):
     """One date: the last day of an exclusion or of a pairing."""
 
-    valid_to = forms.DateField(label="最后一天", widget=DATE)
+    valid_to = end_date_field(initial_today=False)
 
 
 class RunForm(forms.Form):

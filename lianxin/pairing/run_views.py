@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from lianxin.core.access import get_visible_or_404
+from lianxin.core.ending import ended_message
 from lianxin.core.errors import Refused
 from lianxin.core.forms import refuse_into
 from lianxin.core.models import today
@@ -448,8 +449,10 @@ def policy_exclusion_end(request: HttpRequest, pk: int) -> HttpResponse:
     except Refused as exc:
         messages.error(request, f"{exclusion.cadre.name}：{exc.message}")
         return redirect("pairing:policy")
+    last = form.cleaned_data["valid_to"]
     messages.success(
-        request, f"{exclusion.cadre.name}将在{form.cleaned_data['valid_to']}之后重新参与结对"
+        request,
+        ended_message(f"{exclusion.cadre.name}不参与结对", last) + "，届时重新参与结对",
     )
     return redirect("pairing:policy")
 
@@ -549,6 +552,7 @@ def pairing_end(request: HttpRequest, pk: int) -> HttpResponse:
     except Refused as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"已结束与{pairing.cadre.name}的结对")
+        what = f"{pairing.cadre.name}与户{pairing.household.number}的结对"
+        messages.success(request, ended_message(what, form.cleaned_data["valid_to"]))
         offer_repair(request, f"户{pairing.household.number}结束结对")
     return redirect(_household_url(pairing.household))

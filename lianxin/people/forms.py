@@ -6,7 +6,7 @@ from django import forms
 
 from lianxin.core.errors import Refused
 from lianxin.core.fields import form_field
-from lianxin.core.forms import DATE_INPUT, refuse_into
+from lianxin.core.forms import DATE_INPUT, end_date_field, refuse_into
 from lianxin.core.models import today
 from lianxin.geo.pickers import RegionPickerField
 
@@ -86,7 +86,7 @@ class HardshipAddForm(RefusalForm):
 
 
 class HardshipEndForm(RefusalForm):
-    valid_to = forms.DateField(label="终止日期", initial=today, widget=DATE)
+    valid_to = end_date_field()
 
 
 class ResidentCreateForm(RefusalForm):

@@ -120,6 +120,12 @@ class Household(CountyOwned, Timestamped):
             return f"户 · {self.number}（未登记户主）"
         return f"{head.name}户 · {self.number}"
 
+    @property
+    def named(self) -> str:
+        """How a question or a message names the household: "罗选志户（H0001）"."""
+        head = self.head
+        return f"{head.name}户（{self.number}）" if head else f"户 {self.number}"
+
     def current_hardships(self):
         return [h for h in self.hardships.all() if h.is_current()]
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from lianxin.core.access import get_visible_or_404
+from lianxin.core.ending import ended_message
 from lianxin.core.errors import Refused
 from lianxin.core.sensitive import seal, unseal
 from lianxin.core.signals import coverage_changed
@@ -260,15 +261,18 @@ def hardship_end(request: HttpRequest, pk: int, hardship_pk: int) -> HttpRespons
             ),
         )
         if saved is not None:
-            messages.success(request, f"已结束困难类型：{saved.get_kind_display()}")
+            what = f"{household.named}的困难类型“{saved.get_kind_display()}”"
+            messages.success(request, ended_message(what, saved.valid_to))
             return redirect("people:household_detail", pk=household.pk)
-    title = f"结束户 {household.number} 的困难类型“{hardship.get_kind_display()}”"
-    return render(
-        request,
-        "people/form.html",
-        {"form": form, "title": title, "cancel": _household_url(household)},
-        status=status,
-    )
+    title = f"结束{household.named}的困难类型“{hardship.get_kind_display()}”"
+    context = {
+        "form": form,
+        "title": title,
+        "cancel": _household_url(household),
+        "submit": "结束困难类型",
+        "confirm": f"{title}？最后一天：{{date}}，次日起不再计入。",
+    }
+    return render(request, "people/form.html", context, status=status)
 
 
 # Residents -------------------------------------------------------------------------------

@@ -29,12 +29,26 @@ function lianxinBars(root) {
 document.addEventListener("DOMContentLoaded", function () { lianxinBars(document); });
 document.addEventListener("htmx:load", function (event) { lianxinBars(event.detail.elt); });
 
-// A button with data-confirm asks once before its form is sent (ending, cancelling, revoking).
+// A button with data-confirm asks once before its form is sent (ending, cancelling, revoking),
+// naming what it ends. "{date}" in the question is the form's end date as chosen
+// (the input marked data-end-date), with "（今天）" when it is the server's today
+// (data-today: the county's day, not the browser's). Without scripts the form is sent as is:
+// the server checks everything, so the question is a courtesy, never a safeguard.
+function lianxinQuestion(message, form) {
+  if (message.indexOf("{date}") < 0) { return message; }
+  var input = form.querySelector("[data-end-date]");
+  var value = input ? input.value : "";
+  if (value && input.getAttribute("data-today") === value) { value += "（今天）"; }
+  return message.split("{date}").join(value || "（未填）");
+}
 document.addEventListener("submit", function (event) {
   var button = event.submitter;
   var message = (button && button.getAttribute("data-confirm")) ||
     event.target.getAttribute("data-confirm");
-  if (message && !window.confirm(message)) { event.preventDefault(); }
+  if (message && !window.confirm(lianxinQuestion(message, event.target))) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
 }, true);
 
 // The header: on one line where it fits, else (and always under 768 px) folded behind 菜单.
