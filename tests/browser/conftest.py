@@ -87,3 +87,11 @@ def open_page(browser, live_server):
     for context in contexts:
         context.close()
     assert blocked == []
+
+
+def menu(page):
+    """Open the header's menu where it is folded (phone widths), as a person would tap 菜单."""
+    button = page.locator("[data-menu-button]")
+    if button.is_visible() and button.get_attribute("aria-expanded") != "true":
+        button.click()
+    return page

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from lianxin.accounts.middleware import SEEN_AT
 from lianxin.accounts.models import AccountProposal, User
 from lianxin.core.sensitive import unseal_field
+from tests.browser.conftest import menu
 from tests.factories import PASSWORD, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -245,7 +246,7 @@ def test_it_searches_by_a_full_id_number_without_putting_it_in_any_url(world, op
 def test_it_signs_out_an_idle_session_on_the_next_click(world, open_page, settings):
     settings.LIANXIN_SESSION_IDLE_MINUTES = 1
     page = signed_in(open_page, "wenjing", PHONE)
-    page.get_by_role("link", name="区划").first.click()
+    menu(page).get_by_role("link", name="区划").first.click()
     expect(page.locator("h1")).to_contain_text("文井江镇")
 
     # Two minutes pass without a request: moved back in the session store, not slept.
@@ -254,7 +255,7 @@ def test_it_signs_out_an_idle_session_on_the_next_click(world, open_page, settin
     session[SEEN_AT] = time.time() - 120
     session.save()
 
-    page.get_by_role("link", name="居民", exact=True).click()
+    menu(page).get_by_role("link", name="居民", exact=True).click()
     page.wait_for_url("**/accounts/login/**")
     expect(page.locator("body")).to_contain_text(
         "您已超过 1 分钟未操作，为保护数据已自动退出，请重新登录"

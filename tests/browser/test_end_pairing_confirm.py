@@ -52,7 +52,7 @@ def test_it_asks_with_the_names_and_a_dismissal_changes_nothing(open_page, paire
     button.click()
     page.wait_for_timeout(300)
     assert asked == [
-        f"结束 马林增 与 罗选志户（H0001） 的结对？最后一天：{today():%Y-%m-%d}（今天），"
+        f"结束 马林增 与 罗选志户（51018411000000001） 的结对？最后一天：{today():%Y-%m-%d}（今天），"
         "次日起不再计入。"
     ]
     pairing.refresh_from_db()

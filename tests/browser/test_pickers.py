@@ -35,7 +35,7 @@ def test_it_chooses_township_village_group_and_saves(world, open_page):
     page = open_page(PHONE)
     _sign_in(page, world.city_admin.username)
     page.goto("/people/households/new/")
-    page.fill("#id_number", "H0200")
+    page.fill("#id_number", "51018411000000200")
     page.select_option("#id_region_township", label="文井江镇")
     # The village list now holds the chosen township's villages only.
     village = page.locator("#id_region_village")
@@ -50,7 +50,7 @@ def test_it_chooses_township_village_group_and_saves(world, open_page):
     _fits(page)
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**/residents/new/")
-    assert Household.objects.get(number="H0200").region_id == world.group2.pk
+    assert Household.objects.get(number="51018411000000200").region_id == world.group2.pk
 
 
 def test_it_chooses_a_cadre_by_pinyin_initials_with_the_keyboard(world, open_page):

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lianxin.core.sensitive import unseal_field
+from tests.browser.conftest import menu
 from tests.factories import PASSWORD, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,7 +23,7 @@ def test_it_drills_down_reveals_with_a_reason_and_audits(world, page, sign_in):
     full = unseal_field(head, "id_number")
 
     sign_in("wenjing", PASSWORD)
-    page.get_by_role("link", name="区划").first.click()
+    menu(page).get_by_role("link", name="区划").first.click()
     expect(page.locator("h1")).to_contain_text("文井江镇")
     expect(page.locator(".crumbs")).to_contain_text("崇州市")
     page.get_by_role("link", name="大坪村").click()
@@ -47,7 +48,7 @@ def test_it_drills_down_reveals_with_a_reason_and_audits(world, page, sign_in):
     page.locator("#reveal-id_number button").click()
     expect(page.locator("#reveal-id_number")).to_contain_text(full)
 
-    page.get_by_role("button", name="退出").click()
+    menu(page).get_by_role("button", name="退出").click()
     sign_in("auditor", PASSWORD)
     page.goto("/audit/")
     row = page.locator("tr", has_text="查看完整信息").first

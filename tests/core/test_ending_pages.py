@@ -56,8 +56,9 @@ def test_it_ends_a_pairing_and_the_household_page_says_today_is_its_last_day(wor
     client = login(world.city_admin)
     url = reverse("people:household_detail", args=[world.household.pk])
     before = text(client.get(url))
-    assert "结束 马林增 与 罗选志户（H0001） 的结对？最后一天：{date}，次日起不再计入。" in (
-        questions(before)
+    assert (
+        "结束 马林增 与 罗选志户（51018411000000001） 的结对？最后一天：{date}，次日起不再计入。"
+        in (questions(before))
     )
     assert f'data-today="{today():%Y-%m-%d}"' in before and "当天仍计入，次日起不再计入" in before
 
@@ -68,7 +69,7 @@ def test_it_ends_a_pairing_and_the_household_page_says_today_is_its_last_day(wor
     )
 
     page = text(after)
-    assert f"马林增与户H0001的结对：{ended_today()}" in page  # the banner
+    assert f"马林增与户51018411000000001的结对：{ended_today()}" in page  # the banner
     # The cadre is still shown (today counts) but as ending today, and cannot be ended twice.
     assert "今天结束" in page and ended_today() in page
     assert ">结束结对</button>" not in page and "锁定结对" not in page
@@ -184,14 +185,14 @@ def test_it_ends_a_hardship_and_the_household_page_shows_it_ending_today(world, 
     form_page = text(client.get(url))
     kind = hardship.get_kind_display()
     assert (
-        f"结束罗选志户（H0001）的困难类型“{kind}”？最后一天：{{date}}，次日起不再计入。"
+        f"结束罗选志户（51018411000000001）的困难类型“{kind}”？最后一天：{{date}}，次日起不再计入。"
         in questions(form_page)
     )
     assert ">结束困难类型</button>" in form_page and "data-end-date" in form_page
 
     page = text(client.post(url, {"valid_to": today().isoformat()}, follow=True))
 
-    assert f"罗选志户（H0001）的困难类型“{kind}”：{ended_today()}" in page
+    assert f"罗选志户（51018411000000001）的困难类型“{kind}”：{ended_today()}" in page
     assert "今天结束" in page and url not in page
 
 
@@ -243,8 +244,8 @@ def test_it_removes_a_unit_override_naming_the_unit(world, login):
 @pytest.mark.parametrize(
     ("action", "question"),
     [
-        ("revoke", "作废 罗选志户（H0001） 的连心卡二维码？"),
-        ("reissue", "为 罗选志户（H0001） 补发连心卡？原卡二维码立即作废"),
+        ("revoke", "作废 罗选志户（51018411000000001） 的连心卡二维码？"),
+        ("reissue", "为 罗选志户（51018411000000001） 补发连心卡？原卡二维码立即作废"),
     ],
 )
 def test_it_withdraws_a_card_naming_the_household(world, login, action, question):

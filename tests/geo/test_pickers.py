@@ -106,7 +106,9 @@ def test_it_renders_the_chosen_parents_children_without_a_script(world, login):
     client = login(world.township_staff)
     url = reverse("people:household_create")
     # A plain form sent with only the township chosen comes back offering its villages.
-    response = client.post(url, {"number": "H0100", "region_township": world.township.pk})
+    response = client.post(
+        url, {"number": "51018411000000100", "region_township": world.township.pk}
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert 'name="region_village"' in html and "双河村" in html
@@ -114,7 +116,7 @@ def test_it_renders_the_chosen_parents_children_without_a_script(world, login):
     response = client.post(
         url,
         {
-            "number": "H0100",
+            "number": "51018411000000100",
             "region_township": world.township.pk,
             "region_village": world.village.pk,
         },
@@ -123,20 +125,24 @@ def test_it_renders_the_chosen_parents_children_without_a_script(world, login):
     saved = client.post(
         url,
         {
-            "number": "H0100",
+            "number": "51018411000000100",
             "region_township": world.township.pk,
             "region_village": world.village.pk,
             "region": world.group2.pk,
         },
     )
     assert saved.status_code == 302
-    assert Household.objects.get(number="H0100").region == world.group2
+    assert Household.objects.get(number="51018411000000100").region == world.group2
 
 
 def test_it_refuses_a_group_of_another_village(world, login):
     response = login(world.township_staff).post(
         reverse("people:household_create"),
-        {"number": "H0101", "region_village": world.village2.pk, "region": world.group.pk},
+        {
+            "number": "51018411000000103",
+            "region_village": world.village2.pk,
+            "region": world.group.pk,
+        },
     )
     assert response.status_code == 400
     assert response.context["form"].errors["region"] == ["所选组不在所选村（社区）内，请重新选择组"]

@@ -172,4 +172,4 @@ def test_it_shows_full_addresses_in_search_results(world, login):
         ("51018411000000101", "道明镇三龙村1组3号"),
     ):
         found = client.post(reverse("people:search"), {"q": number}, follow=True)
-        assert f'<td class="hide-sm">{shown}</td>' in found.content.decode()
+        assert f'<td class="hide-sm wrap-short">{shown}</td>' in found.content.decode()
