@@ -52,12 +52,23 @@ def test_it_writes_every_figure_of_every_template_with_the_one_rule():
 
     cell = re.compile(r'<(td|th|div)[^>]*class="num[^"]*"[^>]*>(.*?)</\1>', re.S)
     bare = re.compile(r"\{\{\s*([^}|]+?)\s*\}\}")
-    # Already text made by lib.numbers (rates, ages), or a spreadsheet row number.
-    text = re.compile(r"(percent|url|age|row)$")
+    # Already text made by lib.numbers (rates, ages), a spreadsheet row number, or an id or a
+    # level in a link (an id with a separator would break the link).
+    text = re.compile(r"(percent|url|age|row|pk|level)$")
     found = []
     for path in Path("templates").rglob("*.html"):
         for _, inner in cell.findall(path.read_text()):
             for name in bare.findall(inner):
                 if not text.search(name.strip()):
                     found.append(f"{path}: {{{{ {name} }}}}")
+    assert found == []
+
+
+def test_it_never_writes_a_separator_into_a_link():
+    """An id written as 2,731 in a query string opens the unfiltered list (?group=2,731)."""
+    import re
+    from pathlib import Path
+
+    href = re.compile(r'href="[^"]*\|count[^"]*"')
+    found = [str(p) for p in Path("templates").rglob("*.html") if href.search(p.read_text())]
     assert found == []
