@@ -212,3 +212,39 @@ def test_it_refuses_a_rule_that_registered_households_break(world):
     assert refused.value.status == 409 and refused.value.field == "pattern"
     assert "本县已登记的 3 户户号不符合该规则" in refused.value.message
     assert not HouseholdNumberRule.objects.exists()
+
+
+# Who reads the rule ---------------------------------------------------------------------------
+
+
+def test_it_shows_each_county_its_own_rule_and_the_administrators_none(world, login, client):
+    """The rule belongs to one county: another county's user reads theirs; the separated
+    administrators, who read no registry, get 404 on the page and 403 from the API."""
+    from lianxin.accounts.choices import Role
+    from lianxin.geo.models import County
+    from tests.factories import user
+
+    do_set_household_number_rule(
+        county=world.county,
+        pattern=r"510184\d{11}",
+        description="510184 加 11 位数字（崇州自定）",
+        reason="本县沿用旧编号",
+        acting_user=world.city_admin,
+    )
+    other = County.objects.create(code="510185", name="邻县", short_name="邻县")
+    neighbour = user(other, Role.CITY_ADMIN, "neighbour")
+    answer = login(neighbour).get("/api/households/number-rule").json()
+    assert "510185" in json.dumps(answer, ensure_ascii=False)
+    assert "崇州自定" not in json.dumps(answer, ensure_ascii=False)
+    page = login(neighbour).get(reverse("people:number_rule")).content.decode()
+    assert "510185" in page and "崇州自定" not in page
+    client.logout()
+    assert login(world.system_admin).get(reverse("people:number_rule")).status_code == 404
+    assert login(world.system_admin).get("/api/households/number-rule").status_code == 403
+
+
+def test_it_draws_the_rule_page_in_a_few_queries(world, login, django_assert_max_num_queries):
+    client = login(world.city_admin)
+    client.get(reverse("people:number_rule"))
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("people:number_rule")).status_code == 200
