@@ -62,6 +62,15 @@ def _hardship_households(households: Any) -> int:
     )
 
 
+def _hardship_card(households: Any) -> Card:
+    """Households in difficulty among those given, linking to exactly those."""
+    return Card(
+        "困难群众户",
+        _hardship_households(households),
+        link("people:household_list", has_hardship=1),
+    )
+
+
 def _coverage_card(gap: str, ratio: Ratio, list_name: str, rate: str, **params: Any) -> Card:
     """The gap (what is still uncovered) as the figure, linking to its list; the rate beside."""
     return Card(
@@ -85,11 +94,7 @@ def county_home(user: User) -> dict[str, Any]:
         _coverage_card(
             "无市级领导联系的乡镇（街道）", summary.townships, "townships", "乡镇（街道）覆盖率"
         ),
-        Card(
-            "困难群众户",
-            _hardship_households(households),
-            link("people:household_list", has_hardship=1),
-        ),
+        _hardship_card(households),
     ]
     rows = [
         {
@@ -109,11 +114,7 @@ def area_home(user: User) -> dict[str, Any]:
     households = Household.objects.visible_to(user)
     cards = [
         _coverage_card("未结对的户", summary.households, "households", "户覆盖率"),
-        Card(
-            "困难群众户",
-            _hardship_households(households),
-            link("people:household_list", has_hardship=1),
-        ),
+        _hardship_card(households),
         Card("户", households.count(), link("people:household_list")),
     ]
     if summary.villages.total > 1:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lianxin.core.errors import Refused
+from lianxin.lib.numbers import count_text
 
 SUPPORTED = (".csv", ".xlsx")
 
@@ -73,8 +74,8 @@ SHARED_STRINGS_SHARE = 4
 
 
 def figure(n: int) -> str:
-    """1,000 separators, as the limit messages show figures."""
-    return f"{n:,}"
+    """1,000 separators, as the limit messages show figures (lianxin.lib.numbers' rule)."""
+    return count_text(n)
 
 
 def size_text(n: int) -> str:

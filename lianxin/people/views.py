@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -104,7 +105,10 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from lianxin.pairing.models import Pairing
 
     household = get_visible_or_404(Household, request.user, pk)
-    members = list(household.members.order_by("id"))
+    # Loaded once into the household's prefetch cache: its title and the page's questions
+    # name the head (Household.head), which would otherwise query the members each time.
+    prefetch_related_objects([household], Prefetch("members", Resident.objects.order_by("id")))
+    members = list(household.members.all())
     with_ages(members)
     pairings = list(
         Pairing.objects.filter(household=household)
