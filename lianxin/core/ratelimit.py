@@ -155,7 +155,12 @@ def too_many(
             {"detail": message, "field": "", "retry_after": verdict.retry_after}, status=429
         )
     else:
-        page = {"message": message, "retry_after": verdict.retry_after, **(context or {})}
+        page = {
+            "code": 429,
+            "message": message,
+            "retry_after": verdict.retry_after,
+            **(context or {}),
+        }
         response = render(request, template, page, status=429)
     response["Retry-After"] = str(verdict.retry_after)
     return response

@@ -122,7 +122,7 @@ class Household(CountyOwned, Timestamped):
 
     @property
     def named(self) -> str:
-        """How a question or a message names the household: "罗选志户（H0001）"."""
+        """How a question or a message names the household: "罗选志户（51018411003060001）"."""
         head = self.head
         return f"{head.name}户（{self.number}）" if head else f"户 {self.number}"
 

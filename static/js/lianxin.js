@@ -57,6 +57,7 @@ document.addEventListener("submit", function (event) {
   var button = bar && bar.querySelector("[data-menu-button]");
   if (!button) { return; }
   var narrow = window.matchMedia("(max-width: 767.98px)");
+  bar.classList.add("fits");  // without this script the header wraps instead
   function fit() {
     bar.classList.remove("compact");
     if (narrow.matches || bar.scrollWidth > bar.clientWidth) {

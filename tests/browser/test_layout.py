@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from lianxin.pairing.services import do_pair
 from tests.browser.test_accounts_flow import signed_in
-from tests.factories import build_world
+from tests.factories import PASSWORD, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -119,3 +119,24 @@ def test_it_lays_out_every_page_of_every_role_on_a_phone(world, open_page, usern
             _visit_all(page, world, viewport)
         else:
             _check(page, "/", viewport)
+
+
+def test_it_wraps_the_header_on_a_phone_without_a_script(world, browser, live_server):
+    """Without JavaScript the menu cannot fold: its links wrap, every one on screen."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport=NARROW[0], java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "city")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login" not in url)
+    links = page.locator(".nav a")
+    assert links.count() > 5
+    for i in range(links.count()):
+        assert links.nth(i).is_visible()
+        box = links.nth(i).bounding_box()
+        assert box["x"] + box["width"] <= NARROW[0]["width"] + 1
+    assert page.get_by_role("button", name="退出").is_visible()
+    context.close()

@@ -87,3 +87,28 @@ def test_it_says_how_long_a_lock_out_lasts_and_links_back_to_login(world, settin
     assert client.post(
         "/accounts/login/", {"username": world.city_admin.username, "password": PASSWORD}
     ).status_code in (403, 429)
+
+
+def test_it_answers_too_many_log_ins_with_the_code_and_a_way_back(world, settings):
+    from lianxin.core.ratelimit import Verdict, too_many
+
+    request = RequestFactory().get("/accounts/login/")
+    request.user = world.city_admin
+    verdict = Verdict(allowed=False, count=11, retry_after=42)
+    response = too_many(
+        request, verdict, message="登录尝试过于频繁", template="accounts/login_limited.html"
+    )
+    html = response.content.decode()
+    assert response.status_code == 429 and '<p class="error-code">429</p>' in html
+    assert "42 秒" in html and 'href="/accounts/login/"' in html
+
+
+def test_it_asks_an_anonymous_user_to_log_in_on_a_403(db):
+    from django.contrib.auth.models import AnonymousUser
+
+    from lianxin.core.views import permission_denied
+
+    request = RequestFactory().get("/cards/print/")
+    request.user = AnonymousUser()
+    html = permission_denied(request).content.decode()
+    assert "没有权限" in html and "请先登录" in html and MENU not in html
