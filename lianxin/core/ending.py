@@ -45,6 +45,12 @@ def end_tag(valid_to: dt.date | None, on: dt.date | None = None) -> str:
     return f"将于{valid_to:%Y-%m-%d}结束"
 
 
+def end_question(what: str, after: str = "次日起不再计入") -> str:
+    """The question an ending action asks, naming what it ends; lianxin.js puts the chosen
+    last day where "{date}" stands (the no-JS confirmation page shows the field beside it)."""
+    return f"{what}？最后一天：{{date}}，{after}。"
+
+
 def ended_message(subject: str, valid_to: dt.date) -> str:
     """The banner after an ending action: what was ended and how it stands now."""
     return f"{subject}：{end_note(valid_to)}"

@@ -59,19 +59,6 @@ class Dated(models.Model):
         on = on or today()
         return self.valid_from <= on and (self.valid_to is None or self.valid_to >= on)
 
-    @property
-    def end_note(self) -> str:
-        """How its end stands today, in the words of lianxin.core.ending (the one rule)."""
-        from lianxin.core.ending import end_note
-
-        return end_note(self.valid_to)
-
-    @property
-    def end_tag(self) -> str:
-        from lianxin.core.ending import end_tag
-
-        return end_tag(self.valid_to)
-
 
 def new_seal_ref() -> str:
     """A row's seal reference: 128 random bits, made when the row is, before it has a pk."""

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lianxin.core.access import get_visible_or_404
-from lianxin.core.ending import ended_message
+from lianxin.core.ending import end_question, ended_message
 from lianxin.core.errors import Refused
 from lianxin.core.forms import refuse_into
 from lianxin.core.models import today
@@ -80,11 +80,11 @@ def _form_page(
 
 def zone_end_question(unit: Unit, zone: Any) -> str:
     """The question asked before a zone ends, on the unit page and on the form page alike."""
-    return f"结束 {unit} 的责任区 {zone.village.short_name}？最后一天：{{date}}，次日起不再计入。"
+    return end_question(f"结束 {unit} 的责任区 {zone.village.short_name}")
 
 
 def liaison_end_question(cadre: Cadre, liaison: Any) -> str:
-    return f"结束 {cadre.name} 联系 {liaison.township.short_name}？最后一天：{{date}}，次日起不再计入。"
+    return end_question(f"结束 {cadre.name} 联系 {liaison.township.short_name}")
 
 
 # --- units ------------------------------------------------------------------------------------

@@ -222,14 +222,7 @@ def region_options(user, params: Mapping[str, Any]) -> dict[str, Any]:
     full = cascade_context(user, chosen)
     # The lists without groups draw the same township and village selects.
     short = {**full, "selects": [s for s in full["selects"] if s["level"] != Level.GROUP]}
-    by_level = {s["level"]: s for s in full["selects"]}
-    return {
-        "region_picker": full,
-        "region_picker_short": short,
-        "townships": by_level.get(Level.TOWNSHIP, {}).get("options", []),
-        "villages": by_level.get(Level.VILLAGE, {}).get("options", []),
-        "groups": by_level.get(Level.GROUP, {}).get("options", []),
-    }
+    return {"region_picker": full, "region_picker_short": short}
 
 
 # Search ----------------------------------------------------------------------------------

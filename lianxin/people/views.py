@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from lianxin.core.access import get_visible_or_404
-from lianxin.core.ending import ended_message
+from lianxin.core.ending import end_question, ended_message
 from lianxin.core.errors import Refused
 from lianxin.core.sensitive import seal, unseal
 from lianxin.core.signals import coverage_changed
@@ -274,7 +274,7 @@ def hardship_end(request: HttpRequest, pk: int, hardship_pk: int) -> HttpRespons
         "title": title,
         "cancel": _household_url(household),
         "submit": "结束困难类型",
-        "confirm": f"{title}？最后一天：{{date}}，次日起不再计入。",
+        "confirm": end_question(title),
     }
     return render(request, "people/form.html", context, status=status)
 

@@ -49,7 +49,7 @@ def test_it_keeps_a_row_ended_today_current_until_tomorrow(world):
 
     # The model, the queryset and the words agree, on the last day and on the day after.
     assert pairing.is_current() and Pairing.objects.current().filter(pk=pairing.pk).exists()
-    assert pairing.end_tag == "今天结束"
+    assert end_tag(pairing.valid_to) == "今天结束"
     tomorrow = today() + ONE
     assert not pairing.is_current(tomorrow)
     assert not Pairing.objects.current(tomorrow).filter(pk=pairing.pk).exists()

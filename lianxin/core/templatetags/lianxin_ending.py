@@ -45,4 +45,12 @@ def end_date_input(label: str = "最后一天", name: str = "valid_to") -> str:
 
 @register.simple_tag
 def end_rule() -> str:
+    """{% end_rule %} → the rule in one sentence, where a table of endable rows begins."""
     return ending.RULE
+
+
+@register.simple_tag
+def end_question(*parts: object, after: str = "次日起不再计入") -> str:
+    """{% end_question "结束 " p.cadre.name " 与 " household.named " 的结对" %}: the parts joined
+    into the data-confirm text of ending.end_question."""
+    return ending.end_question("".join(str(p) for p in parts), after)
