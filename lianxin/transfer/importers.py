@@ -175,7 +175,8 @@ def import_people(
     except StopIteration:
         raise Refused("文件为空：第一行应为表头（请下载模板对照）", field="file") from None
     # An .xlsx export has its title and filters above the header (lianxin.core.sheets):
-    # skipped, so an export reads back as an import file.
+    # skipped, so an export reads back as an import file (and they are no data rows of the
+    # total, which the sheet's dimension counted).
     for _ in range(sheets.HEADING_ROWS):
         if not sheets.heading_rows_before(header_cells):
             break
@@ -183,6 +184,8 @@ def import_people(
         if following is None:
             break  # a one-row file: its one row is the header Header() judges
         header_cells = following[1]
+        if rows_total:
+            rows_total -= 1
     layout = L.LAYOUTS[kind]
     header = Header(header_cells, layout.required, layout.titles)
     result = ImportResult(

@@ -266,6 +266,11 @@ def _run_import(job: Job, progress: Callable[[int], Any], ctx: JobContext) -> No
     def show(done: int, total: int | None) -> None:
         # The page shows rows of the file: both passes (validation, then the writes) on them.
         nonlocal shown
+        if total and job.rows_total != total // 2:
+            # The importer knows the data rows better than the upload's count (an export's
+            # title and filters rows above its header are none).
+            job.rows_total = total // 2
+            Job.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
         rows = job.rows_total
         figure = done * rows // total if rows and total else done // 2
         progress(figure - shown)

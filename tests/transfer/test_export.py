@@ -11,7 +11,7 @@ from lianxin.audit.models import AuditEntry
 from lianxin.core.errors import Refused
 from lianxin.core.sensitive import unseal_field
 from lianxin.core.sheets import HEADING_ROWS
-from lianxin.core.tabular import iter_rows
+from lianxin.core.tabular import count_data_rows, iter_rows
 from lianxin.geo.choices import Level
 from lianxin.geo.services import do_create_county, do_create_region
 from lianxin.people.choices import HardshipKind
@@ -271,3 +271,30 @@ def test_it_does_not_offer_regions_outside_the_users_scope(world, login, inline_
     )
     assert response.status_code == 400
     assert not Job.objects.exists()
+
+
+def test_it_counts_only_data_rows_when_an_xlsx_export_is_imported_again(world):
+    out = io.BytesIO()
+    rows = export_people(
+        out, "居民.xlsx", county=world.county, kind="residents", user=world.township_staff
+    )
+    # Opened and saved again, as in Excel: the sheet now declares its dimension.
+    stream = io.BytesIO()
+    load_workbook(io.BytesIO(out.getvalue())).save(stream)
+    stream.seek(0)
+    # The upload's cheap count reads that dimension: title and filters rows included.
+    declared = count_data_rows(stream, "居民.xlsx")
+    assert declared == rows + HEADING_ROWS
+    seen: list[tuple[int, int | None]] = []
+    import_people(
+        iter_rows(stream, "居民.xlsx"),
+        county=world.county,
+        kind="residents",
+        mode="all",
+        acting_user=None,
+        rows_total=declared,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    # Both passes over the data rows, from the first figure shown: the heading is no row.
+    assert seen and {total for _, total in seen} == {2 * rows}
+    assert seen[-1] == (2 * rows, 2 * rows)
