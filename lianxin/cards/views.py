@@ -34,6 +34,7 @@ from lianxin.geo.models import Region
 from lianxin.jobs import runner
 from lianxin.jobs.choices import JobKind, JobStatus
 from lianxin.jobs.models import Job
+from lianxin.jobs.pages import tell_cancel
 from lianxin.org.models import Cadre, Unit
 from lianxin.people.models import Household
 
@@ -177,15 +178,12 @@ def print_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def print_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel the user's queued or running print; a running one stops before its next card."""
     job = _print_job_or_404(request, pk)
-    try:
-        job = runner.do_cancel_job(job, acting_user=request.user)
-    except Refused as exc:
-        messages.error(request, exc.message)
-    else:
-        if job.status == JobStatus.CANCELLED:
-            messages.success(request, "已取消打印，未生成 PDF")
-        else:
-            messages.info(request, "正在取消：当前这张卡画完即停止")
+    tell_cancel(
+        request,
+        lambda: runner.do_cancel_job(job, acting_user=request.user),
+        cancelled=lambda _: "已取消打印，未生成 PDF",
+        stopping="正在取消：当前这张卡画完即停止",
+    )
     return redirect("cards:print_job", pk=job.pk)
 
 

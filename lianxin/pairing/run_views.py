@@ -23,6 +23,7 @@ from lianxin.core.forms import refuse_into
 from lianxin.core.models import today
 from lianxin.core.views import paginate, query_without_page
 from lianxin.geo.models import tree_order
+from lianxin.jobs.pages import tell_cancel
 from lianxin.lib.numbers import percent_text
 from lianxin.org.models import Cadre, Unit
 from lianxin.people.models import Household
@@ -265,17 +266,12 @@ def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel a queued or computing run; the page shows "正在取消" until the worker stops it."""
     user = _writer(request)
     run = get_visible_or_404(PairingRun, user, pk, write=True)
-    try:
-        run = services.do_cancel_pairing_run(run, acting_user=user)
-    except Refused as exc:
-        messages.error(request, exc.message)
-    else:
-        if run.status == RunStatus.CANCELLED:
-            messages.success(request, f"自动结对 #{run.pk} 已取消，未写入任何结对")
-        else:
-            messages.info(
-                request, f"正在取消自动结对 #{run.pk}：当前分区算完即停止，不写入任何结对"
-            )
+    tell_cancel(
+        request,
+        lambda: services.do_cancel_pairing_run(run, acting_user=user),
+        cancelled=lambda r: f"自动结对 #{r.pk} 已取消，未写入任何结对",
+        stopping=f"正在取消自动结对 #{run.pk}：当前分区算完即停止，不写入任何结对",
+    )
     return redirect("pairing:run_detail", pk=run.pk)
 
 

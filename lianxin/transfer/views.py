@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
@@ -27,6 +26,7 @@ from lianxin.core.access import get_visible_or_404
 from lianxin.core.errors import Refused
 from lianxin.core.forms import refuse_into
 from lianxin.core.views import paginate, query_without_page
+from lianxin.jobs.pages import tell_cancel
 
 from . import layouts as L
 from .choices import FileFormat, JobKind, JobStatus
@@ -253,15 +253,12 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel the user's queued or running import or export."""
     job = get_visible_or_404(Job, request.user, pk)
-    try:
-        job = do_cancel_transfer(job, acting_user=request.user)
-    except Refused as exc:
-        messages.error(request, exc.message)
-    else:
-        if job.status == JobStatus.CANCELLED:
-            messages.success(request, f"已取消：{job.message}")
-        else:
-            messages.info(request, "正在取消：当前一批处理完即停止")
+    tell_cancel(
+        request,
+        lambda: do_cancel_transfer(job, acting_user=request.user),
+        cancelled=lambda j: f"已取消：{j.message}",
+        stopping="正在取消：当前一批处理完即停止",
+    )
     return redirect("transfer:job_detail", pk=job.pk)
 
 
