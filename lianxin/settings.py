@@ -120,6 +120,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+if env_bool("LIANXIN_QUERY_COUNT_HEADER", False):
+    # bench/bench_pages.py reads each answer's query count; outermost, so it counts them all.
+    MIDDLEWARE.insert(0, "lianxin.core.middleware.QueryCountMiddleware")
 
 ROOT_URLCONF = "lianxin.urls"
 WSGI_APPLICATION = "lianxin.wsgi.application"

@@ -191,3 +191,27 @@ class InputGuardMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message, "field": field}, status=400)
         return render(request, "core/bad_input.html", {"message": message, "code": 400}, status=400)
+
+
+class QueryCountMiddleware:
+    """X-Query-Count on every answer: how many SQL queries it ran before its body was handed
+    to the server (a streamed body's later queries are not counted). Installed only where
+    LIANXIN_QUERY_COUNT_HEADER=1 (bench/bench_pages.py), never in production."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.db import connection
+
+        count = 0
+
+        def counted(execute, sql, params, many, context):
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counted):
+            response = self.get_response(request)
+        response["X-Query-Count"] = str(count)
+        return response

@@ -1,0 +1,151 @@
+"""The pages and API lists bench/bench_pages.py measures: the one list every new page joins.
+
+Each entry is a page as a user opens it (path and query, with `{placeholders}` read from the
+database by the SQL in PLACES), the demo login it is measured as, and its reference: one
+hand-written SQL query fetching the same rows (and the count the page shows, where it shows
+one) on the same database. A page a later issue adds joins by one `Page(...)` line here.
+
+Users: `admin` sees the whole county, `wenjing` is a township's staff (文井江镇), `malin` a
+cadre. The references take `:county`, `:township` and the placeholders' values as parameters
+(named `:name`, rewritten to the driver's style).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Values the paths and the references use, each one query on the built demo.
+PLACES = {
+    "county": "SELECT id FROM geo_county WHERE code = '510184'",
+    # The township holding the most households (the issue's "largest township").
+    "big_township": (
+        "SELECT township_id FROM people_household GROUP BY township_id"
+        " ORDER BY COUNT(*) DESC, township_id LIMIT 1"
+    ),
+    "wenjing": "SELECT id FROM geo_region WHERE level = 'township' AND name = '文井江镇'",
+    "daping": (
+        "SELECT v.id FROM geo_region v JOIN geo_region t ON t.id = v.parent_id"
+        " WHERE v.short_name = '大坪村' AND t.name = '文井江镇'"
+    ),
+    "household": "SELECT MIN(id) FROM people_household WHERE village_id = ("
+    "SELECT v.id FROM geo_region v JOIN geo_region t ON t.id = v.parent_id"
+    " WHERE v.short_name = '大坪村' AND t.name = '文井江镇')",
+    # The last page of the county's household list (50 a page), and its offset.
+    "deep_page": "SELECT (COUNT(*) + 49) / 50 FROM people_household",
+    "deep_offset": "SELECT ((COUNT(*) + 49) / 50 - 1) * 50 FROM people_household",
+}
+
+# Reference queries, shared where pages fetch the same rows.
+_HOUSEHOLD_PAGE = """
+SELECT h.id, h.number, h.address, g.name, v.name, t.name, r.name,
+       (SELECT COUNT(*) FROM people_resident m WHERE m.household_id = h.id)
+FROM people_household h
+JOIN geo_region g ON g.id = h.region_id
+JOIN geo_region v ON v.id = h.village_id
+JOIN geo_region t ON t.id = h.township_id
+LEFT JOIN people_resident r ON r.household_id = h.id AND r.relation = 'head'
+WHERE h.county_id = :county {where}
+ORDER BY h.number LIMIT 50 OFFSET {offset}
+"""
+_CHILD_COUNTS = """
+SELECT h.{column}, COUNT(DISTINCT h.id), COUNT(r.id)
+FROM people_household h LEFT JOIN people_resident r ON r.household_id = h.id
+WHERE h.county_id = :county {where}
+GROUP BY h.{column}
+"""
+_COVERAGE = """
+SELECT COUNT(*), COUNT(p.id) FROM people_household h
+LEFT JOIN pairing_pairing p ON p.household_id = h.id AND p.valid_from <= :today
+  AND (p.valid_to IS NULL OR p.valid_to >= :today)
+WHERE h.county_id = :county {where}
+"""
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str
+    reference: str
+    # Measured as each of these logins (a county-only page names only county users).
+    users: tuple[str, ...] = ("admin", "wenjing")
+
+
+def _households(where: str = "", offset: str = "0") -> str:
+    return _HOUSEHOLD_PAGE.format(where=where, offset=offset)
+
+
+PAGES: list[Page] = [
+    Page("首页", "/", _COVERAGE.format(where=""), ("admin", "wenjing", "malin")),
+    Page("县级下钻 /geo/", "/geo/", _CHILD_COUNTS.format(column="township_id", where="")),
+    Page(
+        "最大乡镇",
+        "/geo/{big_township}/",
+        _CHILD_COUNTS.format(column="village_id", where="AND h.township_id = :big_township"),
+        ("admin",),
+    ),
+    Page(
+        "村 大坪村",
+        "/geo/{daping}/",
+        _CHILD_COUNTS.format(column="region_id", where="AND h.village_id = :daping"),
+    ),
+    Page("户列表 第1页", "/people/households/", _households()),
+    Page(
+        "户列表 深页",
+        "/people/households/?page={deep_page}",
+        _households(offset="{deep_offset}"),
+        ("admin",),
+    ),
+    Page(
+        "户列表 拼音 lxz",
+        "/people/households/?q=lxz",
+        _households(
+            where="AND h.id IN (SELECT household_id FROM people_resident"
+            " WHERE name_initials LIKE 'lxz%')"
+        ),
+    ),
+    Page(
+        "查找 lxz",
+        "/people/search/?q=lxz",
+        "SELECT id, name, household_id FROM people_resident"
+        " WHERE county_id = :county AND name_initials LIKE 'lxz%' LIMIT 20",
+    ),
+    Page("居民列表", "/people/residents/", _households()),
+    Page("干部列表", "/org/cadres/", "SELECT id, name, unit_id FROM org_cadre LIMIT 50"),
+    Page("单位列表", "/org/units/", "SELECT id, name FROM org_unit ORDER BY name"),
+    Page("覆盖情况", "/pairing/coverage/", _COVERAGE.format(where="")),
+    Page(
+        "覆盖情况 xlsx",
+        "/pairing/coverage/export/?list=households",
+        _COVERAGE.format(where=""),
+        ("admin",),
+    ),
+    Page(
+        "户详情",
+        "/people/households/{household}/",
+        "SELECT * FROM people_household WHERE id = :household",
+    ),
+    Page("API 户 第1页", "/api/households", _households()),
+    Page(
+        "API 户 offset 200000",
+        "/api/households?offset=200000",
+        _households(offset="200000"),
+        ("admin",),
+    ),
+    Page(
+        "API 户详情",
+        "/api/households/{household}",
+        "SELECT * FROM people_household WHERE id = :household",
+    ),
+    Page("API 居民", "/api/residents", _households()),
+    Page("API 覆盖", "/api/coverage", _COVERAGE.format(where="")),
+    Page("API 覆盖 未结对户", "/api/coverage/households", _COVERAGE.format(where="")),
+    Page("API 覆盖 干部", "/api/coverage/cadres", _COVERAGE.format(where="")),
+    Page("API 覆盖 分区域", "/api/coverage/regions", _COVERAGE.format(where="")),
+    Page("API 覆盖 单位", "/api/coverage/units", _COVERAGE.format(where="")),
+    Page(
+        "审计日志",
+        "/audit/",
+        "SELECT * FROM audit_auditentry ORDER BY id DESC LIMIT 50",
+        ("auditor",),
+    ),
+]
