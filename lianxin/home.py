@@ -6,7 +6,8 @@ builds on, imports none of them.
   township, each township's gap linking to its list of households without a cadre;
 - township and village staff: their area's gaps (households without a cadre, villages without a
   responsible unit) and the villages where they are;
-- a cadre: the households they are paired with (until the visits issue brings 我联系的户);
+- a cadre: the households they are paired with (until the visits issue brings 我联系的户); a
+  cadre's account not yet linked to a cadre record: that it is not, and whom to ask;
 - a department's handler: the unit's cadres and how many are paired;
 - the audit administrator: recent audit activity; the other administrators: what awaits them.
 """
@@ -22,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from lianxin.accounts.choices import ProposalStatus
+from lianxin.accounts.choices import ProposalStatus, Role
 from lianxin.accounts.models import AccountProposal, User
 from lianxin.audit.filters import target_type_label, visible_entries
 from lianxin.core.models import today
@@ -145,7 +146,8 @@ def area_home(user: User) -> dict[str, Any]:
 
 
 def cadre_home(user: User) -> dict[str, Any]:
-    """A cadre: the households they are paired with today."""
+    """A cadre: the households they are paired with today. An account not yet linked to its
+    cadre record has nothing of its own to show, and is told so rather than shown its unit's."""
     cadre = getattr(user, "cadre", None)
     if cadre is None:
         return {"no_cadre": True}
@@ -237,7 +239,7 @@ def home_for(user: User) -> dict[str, Any]:
         return county_home(user)
     if user.is_region_scoped or user.is_county_wide:
         return area_home(user)
-    if user.is_unit_scoped and getattr(user, "cadre", None) is not None:
+    if user.role == Role.CADRE:
         return cadre_home(user)
     return unit_home(user)
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -172,10 +171,7 @@ def summarize(selection: Selection) -> PrintSummary:
 
 def _served():
     """Current pairings whose cadre is still taking part: a departed cadre reaches no one."""
-    day = today()
-    return Pairing.objects.current(day).filter(
-        Q(cadre__left_on__isnull=True) | Q(cadre__left_on__gt=day)
-    )
+    return Pairing.objects.serving(today())
 
 
 def issue_missing(selection: Selection, *, acting_user: Any) -> int:

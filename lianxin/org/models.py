@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 
@@ -67,6 +69,14 @@ class Unit(CountyOwned, Timestamped):
         return self.short_name or self.name
 
 
+def serving(day: dt.date, via: str = "") -> Q:
+    """The one leaving rule: a cadre serves on a day unless they left before it. 退出日期 is
+    the last day in office, as every end date is the last day in force (lianxin.core.ending):
+    a cadre who leaves on D still serves on D and is gone from D+1. `via` reaches the cadre
+    from another model ("cadre__" on a pairing)."""
+    return Q(**{f"{via}left_on__isnull": True}) | Q(**{f"{via}left_on__gte": day})
+
+
 class CadreQuerySet(models.QuerySet):
     def visible_to(self, user):
         from lianxin.accounts.choices import Role
@@ -81,7 +91,12 @@ class CadreQuerySet(models.QuerySet):
         return self if user.is_authenticated and user.writes_org else self.none()
 
     def active(self):
+        """No departure recorded at all (may still be paired, transferred, assigned)."""
         return self.filter(left_on__isnull=True)
+
+    def serving_on(self, day: dt.date):
+        """Cadres still in office on the day (see `serving`)."""
+        return self.filter(serving(day))
 
 
 class Cadre(CountyOwned, Timestamped, SealedRow):

@@ -128,11 +128,9 @@ class Coverage:
     # --- households --------------------------------------------------------------------------
 
     def _covering(self) -> QuerySet[Pairing]:
-        """Pairings that cover a household on the day: valid then, with a cadre who had not
-        left (a pairing left open after its cadre left does not reach anyone)."""
-        return Pairing.objects.current(self.on).filter(
-            Q(cadre__left_on__isnull=True) | Q(cadre__left_on__gt=self.on)
-        )
+        """Pairings that cover a household on the day (Pairing.objects.serving: in force, with
+        a cadre still in office then)."""
+        return Pairing.objects.serving(self.on)
 
     def covering_pairings(self) -> QuerySet[Pairing]:
         """The county's pairings that cover a household on the day."""

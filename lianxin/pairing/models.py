@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from lianxin.core.models import CountyOwned, Dated, DatedQuerySet
+from lianxin.core.models import CountyOwned, Dated, DatedQuerySet, today
+from lianxin.org.models import serving
 
 from .choices import ChangeKind, Coverage, RunStatus
 
@@ -20,6 +23,12 @@ class PairingQuerySet(DatedQuerySet):
 
     def writable_by(self, user):
         return self if user.is_authenticated and user.manages_pairing else self.none()
+
+    def serving(self, on: dt.date | None = None):
+        """Pairings that reach their household on the day: in force, with a cadre still in
+        office then (a pairing left open after its cadre left reaches no one)."""
+        on = on or today()
+        return self.current(on).filter(serving(on, via="cadre__"))
 
 
 class Pairing(CountyOwned, Dated):

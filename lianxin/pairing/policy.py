@@ -45,9 +45,10 @@ def eligible_cadres(policy: PairingPolicy, on: dt.date | None = None) -> QuerySe
     """The cadres who may take households on the day: the one definition the pairing engine
     pairs from and the coverage report counts as capacity, for today as for any other day.
 
-    - in the program that day: joined by then, and not left by then (no departure recorded,
-      or one after the day: a cadre counts as gone from the day they leave, as their
-      pairings do);
+    - in the program that day and the next: joined by then, and still in office the day
+      after (Cadre.objects.serving_on). A run's pairings start on its day and stay open, so a
+      cadre whose last day (退出日期) is the day still covers their households that day but
+      takes no new ones, and that day's run hands theirs on;
     - holding an assignment (任职记录) in force that day, so a cadre whose first assignment
       starts later is not eligible yet;
     - not excluded (暂不参与结对) that day;
@@ -57,7 +58,7 @@ def eligible_cadres(policy: PairingPolicy, on: dt.date | None = None) -> QuerySe
     assigned = CadreAssignment.objects.current(on).filter(cadre_id=OuterRef("pk"))
     cadres = (
         Cadre.objects.filter(county_id=policy.county_id, joined_on__lte=on)
-        .filter(Q(left_on__isnull=True) | Q(left_on__gt=on))
+        .serving_on(on + dt.timedelta(days=1))
         .filter(Exists(assigned))
     )
     if policy.exclude_city_leaders:

@@ -103,13 +103,13 @@ def do_end_pairing(pairing: Pairing, *, valid_to: dt.date, acting_user: Any) -> 
 
 def cadre_on(household: Household | int, day: dt.date) -> Cadre | None:
     """The household's cadre on the day, from the dated pairings (history is never
-    overwritten). A cadre who had left by then is nobody's cadre. On a day two pairings share
-    (one made and replaced the same day) the later one answers."""
+    overwritten). A cadre who had left by then is nobody's cadre; on their last day they still
+    are (Pairing.objects.serving). On a day two pairings share (one made and replaced the same
+    day) the later one answers."""
     household_id = household if isinstance(household, int) else household.pk
     pairing = (
-        Pairing.objects.current(day)
+        Pairing.objects.serving(day)
         .filter(household_id=household_id)
-        .filter(Q(cadre__left_on__isnull=True) | Q(cadre__left_on__gte=day))
         .select_related("cadre__unit")
         .order_by("-valid_from", "-id")
         .first()

@@ -227,6 +227,7 @@ class HouseholdFilters(PageParams):
     group: RowId | None = Field(None, description="组 id")
     hardship: HardshipKind | None = Field(None, description="当前登记有该困难类型")
     has_hardship: bool | None = Field(None, description="是否为困难群众户")
+    cadre: RowId | None = Field(None, description="干部 id：当前与该干部结对的户")
     q: str | None = Field(None, description="户号、户主姓名或户主拼音首字母")
 
 

@@ -1,5 +1,7 @@
 """The page behind a card's QR code: no login, the current cadre, nothing about the household."""
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -7,7 +9,9 @@ from django.urls import reverse
 from lianxin.cards.services import do_issue_token, do_reissue_token
 from lianxin.core.models import today
 from lianxin.core.sensitive import unseal_field
+from lianxin.org.models import CadreAssignment
 from lianxin.org.services import do_cadre_leaves
+from lianxin.pairing.models import Pairing
 from lianxin.pairing.services import do_pair
 from tests.core.processes import in_processes
 
@@ -61,9 +65,21 @@ def test_it_shows_the_township_contact_to_an_unpaired_household(cards_world, cli
 def test_it_treats_a_departed_cadre_as_no_cadre(cards_world, client):
     w = cards_world
     token = do_issue_token(w.household, acting_user=w.township_staff).token
-    do_cadre_leaves(w.cadre, left_on=today(), acting_user=w.city_admin)
+    # Paired and in office since last month, last day in office yesterday.
+    month_ago, yesterday = today() - dt.timedelta(30), today() - dt.timedelta(1)
+    Pairing.objects.filter(cadre=w.cadre).update(valid_from=month_ago)
+    CadreAssignment.objects.filter(cadre=w.cadre).update(valid_from=month_ago)
+    do_cadre_leaves(w.cadre, left_on=yesterday, acting_user=w.city_admin)
     page = _open(client, token).content.decode()
     assert "暂未结对" in page and "马林增" not in page
+
+
+def test_it_still_shows_a_cadre_on_their_last_day(cards_world, client):
+    w = cards_world
+    token = do_issue_token(w.household, acting_user=w.township_staff).token
+    do_cadre_leaves(w.cadre, left_on=today(), acting_user=w.city_admin)
+    page = _open(client, token).content.decode()
+    assert "马林增" in page and "暂未结对" not in page
 
 
 def test_it_shows_nothing_personal_about_the_household(cards_world, client):

@@ -152,21 +152,26 @@ def test_it_reads_regions_zones_and_liaisons_as_of_the_day(world):
     assert [t.short_name for t in now.townships_without_leader()] == ["道明镇", "白头镇"]
 
 
-def test_it_counts_a_household_of_a_departed_cadre_as_uncovered(world):
+def test_it_counts_a_household_of_a_departed_cadre_as_uncovered_from_the_next_day(world):
+    from lianxin.pairing.coverage import stale_note
+
     do_pair(cadre=world.cadre, household=world.household, acting_user=None)
     do_cadre_leaves(world.cadre, left_on=today(), acting_user=None)
-    cov = coverage_for(world.city_admin)
-    rows = list(cov.households_without_cadre())
+
+    # 退出日期 is the cadre's last day in office: on it the household is still theirs.
+    on_the_day = coverage_for(world.city_admin)
+    assert on_the_day.summary().households == Ratio(1, 3)
+    assert "51018411000000001" not in [h.number for h in on_the_day.households_without_cadre()]
+
+    next_day = coverage_for(world.city_admin, CoverageQuery(on=today() + dt.timedelta(1)))
+    rows = list(next_day.households_without_cadre())
     assert [h.number for h in rows] == [
         "51018411000000001",
         "51018411000000002",
         "51018411000000101",
     ]
-    from lianxin.pairing.coverage import stale_note
-
     assert stale_note(rows[0]).startswith("原结对干部马林增已于")
-    # Still counted as covered on a day before the cadre left.
-    assert cov.summary().households == Ratio(0, 3)
+    assert next_day.summary().households == Ratio(0, 3)
 
 
 def test_it_follows_a_hardship_only_policy(world):
