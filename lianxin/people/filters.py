@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from lianxin.core.models import today
 from lianxin.core.sensitive import id_number_hash, phone_hash
@@ -117,7 +117,6 @@ def household_rows(qs: QuerySet[Household]) -> QuerySet[Household]:
 
     return (
         qs.select_related("township", "village", "region")
-        .annotate(member_count=Count("members"))
         .prefetch_related(
             Prefetch(
                 "members",

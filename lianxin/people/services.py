@@ -31,6 +31,7 @@ from lianxin.lib.uscc import validate as validate_credit_code
 
 from . import disclosure, numbering
 from .choices import HardshipKind, Relation, Trade
+from .counters import recount_members
 from .models import Enterprise, Household, HouseholdHardship, HouseholdNumberRule, Resident
 
 HOUSEHOLD_FIELDS = ("number", "region_id", "address")
@@ -403,6 +404,7 @@ def _create_resident(
             phone_masked=sealed_phone.masked,
             relation=relation,
         )
+        recount_members([household.pk])
         record(
             actor=acting_user,
             action="登记居民",

@@ -20,6 +20,7 @@ from lianxin.core.sensitive import (
 from lianxin.lib.errors import InvalidValue
 from lianxin.people import disclosure, numbering
 from lianxin.people.choices import HardshipKind, Relation
+from lianxin.people.counters import recount_members
 from lianxin.people.models import Household, HouseholdHardship, Resident
 
 from . import layouts as L
@@ -448,6 +449,7 @@ class ResidentImporter(RowImporter):
                 )
             )
         self.insert_residents.insert(created)
+        recount_members({row[1] for row in created})
         Resident.objects.bulk_update(
             updated,
             [
