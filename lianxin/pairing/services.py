@@ -19,7 +19,7 @@ from lianxin.core.fields import check_fields
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
-from lianxin.geo.models import County, Region
+from lianxin.geo.models import County, Region, tree_order
 from lianxin.jobs import runner
 from lianxin.jobs.choices import JobKind
 from lianxin.org.models import Cadre, ResponsibilityZone, Unit
@@ -232,10 +232,11 @@ def _check_bounds(min_load: int, max_load: int) -> None:
 
 
 def _policy_snapshot(policy: PairingPolicy) -> dict[str, Any]:
+    regions = policy.regions.order_by(*tree_order())
     return {
         "coverage": policy.get_coverage_display(),
         "hardship_kinds": "、".join(HardshipKind(k).label for k in policy.hardship_kinds),
-        "regions": "、".join(sorted(r.short_name for r in policy.regions.all())),
+        "regions": "、".join(r.short_name for r in regions),
         "min_load": policy.min_load,
         "max_load": policy.max_load,
         "keep_groups_together": policy.keep_groups_together,
