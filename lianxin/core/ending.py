@@ -45,6 +45,13 @@ def end_tag(valid_to: dt.date | None, on: dt.date | None = None) -> str:
     return f"将于{valid_to:%Y-%m-%d}结束"
 
 
+def day_text(day: dt.date, on: dt.date | None = None) -> str:
+    """A day as a question names it: "2026-03-10（今天）", "2026-03-09（昨天）", else the date."""
+    on = on or today()
+    name = {on: "（今天）", on - dt.timedelta(days=1): "（昨天）"}.get(day, "")
+    return f"{day:%Y-%m-%d}{name}"
+
+
 def ended_message(subject: str, valid_to: dt.date) -> str:
     """The banner after an ending action: what was ended and how it stands now."""
     return f"{subject}：{end_note(valid_to)}"

@@ -32,6 +32,12 @@ from .models import CadreExclusion, Pairing, PairingPolicy, PairingRun, UnitLoad
 from .policy import policy_for
 
 
+def handover_last_day(current: Pairing, new_from: dt.date) -> dt.date:
+    """The last day of a pairing another replaces from `new_from`: the day before (one cadre
+    a day), but a pairing replaced on the day it began ends that day, never before it began."""
+    return max(new_from - dt.timedelta(days=1), current.valid_from)
+
+
 def do_pair(
     *,
     cadre: Cadre,
@@ -57,8 +63,7 @@ def do_pair(
         before = None
         if current:
             before = current.cadre.name
-            # A pairing replaced on the day it began ends that day, never before it began.
-            current.valid_to = max(valid_from - dt.timedelta(days=1), current.valid_from)
+            current.valid_to = handover_last_day(current, valid_from)
             current.save(update_fields=["valid_to"])
         pairing = Pairing.objects.create(
             county_id=cadre.county_id,
