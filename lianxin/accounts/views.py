@@ -14,6 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from lianxin.core import ratelimit
@@ -43,6 +44,12 @@ from .models import AccountProposal, User
 GET_POST = require_http_methods(["GET", "POST"])
 LIST_CRUMBS = [("账号", "accounts:user_list", None)]
 LOGIN_LIMITED = "登录尝试太频繁，请稍后再试"
+# What the 429 page (templates/429.html) adds for a log-in: why, and the way back.
+LIMITED_PAGE = {
+    "hint": "多次输错密码会暂时锁定账号；忘记密码请联系系统管理员。",
+    "back_url": reverse_lazy("accounts:login"),
+    "back_label": "返回登录页",
+}
 
 
 def _login_limited(request: HttpRequest) -> HttpResponse | None:
@@ -56,9 +63,7 @@ def _login_limited(request: HttpRequest) -> HttpResponse | None:
     for scope, key, limit in checks:
         verdict = ratelimit.hit(scope, key, limit=limit)
         if not verdict.allowed:
-            return ratelimit.too_many(
-                request, verdict, message=LOGIN_LIMITED, template="accounts/login_limited.html"
-            )
+            return ratelimit.too_many(request, verdict, message=LOGIN_LIMITED, context=LIMITED_PAGE)
     return None
 
 

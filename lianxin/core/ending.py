@@ -51,6 +51,13 @@ def end_question(what: str, after: str = "次日起不再计入") -> str:
     return f"{what}？最后一天：{{date}}，{after}。"
 
 
+def day_text(day: dt.date, on: dt.date | None = None) -> str:
+    """A day as a question names it: "2026-03-10（今天）", "2026-03-09（昨天）", else the date."""
+    on = on or today()
+    name = {on: "（今天）", on - dt.timedelta(days=1): "（昨天）"}.get(day, "")
+    return f"{day:%Y-%m-%d}{name}"
+
+
 def ended_message(subject: str, valid_to: dt.date) -> str:
     """The banner after an ending action: what was ended and how it stands now."""
     return f"{subject}：{end_note(valid_to)}"

@@ -144,11 +144,11 @@ def too_many(
     verdict: Verdict,
     *,
     message: str,
-    template: str,
+    template: str = "429.html",
     context: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """The 429 answer past a limit: the Chinese page (or {detail, field} for the API), with
-    Retry-After."""
+    """The 429 answer past a limit: the Chinese page (the site's 429.html unless a page in
+    another layout is named), or {detail, field} for the API; with Retry-After."""
     response: HttpResponse
     if wants_json(request):
         response = JsonResponse(

@@ -32,35 +32,48 @@ def short_region_name(full: str) -> str:
     return name
 
 
-# Chinese numerals a group's name may use instead of digits (一组 … 十二组, 第三网格).
+# Chinese numerals a name may use instead of digits (一组 … 十二组, 第三网格, 七一村, 二〇一三).
 _CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _CN_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_MYRIAD = {"万": 10**4, "亿": 10**8}
 NO_NUMBER = 10**8 - 1
 SORT_KEY_LENGTH = 1 + 12 + 8 + 60
 
 
 def _chinese_number(run: str) -> int:
-    """'十二' -> 12, '二十' -> 20, '一百零五' -> 105, '三' -> 3."""
-    total, digit = 0, 0
+    """A run of Chinese numerals as a number, in either of the two ways they are written.
+
+    Positional, digit by digit, when the run has no unit character: '七一' -> 71 (七一村 is
+    named after July 1st), '二〇一三' -> 2013, '三' -> 3. Classic, with units, otherwise:
+    '十一' -> 11, '二十' -> 20, '一百零五' -> 105, '一百十' -> 110, '三万零五' -> 30005.
+    """
+    if not any(ch in _CN_UNITS or ch in _CN_MYRIAD for ch in run):
+        return int("".join(str(_CN_DIGITS[ch]) for ch in run))
+    total, section, digit = 0, 0, 0
     for ch in run:
         if ch in _CN_DIGITS:
             digit = _CN_DIGITS[ch]
-        else:
-            total += (digit or 1) * _CN_UNITS[ch]
+        elif ch in _CN_UNITS:
+            # A unit with no digit before it counts once: 十一 is 11, 一百十 is 110.
+            section += (digit or 1) * _CN_UNITS[ch]
             digit = 0
-    return total + digit
+        else:
+            total = (total + section + digit) * _CN_MYRIAD[ch]
+            section, digit = 0, 0
+    return total + section + digit
 
 
 def number_in_name(name: str) -> int | None:
-    """The first number written inside a name: '10组' -> 10, '第3网格' -> 3, '十二组' -> 12."""
+    """The first number written inside a name: '10组' -> 10, '第3网格' -> 3, '十二组' -> 12,
+    '七一村' -> 71 (digit by digit, as the name is read), '二〇一三年' -> 2013."""
     digits, chinese = "", ""
     for ch in name:
         if ch.isascii() and ch.isdigit():
             if chinese:
                 break
             digits += ch
-        elif ch in _CN_DIGITS or ch in _CN_UNITS:
+        elif ch in _CN_DIGITS or ch in _CN_UNITS or (chinese and ch in _CN_MYRIAD):
             if digits:
                 break
             chinese += ch

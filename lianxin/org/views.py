@@ -103,10 +103,17 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     return render(request, "org/unit_list.html", context, status=200 if filters.is_valid() else 400)
 
 
+def _map_order(zone: Any) -> tuple:
+    """Zones in map order: by township, then its villages, both in official order
+    (Region.sort_key, as geo.tree_order sorts in SQL). A village always has its township."""
+    village = zone.village
+    return (village.parent.sort_key, village.parent_id, village.sort_key, village.pk)
+
+
 def unit_facts(unit: Unit, user: Any) -> dict[str, Any]:
     """Zones (current and past), active cadres and the counts a unit's page and API show."""
     zones = list(unit.zones.select_related("village", "village__parent"))
-    current = sorted((z for z in zones if z.is_current()), key=lambda z: z.village.path)
+    current = sorted((z for z in zones if z.is_current()), key=_map_order)
     history = sorted(
         (z for z in zones if not z.is_current()), key=lambda z: (z.valid_from, z.pk), reverse=True
     )

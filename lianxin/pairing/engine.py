@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
-from lianxin.geo.models import County, Region
+from lianxin.geo.models import County, Region, tree_order
 from lianxin.jobs.runner import Cancelled, JobContext
 from lianxin.org.models import CadreAssignment, Unit
 
@@ -645,7 +645,9 @@ def describe_policy(policy: PairingPolicy) -> dict[str, Any]:
         "coverage": policy.coverage,
         "coverage_label": policy.get_coverage_display(),
         "hardship_kinds": [HardshipKind(k).label for k in policy.hardship_kinds or []],
-        "regions": [r.short_name for r in policy.regions.all()] if policy.pk else [],
+        "regions": [r.short_name for r in policy.regions.order_by(*tree_order())]
+        if policy.pk
+        else [],
         "min_load": policy.min_load,
         "max_load": policy.max_load,
         "keep_groups_together": policy.keep_groups_together,

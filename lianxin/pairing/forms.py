@@ -153,15 +153,31 @@ class BudgetForm(forms.Form):
         return {"run_budget": policy.run_budget, "run_budget_max": policy.run_budget_max}
 
 
+class _NamedOptionsSelect(forms.Select):
+    """A select whose options carry data-* attributes by value: lianxin.js names the chosen
+    option in a confirmation ("{choice}", data-label), or asks nothing (data-confirm-none)."""
+
+    option_attrs: dict[str, dict[str, str]] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["attrs"].update(self.option_attrs.get(str(value), {}))
+        return option
+
+
 class ManualPairForm(forms.Form):
     """Pair one household by hand. The choices offered are the cadres of the units whose zone
     holds the household's village; any other cadre of the county is still accepted here so
-    that the service answers with its reason instead of a bare "invalid choice"."""
+    that the service answers with its reason instead of a bare "invalid choice". When the
+    household has a current pairing, choosing another cadre ends it: the options name the
+    cadre for the question the button asks, and its current cadre asks nothing."""
 
-    cadre = forms.ModelChoiceField(label="结对干部", queryset=Cadre.objects.none())
+    cadre = forms.ModelChoiceField(
+        label="结对干部", queryset=Cadre.objects.none(), widget=_NamedOptionsSelect
+    )
     locked = forms.BooleanField(label="锁定（自动结对不改动）", required=False, initial=True)
 
-    def __init__(self, *args: Any, household: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, household: Any, current: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["cadre"]
         field.queryset = Cadre.objects.filter(county_id=household.county_id)  # type: ignore[attr-defined]
@@ -170,6 +186,12 @@ class ManualPairForm(forms.Form):
             (str(c.pk), f"{c.name}（{c.unit}，已联系{getattr(c, 'load', 0)}户）")
             for c in self.offered
         ]
+        if current is not None:
+            widget = field.widget
+            widget.attrs["data-confirm-choice"] = ""
+            names = {str(c.pk): {"data-label": f"{c.name}（{c.unit}）"} for c in self.offered}
+            names.setdefault(str(current.cadre_id), {})["data-confirm-none"] = ""
+            widget.option_attrs = names  # type: ignore[attr-defined]
 
 
 def zone_cadres(household: Any, on: dt.date | None = None) -> list[Cadre]:

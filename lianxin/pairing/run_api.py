@@ -15,6 +15,7 @@ from lianxin.core.access import get_visible_or_404
 from lianxin.core.api import ANSWER_CONFIG, PageParams, Ref, documented, page_of
 from lianxin.core.errors import Refused
 from lianxin.core.models import today
+from lianxin.geo.models import tree_order
 from lianxin.people.models import Household
 
 from . import engine, services
@@ -299,7 +300,9 @@ def _policy(policy: Any) -> dict[str, Any]:
     described = engine.describe_policy(policy)
     return {
         **{k: described[k] for k in ("coverage", "coverage_label", "hardship_kinds")},
-        "regions": [{"id": r.pk, "name": r.short_name} for r in policy.regions.all()],
+        "regions": [
+            {"id": r.pk, "name": r.short_name} for r in policy.regions.order_by(*tree_order())
+        ],
         **{
             k: described[k]
             for k in (

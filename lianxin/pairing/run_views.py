@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from lianxin.core.access import get_visible_or_404
-from lianxin.core.ending import ended_message
+from lianxin.core.ending import day_text, ended_message
 from lianxin.core.errors import Refused
 from lianxin.core.forms import refuse_into
 from lianxin.core.models import today
@@ -461,9 +461,20 @@ def _household_url(household: Household) -> str:
     return reverse("people:household_detail", args=[household.pk])
 
 
+def _handover_question(current: Pairing, household: Household) -> str:
+    """What the 结对 button asks when the household has a current pairing: the one it ends,
+    its last day, and who takes over ("{choice}": the cadre chosen, put in by lianxin.js)."""
+    last = services.handover_last_day(current, today())
+    return (
+        f"将结束 {current.cadre.name} 与 {household.named} 的结对，最后一天为 {day_text(last)}；"
+        "自今天起改由 {choice} 联系。确定？"
+    )
+
+
 @login_required
 def manual(request: HttpRequest, pk: int) -> HttpResponse:
-    """Pair a household by hand with a cadre of a unit whose zone holds its village."""
+    """Pair a household by hand with a cadre of a unit whose zone holds its village; another
+    cadre than the current one ends the current pairing (asked first, as every end is)."""
     user = _writer(request)
     household = get_visible_or_404(Household, user, pk)
     current = (
@@ -471,13 +482,14 @@ def manual(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("cadre__unit")
         .first()
     )
-    form = ManualPairForm(request.POST or None, household=household)
+    form = ManualPairForm(request.POST or None, household=household, current=current)
     status = 200
     if request.method == "POST" and form.is_valid():
+        cadre = form.cleaned_data["cadre"]
         try:
             services.do_pair_manually(
                 household=household,
-                cadre=form.cleaned_data["cadre"],
+                cadre=cadre,
                 locked=form.cleaned_data["locked"],
                 acting_user=user,
             )
@@ -485,18 +497,25 @@ def manual(request: HttpRequest, pk: int) -> HttpResponse:
             refuse_into(form, exc)
             status = exc.status
         else:
-            messages.success(
-                request, f"户 {household.number} 已与{form.cleaned_data['cadre'].name}结对"
-            )
+            if current is not None and current.cadre_id != cadre.pk:
+                current.refresh_from_db(fields=["valid_to"])
+            if current is not None and current.valid_to is not None:
+                what = f"{current.cadre.name}与户{household.number}的结对"
+                done = ended_message(what, current.valid_to) + f"；自今天起由{cadre.name}联系"
+            else:
+                done = f"户 {household.number} 已与{cadre.name}结对"
+            messages.success(request, done)
             return redirect(_household_url(household))
     elif request.method == "POST":
         status = 400
-    return render(
-        request,
-        "pairing/manual.html",
-        {"household": household, "form": form, "current": current},
-        status=status,
-    )
+    context = {
+        "household": household,
+        "form": form,
+        "current": current,
+        "handover_day": current and day_text(services.handover_last_day(current, today())),
+        "question": current and _handover_question(current, household),
+    }
+    return render(request, "pairing/manual.html", context, status=status)
 
 
 def _pairing(request: HttpRequest, pk: int) -> Pairing:

@@ -19,7 +19,7 @@ from lianxin.core.fields import check_fields
 from lianxin.core.integrity import refuse_conflicts
 from lianxin.core.models import today
 from lianxin.geo.choices import Level
-from lianxin.geo.models import County, Region
+from lianxin.geo.models import County, Region, tree_order
 from lianxin.jobs import runner
 from lianxin.jobs.choices import JobKind
 from lianxin.org.models import Cadre, ResponsibilityZone, Unit
@@ -30,6 +30,12 @@ from . import engine
 from .choices import Coverage, RunStatus
 from .models import CadreExclusion, Pairing, PairingPolicy, PairingRun, UnitLoadOverride
 from .policy import policy_for
+
+
+def handover_last_day(current: Pairing, new_from: dt.date) -> dt.date:
+    """The last day of a pairing another replaces from `new_from`: the day before (one cadre
+    a day), but a pairing replaced on the day it began ends that day, never before it began."""
+    return max(new_from - dt.timedelta(days=1), current.valid_from)
 
 
 def do_pair(
@@ -57,8 +63,7 @@ def do_pair(
         before = None
         if current:
             before = current.cadre.name
-            # A pairing replaced on the day it began ends that day, never before it began.
-            current.valid_to = max(valid_from - dt.timedelta(days=1), current.valid_from)
+            current.valid_to = handover_last_day(current, valid_from)
             current.save(update_fields=["valid_to"])
         pairing = Pairing.objects.create(
             county_id=cadre.county_id,
@@ -232,10 +237,11 @@ def _check_bounds(min_load: int, max_load: int) -> None:
 
 
 def _policy_snapshot(policy: PairingPolicy) -> dict[str, Any]:
+    regions = policy.regions.order_by(*tree_order())
     return {
         "coverage": policy.get_coverage_display(),
         "hardship_kinds": "、".join(HardshipKind(k).label for k in policy.hardship_kinds),
-        "regions": "、".join(sorted(r.short_name for r in policy.regions.all())),
+        "regions": "、".join(r.short_name for r in regions),
         "min_load": policy.min_load,
         "max_load": policy.max_load,
         "keep_groups_together": policy.keep_groups_together,

@@ -266,7 +266,10 @@ class HouseholdIn(Schema):
 
 
 class NumberRuleOut(Schema):
-    pattern: str = Field(description="整个户号须与之完全匹配的正则表达式（Python re 语法）")
+    pattern: str = Field(
+        description="整个户号须与之完全匹配的规则：正则表达式中不会回溯失控的一小部分"
+        "（字母数字、\\d、[A-Z]、(510184|510129)，各加 {n}、{m,n} 或 ?），见 docs/operations.md"
+    )
     description: str = Field(description="规则说明，接在“户号须为”之后")
     message: str = Field(description="户号不符合时的提示，如“户号须为 17 位数字：…”")
     custom: bool = Field(description="是否为本县自定规则（否则为默认规则）")
@@ -274,7 +277,9 @@ class NumberRuleOut(Schema):
 
 class NumberRuleIn(Schema):
     pattern: str = schema_field(
-        HouseholdNumberRule, "pattern", description="正则表达式；空字符串表示恢复默认规则"
+        HouseholdNumberRule,
+        "pattern",
+        description="规则（写法见 NumberRuleOut.pattern）；空字符串表示恢复默认规则",
     )
     description: str = schema_field(HouseholdNumberRule, "description", "")
     reason: str = Field("", max_length=200, description="修改事由，记入审计日志")

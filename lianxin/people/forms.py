@@ -9,6 +9,7 @@ from lianxin.core.fields import form_field
 from lianxin.core.forms import DATE_INPUT, end_date_field, refuse_into
 from lianxin.core.models import today
 from lianxin.geo.pickers import RegionPickerField
+from lianxin.lib.patterns import GRAMMAR_HINT, MAX_COUNT
 
 from .choices import HardshipKind, Relation, Trade
 from .models import Enterprise, Household, HouseholdHardship, HouseholdNumberRule, Resident
@@ -61,9 +62,10 @@ class NumberRuleForm(RefusalForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields[
-            "pattern"
-        ].help_text = "整个户号须与之完全匹配的正则表达式，如 5101\\d{13}；留空表示使用默认规则"
+        self.fields["pattern"].help_text = (
+            f"整个户号须与之完全相符，如 5101\\d{{2}}[A-Z]\\d{{10}}。{GRAMMAR_HINT}"
+            f"（次数最多 {MAX_COUNT}）；不能用 *、+、. 或嵌套的括号。留空表示使用默认规则"
+        )
         self.fields[
             "description"
         ].help_text = "接在“户号须为”之后显示，如“18 位数字：本县代码 6 位 + 乡镇 2 位 + …”"

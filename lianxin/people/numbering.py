@@ -9,9 +9,10 @@ numbers townships and villages in the table's order, and statistical codes where
 digits, not 2 + 3), and a household that moves to another group keeps its 户号 — it is the key
 imports find it by — so a strict check would call every moved household wrong.
 
-A county's administrator may set its own pattern instead (HouseholdNumberRule): a regular
-expression that the whole number must match, with a description in Chinese that completes
-“户号须为……” in error messages and help texts.
+A county's administrator may set its own pattern instead (HouseholdNumberRule): a rule in the
+small pattern language of lianxin.lib.patterns (a safe part of regular expressions, which cannot
+backtrack without end) that the whole number must match, with a description in Chinese that
+completes “户号须为……” in error messages and help texts.
 """
 
 from __future__ import annotations

@@ -32,9 +32,19 @@ document.addEventListener("htmx:load", function (event) { lianxinBars(event.deta
 // A button with data-confirm asks once before its form is sent (ending, cancelling, revoking),
 // naming what it ends. "{date}" in the question is the form's end date as chosen
 // (the input marked data-end-date), with "（今天）" when it is the server's today
-// (data-today: the county's day, not the browser's). Without scripts the form is sent as is:
-// the server checks everything, so the question is a courtesy, never a safeguard.
+// (data-today: the county's day, not the browser's). "{choice}" is the option chosen in the
+// form's select[data-confirm-choice], as its data-label names it (who takes over); with
+// nothing chosen, or an option marked data-confirm-none (choosing it ends nothing), there is
+// no question. Without scripts the form is sent as is: the server checks everything, so the
+// question is a courtesy, never a safeguard.
 function lianxinQuestion(message, form) {
+  if (message.indexOf("{choice}") >= 0) {
+    var select = form.querySelector("select[data-confirm-choice]");
+    var option = select && select.options[select.selectedIndex];
+    if (!option || !option.value || option.hasAttribute("data-confirm-none")) { return ""; }
+    var label = option.getAttribute("data-label") || option.text;
+    message = message.split("{choice}").join(label);
+  }
   if (message.indexOf("{date}") < 0) { return message; }
   var input = form.querySelector("[data-end-date]");
   var value = input ? input.value : "";
@@ -45,7 +55,8 @@ document.addEventListener("submit", function (event) {
   var button = event.submitter;
   var message = (button && button.getAttribute("data-confirm")) ||
     event.target.getAttribute("data-confirm");
-  if (message && !window.confirm(lianxinQuestion(message, event.target))) {
+  var question = message && lianxinQuestion(message, event.target);
+  if (question && !window.confirm(question)) {
     event.preventDefault();
     event.stopImmediatePropagation();
   }

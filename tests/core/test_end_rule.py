@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lianxin.core.ending import END_DATE_HELP, end_note, end_tag, ended_message
+from lianxin.core.ending import END_DATE_HELP, day_text, end_note, end_tag, ended_message
 from lianxin.core.forms import end_date_field
 from lianxin.core.models import today
 from lianxin.pairing.models import Pairing
@@ -28,6 +28,12 @@ def test_it_says_an_earlier_end_has_ended_and_a_later_one_will():
         "将于2026-03-11结束（该日为最后一天），2026-03-12起不再计入"
     )
     assert end_tag(DAY + ONE, on=DAY) == "将于2026-03-11结束"
+
+
+def test_it_names_today_and_yesterday_in_a_question():
+    assert day_text(DAY, on=DAY) == "2026-03-10（今天）"
+    assert day_text(DAY - ONE, on=DAY) == "2026-03-09（昨天）"
+    assert day_text(DAY + ONE, on=DAY) == "2026-03-11"
 
 
 def test_it_says_nothing_of_an_open_row():

@@ -79,6 +79,64 @@ def test_it_ends_a_pairing_and_the_household_page_says_today_is_its_last_day(wor
     assert "马林增" in listed and "今天结束" in listed
 
 
+# --- 手工结对：改由其他干部联系 ------------------------------------------------------------------
+
+
+def _second_cadre(world):
+    from lianxin.org.services import do_create_cadre
+
+    return do_create_cadre(unit=world.unit, staff_no="C0002", name="王新", acting_user=None)
+
+
+def test_it_asks_before_manual_pairing_ends_the_current_pairing(world, login):
+    """Pairing the household with another cadre ends its current pairing: the button asks
+    once, naming the pairing it ends, its last day and (lianxin.js puts it in) who takes over;
+    choosing the current cadre again ends nothing and asks nothing."""
+    pairing = _back_dated(do_pair(cadre=world.cadre, household=world.household, acting_user=None))
+    other = _second_cadre(world)
+    client = login(world.city_admin)
+    url = reverse("pairing:manual", args=[world.household.pk])
+    form_page = text(client.get(url))
+    yesterday = today() - dt.timedelta(days=1)
+    assert questions(form_page) == [
+        f"将结束 马林增 与 罗选志户（51018411000000001） 的结对，最后一天为 {yesterday:%Y-%m-%d}"
+        "（昨天）；自今天起改由 {choice} 联系。确定？"
+    ]
+    assert "data-confirm-choice" in form_page
+    assert f'value="{other.pk}" data-label="王新（中共崇州市委宣传部）"' in form_page
+    assert re.search(rf'value="{world.cadre.pk}"[^>]*data-confirm-none', form_page)
+    assert f"马林增的结对即结束，最后一天为 {yesterday:%Y-%m-%d}（昨天）" in form_page
+
+    page = text(client.post(url, {"cadre": other.pk, "locked": "on"}, follow=True))
+
+    pairing.refresh_from_db()
+    assert pairing.valid_to == yesterday
+    assert (
+        f"马林增与户51018411000000001的结对：已于{yesterday:%Y-%m-%d}结束；自今天起由王新联系"
+        in (page)
+    )
+    # The page shows the new state: 王新 is the cadre, 马林增 is history.
+    current = re.search(r"<dt>结对干部</dt><dd>(.*?)</dd>", page, flags=re.S)
+    assert current and "王新" in current.group(1) and "马林增" not in current.group(1)
+    assert "今天结束" not in current.group(1)
+    assert Pairing.objects.current().get(household=world.household).cadre == other
+
+
+def test_it_names_today_as_the_last_day_of_a_pairing_made_today(world, login):
+    do_pair(cadre=world.cadre, household=world.household, acting_user=None)
+    _second_cadre(world)
+    page = text(login(world.city_admin).get(reverse("pairing:manual", args=[world.household.pk])))
+    assert (
+        f"最后一天为 {today():%Y-%m-%d}（今天）；自今天起改由 {{choice}} 联系"
+        in (questions(page)[0])
+    )
+
+
+def test_it_asks_nothing_when_manual_pairing_ends_nothing(world, login):
+    page = text(login(world.city_admin).get(reverse("pairing:manual", args=[world.household.pk])))
+    assert questions(page) == [] and "data-confirm-choice" not in page
+
+
 def test_it_shows_a_pairing_ending_later_as_ending_then(world, login):
     pairing = _back_dated(do_pair(cadre=world.cadre, household=world.household, acting_user=None))
     later = today() + dt.timedelta(days=3)

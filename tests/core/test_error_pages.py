@@ -95,12 +95,25 @@ def test_it_answers_too_many_log_ins_with_the_code_and_a_way_back(world, setting
     request = RequestFactory().get("/accounts/login/")
     request.user = world.city_admin
     verdict = Verdict(allowed=False, count=11, retry_after=42)
-    response = too_many(
-        request, verdict, message="登录尝试过于频繁", template="accounts/login_limited.html"
-    )
+    response = too_many(request, verdict, message="登录尝试过于频繁")
     html = response.content.decode()
     assert response.status_code == 429 and '<p class="error-code">429</p>' in html
-    assert "42 秒" in html and 'href="/accounts/login/"' in html
+    assert "登录尝试过于频繁" in html and "请 42 秒后再试" in html
+    assert MENU in html and "返回首页" in html
+
+
+def test_it_answers_the_log_in_limit_with_the_one_429_page(world, client, settings):
+    """The site has one page per error: the log-in's limit is templates/429.html, with the
+    log-in's hint and the way back to it."""
+    settings.LIANXIN_LOGIN_IP_RATE_PER_MINUTE = 1
+    client.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert [t.name for t in response.templates][:1] == ["429.html"]
+    assert '<p class="error-code">429</p>' in html and "登录尝试太频繁，请稍后再试" in html
+    assert f"请 {response['Retry-After']} 秒后再试" in html and "忘记密码请联系系统管理员" in html
+    assert 'href="/accounts/login/"' in html and "返回登录页" in html and MENU not in html
 
 
 def test_it_asks_an_anonymous_user_to_log_in_on_a_403(db):

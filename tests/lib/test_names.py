@@ -100,6 +100,17 @@ def test_it_shortens_every_2023_name() -> None:
         ("大坪村", None),
         ("十里村", None),
         ("第1网格（东）", 1),
+        # Positional numerals, read digit by digit (七一村 is named after July 1st).
+        ("七一村", 71),
+        ("二〇一三", 2013),
+        ("二零一三年新村", 2013),
+        # Classic numerals, with units.
+        ("十一组", 11),
+        ("一百零五", 105),
+        ("一百零五组", 105),
+        ("一百十组", 110),
+        ("三万零五", 30005),
+        ("万家村", None),
     ],
 )
 def test_it_reads_the_number_inside_a_name(name: str, number: int | None) -> None:
@@ -119,6 +130,15 @@ def test_it_sorts_regions_naturally_and_by_code_first() -> None:
         "第2网格",
         "第10网格",
         "第11网格",
+    ]
+    # A positional name sorts by what it reads as: 七一 (71) after 八 (8) and 十一 (11).
+    named = ["七一村", "十一组", "八一村", "八组", "二〇一三村"]
+    assert sorted(named, key=lambda g: region_sort_key("", g)) == [
+        "八组",
+        "十一组",
+        "七一村",
+        "八一村",
+        "二〇一三村",
     ]
     # By code where there is one (coded first), then the name; a short code pads on the left.
     towns = [("", "安阜镇"), ("510184113", "道明镇"), ("510184110", "文井江镇"), ("99", "乙")]

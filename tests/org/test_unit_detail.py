@@ -45,3 +45,19 @@ def test_it_answers_404_outside_the_scope(world, login):
 def test_it_offers_the_admin_forms_only_to_the_city_admin(world, login):
     assert "划定责任区" in login(world.city_admin).get(url(world.unit)).content.decode()
     assert "划定责任区" not in login(world.township_staff).get(url(world.unit)).content.decode()
+
+
+def test_it_lists_the_zones_in_official_order(world, login):
+    """Villages by Region.sort_key (八村 is 8, 七一村 is 71), not by id or character code."""
+    from lianxin.geo.choices import Level
+    from lianxin.geo.services import do_create_region
+    from lianxin.org.services import do_assign_zone
+
+    for name in ("七一村", "八村"):
+        village = do_create_region(
+            county=world.county, level=Level.VILLAGE, name=name, parent=world.township
+        )
+        do_assign_zone(unit=world.unit, village=village, acting_user=None)
+    response = login(world.city_admin).get(url(world.unit))
+    names = [z.village.short_name for z in response.context["zones"]]
+    assert names == ["八村", "七一村", "大坪村"]

@@ -9,6 +9,7 @@ import pytest
 from lianxin.audit.models import AuditEntry
 from lianxin.core.errors import Refused
 from lianxin.core.models import today
+from lianxin.geo.choices import Level
 from lianxin.pairing import engine
 from lianxin.pairing.choices import Coverage
 from lianxin.pairing.models import CadreExclusion, Pairing, UnitLoadOverride
@@ -188,6 +189,27 @@ def test_it_audits_policy_changes(world):
     # Saving the same again is not a change.
     do_set_policy(county=world.county, acting_user=world.city_admin, **policy_args(max_load=20))
     assert AuditEntry.objects.filter(action="修改结对规则").count() == 1
+
+
+def test_it_names_the_chosen_regions_in_official_order(world):
+    """The audit row and the run's copy of the policy list regions as the map does: each
+    township's villages with their groups, 6组 before 10组, not by character code."""
+    from lianxin.geo.services import do_create_region
+    from lianxin.pairing.models import PairingPolicy
+
+    group10 = do_create_region(
+        county=world.county, level=Level.GROUP, name="10组", parent=world.village
+    )
+    chosen = [world.other_village, group10, world.village2, world.group]
+    do_set_policy(
+        county=world.county,
+        acting_user=world.city_admin,
+        **policy_args(coverage=Coverage.REGIONS, regions=chosen),
+    )
+    entry = AuditEntry.objects.get(action="修改结对规则")
+    assert entry.changes["regions"] == ["", "双河村、6组、10组、三龙村"]
+    policy = PairingPolicy.objects.get(county=world.county)
+    assert engine.describe_policy(policy)["regions"] == ["双河村", "6组", "10组", "三龙村"]
 
 
 def test_it_sets_and_removes_a_unit_override(world):

@@ -187,6 +187,12 @@ def test_it_refuses_a_non_administrator_setting_the_rule(world, login):
         ("(12|123)+\\d", "“|”"),
         ("(\\d)\\1\\d{15}", "反向引用"),
         ("\\d*", "空的户号"),
+        # Shapes that would backtrack without end on a hostile number (ReDoS).
+        ("(a+)+$", "长度可变的重复"),
+        ("(\\d*)*\\d{17}", "长度可变的重复"),
+        (".*.*.*", "任意字符"),
+        ("5101\\d{1,9}\\d{4}", "无法确定两段的分界"),
+        ("\\d{17,}", "次数不限"),
     ],
 )
 def test_it_refuses_an_invalid_or_unsafe_pattern_in_chinese(world, pattern, says):
@@ -212,6 +218,27 @@ def test_it_refuses_a_rule_that_registered_households_break(world):
     assert refused.value.status == 409 and refused.value.field == "pattern"
     assert "本县已登记的 3 户户号不符合该规则" in refused.value.message
     assert not HouseholdNumberRule.objects.exists()
+
+
+def test_it_asks_the_database_which_registered_numbers_break_a_rule(
+    world, django_assert_max_num_queries
+):
+    """Counted and the first few named by the database, not read out one by one; a
+    full-width digit is not a digit there either."""
+    Household.objects.filter(number="51018411000000002").update(number="51018411000000０2")
+    Household.objects.filter(number="51018411000000101").update(number="51018411000000A01")
+    with django_assert_max_num_queries(6), pytest.raises(Refused) as refused:
+        do_set_household_number_rule(
+            county=world.county,
+            pattern=r"510184\d{11}",
+            description="510184 加 11 位数字",
+            acting_user=world.city_admin,
+        )
+    assert refused.value.status == 409
+    message = refused.value.message
+    assert message.startswith("本县已登记的 2 户户号不符合该规则（如 ")
+    assert "51018411000000０2" in message and "51018411000000A01" in message
+    assert "51018411000000001" not in message
 
 
 # Who reads the rule ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from lianxin.core.errors import Refused
 from lianxin.geo.models import County
 from lianxin.jobs import runner
+from lianxin.lib.numbers import count_text, percent_text
 from lianxin.pairing import engine
 from lianxin.pairing.choices import RunStatus
 from lianxin.pairing.models import PairingRun
@@ -23,7 +24,8 @@ from lianxin.pairing.services import do_apply_pairing_run, do_start_pairing_run
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{part}/{whole}（{part / whole:.1%}）" if whole else f"{part}/0"
+    """ "4,334/4,621（93.7%）": counts and the rate as every page writes them (lib.numbers)."""
+    return f"{count_text(part)}/{count_text(whole)}（{percent_text(part, whole)}）"
 
 
 class Command(BaseCommand):
@@ -90,7 +92,8 @@ class Command(BaseCommand):
             self.stdout.write("没有需要变动的结对，未写入任何结对。")
             return
         self.stdout.write(
-            f"已执行自动结对 #{run.pk}：新结对 {counts['new']} 户，结束结对 {counts['ended']} 户。"
+            f"已执行自动结对 #{run.pk}：新结对 {count_text(counts['new'])} 户，"
+            f"结束结对 {count_text(counts['ended'])} 户。"
         )
 
     def _print_summary(self, run: PairingRun) -> None:
@@ -113,10 +116,8 @@ class Command(BaseCommand):
             + " → 计算后 "
             + _pct(after["cadres_paired"], after["cadres_eligible"])
         )
-        w(
-            f"新结对 {counts['new']}，结束 {counts['ended']}，保持 {counts['kept']}，"
-            f"仍未覆盖 {counts['uncovered']}"
-        )
+        c = {k: count_text(counts[k]) for k in ("new", "ended", "kept", "uncovered")}
+        w(f"新结对 {c['new']}，结束 {c['ended']}，保持 {c['kept']}，仍未覆盖 {c['uncovered']}")
         rows = [u for u in s["units"] if u["cadres"] or u["new"] or u["ended"]]
         if rows:
             w("单位\t干部\t户\t最少\t最多\t差\t拆组\t空闲\t新\t结束\t状态")
