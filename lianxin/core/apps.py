@@ -29,9 +29,9 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self) -> None:
-        from . import checks, keys
+        from . import checks, keys, lookups
 
-        del checks  # registers the key checks
+        del checks, lookups  # register the key checks and the `prefix` lookup
         # No key made up on the spot outside development: a missing key stops every entry point.
         keys.refuse_without_keys()
         # Export files, error reports, uploads and the database are created owner-only, whichever

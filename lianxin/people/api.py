@@ -228,11 +228,11 @@ class HouseholdFilters(PageParams):
     hardship: HardshipKind | None = Field(None, description="当前登记有该困难类型")
     has_hardship: bool | None = Field(None, description="是否为困难群众户")
     cadre: RowId | None = Field(None, description="干部 id：当前与该干部结对的户")
-    q: str | None = Field(None, description="户号、户主姓名或户主拼音首字母")
+    q: str | None = Field(None, description="户号、户主姓名或户主拼音首字母（均为前缀）")
 
 
 class ResidentFilters(PageParams):
-    name: str | None = Field(None, description="姓名（包含）")
+    name: str | None = Field(None, description="姓名（前缀：“李秀”找到李秀珍）")
     initials: str | None = Field(None, description="姓名拼音首字母（前缀），如 zsf")
     township: RowId | None = None
     village: RowId | None = None
@@ -534,7 +534,7 @@ def _search_answer(user, q: str) -> dict[str, Any]:
     "/search",
     tags=["查找"],
     summary="查找居民、户和企业",
-    description="按姓名（包含）、拼音首字母（如 zsf）、户号（前缀）、企业名称或统一社会信用代码查找；"
+    description="按姓名（前缀）、拼音首字母（如 zsf）、户号（前缀）、企业名称或统一社会信用代码查找；"
     "每组最多50条，只含您权限范围内的记录。完整身份证号或手机号不能放在网址里（会进日志和浏览器历史），"
     "这样的查询答 400，请改用 POST /api/search。",
     **documented(SearchOut, 400),

@@ -186,7 +186,9 @@ class Resident(CountyOwned, Timestamped, SealedRow):
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="members", verbose_name="所在户"
     )
-    name = models.CharField("姓名", max_length=30)
+    # Indexed for the prefix searches (core.lookups.Prefix): a name typed finds its residents
+    # without reading the 670,000 rows.
+    name = models.CharField("姓名", max_length=30, db_index=True)
     name_initials = models.CharField("姓名首字母", max_length=30, db_index=True, editable=False)
     id_number_enc = models.TextField(editable=False)
     id_number_hash = models.CharField(max_length=64, editable=False)

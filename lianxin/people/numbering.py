@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from lianxin.geo.models import County
+from lianxin.lib.errors import InvalidValue
 from lianxin.lib.patterns import compile_rule
 
 from .models import HouseholdNumberRule
@@ -45,8 +46,14 @@ class NumberRule:
         return f"户号须为{gap}{self.description}"
 
     def problem(self, number: str) -> str | None:
-        """The message when `number` breaks the rule, None when it follows it."""
-        return None if _compiled(self.pattern).fullmatch(number) else self.message
+        """The message when `number` breaks the rule, None when it follows it. A rule saved
+        before the pattern language refused its shape checks nothing until it is set again:
+        every number is refused with a message saying so (never a server error)."""
+        try:
+            compiled = _compiled(self.pattern)
+        except InvalidValue as exc:
+            return f"本县的户号规则须由管理员重新设置（{exc}），设置前不能登记或修改户号"
+        return None if compiled.fullmatch(number) else self.message
 
 
 @lru_cache(maxsize=64)

@@ -275,3 +275,17 @@ def test_it_draws_the_rule_page_in_a_few_queries(world, login, django_assert_max
     client.get(reverse("people:number_rule"))
     with django_assert_max_num_queries(8):
         assert client.get(reverse("people:number_rule")).status_code == 200
+
+
+def test_a_rule_saved_before_the_pattern_language_refused_it_refuses_numbers_not_500(world, login):
+    # Written past the service, as a rule saved by an earlier version would be.
+    HouseholdNumberRule.objects.create(
+        county=world.county, pattern=r"(\d{2}-)+\d{4}", description="旧规则"
+    )
+    form = _form_post(login(world.township_staff), world, GOOD)
+    api = _api_post(login(world.township_staff), world, GOOD)
+    assert form.status_code == api.status_code == 400
+    assert "本县的户号规则须由管理员重新设置" in form.content.decode()
+    assert "本县的户号规则须由管理员重新设置" in api.json()["detail"]
+    # The rule page still opens for the administrator to set it again.
+    assert login(world.city_admin).get(reverse("people:number_rule")).status_code == 200
