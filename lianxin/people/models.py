@@ -14,10 +14,13 @@ from .choices import HardshipKind, Relation, Sex, Trade
 
 
 def _located_visible(qs, user, *, prefix: str = ""):
-    """Scope for rows placed in the region tree (households, enterprises, via prefix residents)."""
+    """Scope for rows placed in the region tree (households, enterprises, via prefix residents).
+    Every row carries its own county (CountyOwned), so the county is read on the row itself and
+    only a region's staff join through the prefix: a county-wide list of residents is no join
+    with the households."""
     if not user.is_authenticated or not (user.is_county_wide or user.is_region_scoped):
         return None
-    qs = qs.filter(**{f"{prefix}county_id": user.county_id})
+    qs = qs.filter(county_id=user.county_id)
     if user.region_id:
         qs = qs.filter(region_q(user.region, prefix))
     return qs
@@ -224,6 +227,8 @@ class Resident(CountyOwned, Timestamped, SealedRow):
         indexes = [
             models.Index(fields=["county", "name"]),
             models.Index(fields=["county", "birth_year"]),
+            # A county's residents in list order (household, then id) without sorting them all.
+            models.Index(fields=["county", "household"], name="people_resident_listed"),
         ]
 
     def __str__(self) -> str:
