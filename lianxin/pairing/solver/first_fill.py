@@ -44,6 +44,14 @@ def first_fill(comp: Component, usable: Sequence[CadreState], cover: int) -> dic
     return even
 
 
+def fill_packed(comp: Component, usable: Sequence[CadreState], cover: int) -> dict[int, int]:
+    """The *packed* candidate alone (the flow answer stands in for the even one)."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for f in sorted(comp.free, key=lambda f: (f.group_id, f.id)):
+        members[f.group_id].append(f.id)
+    return _order_twins(_fill_packed(comp, usable, cover, members), usable)
+
+
 def tiers(
     comp: Component, usable: Sequence[CadreState], assignment: Mapping[int, int]
 ) -> tuple[int, int, int, int]:

@@ -192,7 +192,12 @@ def solve(
         # above, on the same machine at the same load: leave it that long, and half again.
         deadline -= 1.5 * (time.perf_counter() - started)
     results: list[Result] = solve_components(
-        todo, workers=workers, deadline=deadline, should_stop=should_stop, progress=progress
+        todo,
+        workers=workers,
+        time_limit=time_limit,
+        deadline=deadline,
+        should_stop=should_stop,
+        progress=progress,
     )
     for comp in components:
         if not comp.free:

@@ -228,6 +228,18 @@ class Free:
 
 
 @dataclass(slots=True)
+class FlowAnswer:
+    """The min-cost flow's answer for one component (min_cost.py)."""
+
+    assignment: dict[int, int]  # household id → cadre id, ``cover`` of them
+    cover: int  # the max-flow optimum: most free households the component can place
+    squares: int  # Σ load² of the flow's loads: the least any answer with tiers 1–4 has
+    split_bound: int  # split pieces no answer covering ``cover`` households can go below
+    seconds: float
+    arcs: int
+
+
+@dataclass(slots=True)
 class Component:
     index: int
     unit_ids: tuple[int, ...]
@@ -237,11 +249,14 @@ class Component:
     kept_groups: dict[int, frozenset[int]]  # cadre id → groups it already holds
     kept_holders: dict[int, int]  # group id → distinct cadres holding it by kept pairings
     keep_groups_together: bool
-    time_limit: float
+    time_limit: float  # CP-SAT deterministic seconds: its share of the run's (dispatch.py)
     relative_gap: float
     # time.monotonic() by which this component should be done (its share of the run's
     # deadline, set when it is dispatched); None: only the deterministic limit applies.
     deadline: float | None = None
+    # Set before the search (dispatch.py): the flow answer, and the answer CP-SAT starts from.
+    flow: FlowAnswer | None = None
+    start: dict[int, int] | None = None
 
 
 @dataclass(slots=True)
