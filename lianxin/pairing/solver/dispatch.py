@@ -33,7 +33,7 @@ from .block_model import solve_blocks
 from .closed_forms import idle_and_deficit, least_squares, max_coverage
 from .first_fill import fill_packed, first_fill, tiers
 from .flow_model import solve_flow
-from .min_cost import solve_min_cost
+from .min_cost import fill_by_groups, solve_min_cost
 from .records import CadreState, Cancelled, Component, FlowAnswer, Result
 from .stages import MIN_STAGE_SECONDS, POLL_SECONDS
 
@@ -121,10 +121,17 @@ def _prepare(comp: Component) -> Result | None:
     start_tiers = tiers(comp, usable, start)
     if len(comp.unit_ids) == 1 and comp.keep_groups_together:
         # Groups kept whole where a cadre has room, loads then less even: splits rank first.
-        packed = fill_packed(comp, usable, answer.cover)
+        by_groups = fill_by_groups(comp, usable, answer.cover)
+        if by_groups is not None:
+            # Every tier proved where it applies: nothing else to try.
+            packed, comp.start_squares = by_groups
+        else:
+            packed = fill_packed(comp, usable, answer.cover)
         packed_tiers = tiers(comp, usable, packed)
         if packed_tiers < start_tiers:
             start, start_tiers = packed, packed_tiers
+        else:
+            comp.start_squares = None
     comp.start = start
     return _settle(comp, answer, start_tiers, None, None)
 
@@ -266,6 +273,8 @@ def _settle(
     if improved is not None and improved_tiers is not None and improved_tiers < start_tiers:
         chosen, (_, _, splits, squares) = improved.assignment, improved_tiers
     split_low, squares_low = answer.split_bound, answer.squares
+    if chosen is comp.start and comp.start_squares is not None:
+        squares_low = max(squares_low, comp.start_squares)
     if improved is not None and improved_tiers is not None:
         found = improved_tiers
         gap = improved.gaps.get("split_pieces")

@@ -23,6 +23,7 @@ proved) and, among those flows, the least weighted cost: tiers 2–4 and Σ load
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -131,7 +132,9 @@ def solve_min_cost(comp: Component, usable: Sequence[CadreState]) -> FlowAnswer 
         assignment=dict(sorted(assignment.items())),
         cover=cover,
         squares=squares,
-        split_bound=split_bound(comp, usable, cover),
+        split_bound=split_bound(
+            comp, usable, cover, sum(1 for c in usable if c.kept == 0 and not load.get(c.id))
+        ),
         seconds=time.perf_counter() - started,
         arcs=flow.num_arcs(),
     )
@@ -210,15 +213,121 @@ def _pack(
     return out
 
 
-def split_bound(comp: Component, usable: Sequence[CadreState], cover: int) -> int:
+def split_bound(comp: Component, usable: Sequence[CadreState], cover: int, idle: int) -> int:
     """Split pieces no answer covering ``cover`` free households avoids: a group nobody holds
-    yet needs ⌈n / H⌉ cadres (H the most room any cadre has); each household left out can
-    spare at most one of those."""
+    yet needs ⌈n / H⌉ cadres (H the most room any cadre has), and each household left out can
+    spare at most one of those; and where nobody keeps anything, every cadre but the ``idle``
+    (the least possible) holds a group, so splits = Σ (holders − 1) ≥ cadres used − groups."""
     if not usable:
         return 0
+    groups = len({f.group_id for f in comp.free})
+    used = len(usable) - idle if all(c.kept == 0 for c in comp.cadres) else 0
     most = max(c.residual for c in usable)
     size: dict[int, int] = defaultdict(int)
     for f in comp.free:
         size[f.group_id] += 1
     need = sum(-(-n // most) - 1 for g, n in size.items() if comp.kept_holders.get(g, 0) == 0)
-    return max(0, need - (len(comp.free) - cover))
+    return max(0, need - (len(comp.free) - cover), used - groups)
+
+
+def fill_by_groups(
+    comp: Component, usable: Sequence[CadreState], cover: int
+) -> tuple[dict[int, int], int] | None:
+    """Every group its own block, when that is possible: a fresh single unit, every
+    household covered, cadres of one kind (min_load lo, max_load hi). Group g gets k_g of
+    the cadres, k_g ≥ ⌈s_g / hi⌉ and k_g ≤ ⌊s_g / lo⌋ (nobody below min_load), Σ k_g = all
+    cadres, its households split evenly among them; the cadres beyond ⌈s_g / hi⌉ go one at a
+    time where they lower Σ load² most (a separable convex allocation: greedy is optimal).
+
+    Splits are then Σ (k_g − 1) = cadres − groups, which no answer without idle cadres can go
+    below (each cadre holds a group at least), and with that many splits every block is one
+    group, so Σ load² is the least possible too. Returns (assignment, Σ load²), or None.
+    """
+    if len(comp.unit_ids) != 1 or not usable:
+        return None
+    if any(c.kept for c in comp.cadres) or len({(c.lo, c.hi) for c in usable}) != 1:
+        return None
+    hi = usable[0].hi
+    lo = min(usable[0].lo, hi)
+    members: dict[int, list[int]] = defaultdict(list)
+    for f in sorted(comp.free, key=lambda f: (f.group_id, f.id)):
+        members[f.group_id].append(f.id)
+    if cover < len(comp.free):
+        return _full_cadres(members, usable, cover)
+    order = sorted(members)
+    k = {g: -(-len(members[g]) // hi) for g in order}
+    extra = len(usable) - sum(k.values())
+    if extra < 0:
+        return None
+
+    def gain(g: int) -> int:
+        s = len(members[g])
+        return _even(s, k[g]) - _even(s, k[g] + 1)
+
+    def room(g: int) -> bool:
+        s = len(members[g])
+        return k[g] + 1 <= (s // lo if lo else s)
+
+    heap = [(-gain(g), g) for g in order if room(g)]
+    heapq.heapify(heap)
+    while extra:
+        if not heap:
+            return None  # some cadre would fall below min_load or get nobody
+        _, g = heapq.heappop(heap)
+        k[g] += 1
+        extra -= 1
+        if room(g):
+            heapq.heappush(heap, (-gain(g), g))
+    cadres = iter(sorted(usable, key=lambda c: c.id))
+    out: dict[int, int] = {}
+    squares = 0
+    for g in order:
+        ids = members[g]
+        q, r = divmod(len(ids), k[g])
+        pos = 0
+        for i in range(k[g]):
+            n = q + (1 if i < r else 0)
+            cid = next(cadres).id
+            for hid in ids[pos : pos + n]:
+                out[hid] = cid
+            pos += n
+            squares += n * n
+    return out, squares
+
+
+def _full_cadres(
+    members: Mapping[int, list[int]], usable: Sequence[CadreState], cover: int
+) -> tuple[dict[int, int], int] | None:
+    """Too few cadres: every one full at max_load hi. Each takes hi households of one group,
+    as many groups as possible getting one cadre (biggest first), then more cadres where a
+    group has hi more; the rest of each group is left uncovered. Splits: cadres − groups
+    used; Σ load² is fixed (every load hi)."""
+    hi = usable[0].hi
+    if cover != hi * len(usable):
+        return None
+    order = sorted(
+        (g for g in members if len(members[g]) >= hi), key=lambda g: (-len(members[g]), g)
+    )
+    if sum(len(members[g]) // hi for g in order) < len(usable):
+        return None
+    k = dict.fromkeys(order[: len(usable)], 1)
+    extra = len(usable) - len(k)
+    for g in order:
+        add = min(extra, len(members[g]) // hi - k.get(g, 0))
+        if add > 0:
+            k[g] = k.get(g, 0) + add
+            extra -= add
+    cadres = iter(sorted(usable, key=lambda c: c.id))
+    out: dict[int, int] = {}
+    for g in sorted(k):
+        ids = members[g]
+        for i in range(k[g]):
+            cid = next(cadres).id
+            for hid in ids[i * hi : (i + 1) * hi]:
+                out[hid] = cid
+    return out, hi * hi * len(usable)
+
+
+def _even(total: int, k: int) -> int:
+    q, r = divmod(total, k)
+    return k * q * q + r * (2 * q + 1)

@@ -257,6 +257,8 @@ class Component:
     # Set before the search (dispatch.py): the flow answer, and the answer CP-SAT starts from.
     flow: FlowAnswer | None = None
     start: dict[int, int] | None = None
+    # Σ load² no answer with the start's splits goes below, when known (min_cost.fill_by_groups)
+    start_squares: int | None = None
 
 
 @dataclass(slots=True)
