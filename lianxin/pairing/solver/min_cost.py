@@ -257,8 +257,8 @@ def fill_by_groups(
     order = sorted(members)
     k = {g: -(-len(members[g]) // hi) for g in order}
     extra = len(usable) - sum(k.values())
-    if extra < 0:
-        return None
+    if extra < 0 or (lo and any(k[g] > len(members[g]) // lo for g in order)):
+        return None  # too few cadres, or a group that cannot keep its cadres at min_load
 
     def gain(g: int) -> int:
         s = len(members[g])

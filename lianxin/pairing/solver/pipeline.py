@@ -38,19 +38,21 @@ def solve(
 ) -> Solution:
     """Pair cadres with households.
 
-    ``time_limit`` is CP-SAT deterministic time per component, shared by its stages (unused
-    time flows to later stages). It is deterministic so that, while it is what stops the
-    search, the result never depends on machine load. ``deadline`` (a ``time.monotonic()``
-    value) bounds the wall clock: each component gets its share of the time left, every
-    CP-SAT call at most that, and once it has passed the remaining components get their
-    first feasible assignment (coverage still optimal); :attr:`Solution.outcomes` says which
-    tiers of which components are unproven. ``should_stop`` is asked between components and
-    every few tenths of a second during a search; when it answers True, :class:`Cancelled`
-    is raised. ``relative_gap`` lets the last tier (Σ load²) stop once within that fraction
-    of its bound (the component is then FEASIBLE, honestly). ``workers`` > 1 solves components
-    in that many processes, with identical results while the deadline does not bind.
-    ``progress`` is called as ``progress(done, total)`` after each component that had
-    anything to solve.
+    Every component first gets its flow answer (min_cost.py: coverage, released households'
+    units, idle cadres, deficit and Σ load² in one min-cost flow, proved optimal), in
+    milliseconds. ``time_limit`` is then the CP-SAT deterministic time the whole run may spend
+    on fewer split groups, shared among the components that may gain (dispatch.py); 0 keeps
+    the flow answers. It is deterministic so that, while it is what stops the search, the
+    result never depends on machine load. ``deadline`` (a ``time.monotonic()`` value) bounds
+    the wall clock: each searched component gets its share of the time left, every CP-SAT call
+    at most that, and once it has passed the remaining components keep their flow answer;
+    :attr:`Solution.outcomes` says which tiers of which components are unproven.
+    ``should_stop`` is asked between components and every few tenths of a second during a
+    search; when it answers True, :class:`Cancelled` is raised. ``relative_gap`` lets the last
+    tier (Σ load²) stop once within that fraction of its bound (the component is then FEASIBLE,
+    honestly). ``workers`` > 1 searches components in that many processes, with identical
+    results while the deadline does not bind. ``progress`` is called as ``progress(done,
+    total)`` after each component that had anything to solve.
     """
     started = time.perf_counter()
     _validate(instance)
