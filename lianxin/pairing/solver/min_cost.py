@@ -52,10 +52,12 @@ def solve_min_cost(comp: Component, usable: Sequence[CadreState]) -> FlowAnswer 
         types[c.unit_id, c.lo, c.hi, c.kept].append(c)
     tkeys = sorted(types)
 
-    # Lexicographic weights, each above everything the tiers below it can change.
-    squares_range = sum((c.kept + c.residual) ** 2 - c.kept**2 for c in usable) + 1
+    # Lexicographic weights, each above everything the tiers below it can change. No cadre
+    # takes more than the free households, so levels and weights stop there.
+    n_free = len(comp.free)
+    squares_range = sum((c.kept + min(c.residual, n_free)) ** 2 - c.kept**2 for c in usable) + 1
     w_deficit = squares_range
-    w_idle = w_deficit * (sum(c.need for c in usable) + 1)
+    w_idle = w_deficit * (sum(min(c.need, n_free) for c in usable) + 1)
     w_cross = w_idle * (sum(1 for c in usable if c.kept == 0) + 1)
     cross_possible = any(k[2] is not None for k in keys)
     top = (w_cross if cross_possible else 0) + w_idle + w_deficit + 2 * squares_range
@@ -91,7 +93,7 @@ def solve_min_cost(comp: Component, usable: Sequence[CadreState]) -> FlowAnswer 
             unit_node[unit], type_node[t], len(members) * cadre.residual, 0
         )
         into_type.append((arc, t))
-        for q in range(cadre.residual):
+        for q in range(min(cadre.residual, n_free)):
             cost = 2 * (kept + q) + 1 + offset
             if q < cadre.need:
                 cost -= w_deficit
