@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 # min-cost flow has answered every other tier (solver/dispatch.py). Deterministic, so answers
 # are reproducible; the run's wall-clock budget (the policy's run_budget) bounds it as well. At
 # scale 1 a deterministic second cost 10–15 wall seconds on a shared 2-core machine and saved
-# 6 of ~5,000 split pieces (docs/pairing.md); 0 leaves the flow answers (3.6 s, not 16.6 s).
+# 6 of ~5,000 split pieces (docs/pairing.md); 0 leaves the flow answers (1.3 s, not 12.7 s).
 DEFAULT_TIME_LIMIT = 1.0
 # Of a run's budget, what summarising and saving the preview are given after the solver's
 # deadline: a second, plus per change row that may be written. The scale-1 county saved 80,000
