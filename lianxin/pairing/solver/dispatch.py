@@ -5,9 +5,10 @@ and during CP-SAT's search.
 
 *The flow answer* (min_cost.py) takes milliseconds per component and proves coverage,
 released households' units, idle cadres and deficit, and Σ load² as far as splits are not
-considered; in a single unit the groups-kept-whole fill of first_fill.py is its rival, and
-the lexicographically better one is the *start*. A component whose start is proved in every
-tier (splits at the counting bound, Σ load² at the flow's) needs no search.
+considered; in a single unit its rival is min_cost.fill_by_groups (every group its own
+block) where that applies, else first_fill.py's groups-kept-whole fill, and the
+lexicographically better one is the *start*. A component whose start is proved in every tier
+(splits at their bound, Σ load² at the flow's or the closed form's) needs no search.
 
 *The CP-SAT budget* (``time_limit``, deterministic seconds for the run) goes to the others
 in order of how many splits they may save (the start's splits above their bound, plus one), in
