@@ -52,9 +52,12 @@ from .policy import eligible_cadres, load_bounds, must_cover, policy_for, zones
 
 logger = logging.getLogger(__name__)
 
-# CP-SAT deterministic seconds per component (solver.solve's own default). It keeps answers
-# reproducible; the run's wall-clock budget (the policy's run_budget) is what bounds the time.
-DEFAULT_TIME_LIMIT = 2.0
+# CP-SAT deterministic seconds for the whole run's search for fewer split groups, after the
+# min-cost flow has answered every other tier (solver/dispatch.py). Deterministic, so answers
+# are reproducible; the run's wall-clock budget (the policy's run_budget) bounds it as well. At
+# scale 1 a deterministic second cost 10–15 wall seconds on a shared 2-core machine and saved
+# 6 of ~5,000 split pieces (docs/pairing.md); 0 leaves the flow answers (1.3 s, not 12.7 s).
+DEFAULT_TIME_LIMIT = 1.0
 # Of a run's budget, what summarising and saving the preview are given after the solver's
 # deadline: a second, plus per change row that may be written. The scale-1 county saved 80,000
 # rows in 28–105 s on a shared 2-core machine at load 11–18 (seconds when it is quiet).
@@ -289,7 +292,7 @@ def compute_run(
             deadline = ctx.deadline if deadline is None else min(deadline, ctx.deadline)
     params = run.summary.get("params", {})
     time_limit = time_limit if time_limit is not None else params.get("time_limit")
-    time_limit = float(time_limit or DEFAULT_TIME_LIMIT)
+    time_limit = DEFAULT_TIME_LIMIT if time_limit is None else float(time_limit)
     workers = int(workers or params.get("workers") or 1)
     budget = int(params.get("budget_seconds") or policy_for(run.county_id).run_budget)
     ends = started + budget if deadline is None else min(started + budget, deadline)
@@ -615,8 +618,10 @@ def _unproven(solution: S.Solution, unit_names: dict[int, str]) -> list[dict[str
     for o in solution.outcomes:
         if not o.unproven:
             continue
-        if not o.reached:
-            why = "时限已到，未求解，采用初始方案（覆盖最优）"
+        if not o.reached and o.timed_out:
+            why = "时限已到，未搜索，采用最小费用流方案（覆盖、均衡最优）"
+        elif not o.reached:
+            why = "减少拆分组的计算量已用完，采用最小费用流方案（覆盖、均衡最优）"
         elif o.timed_out:
             why = "求解至时限截止"
         else:

@@ -119,7 +119,11 @@ class ChangeQuery(Schema):
 class RunIn(Schema):
     note: str = Field("", max_length=200, description="说明（记入审计）")
     time_limit: float | None = Field(
-        None, description=f"每个求解分区的时限（确定性秒数，默认 {engine.DEFAULT_TIME_LIMIT}）"
+        None,
+        description=(
+            "整次计算用于减少拆分组的求解量（确定性秒数，0 为只用最小费用流，"
+            f"默认 {engine.DEFAULT_TIME_LIMIT}）"
+        ),
     )
     budget_seconds: int | None = Field(
         None,

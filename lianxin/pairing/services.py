@@ -497,8 +497,8 @@ def do_start_pairing_run(
     county_id = county if isinstance(county, int) else county.pk
     _check_admin(acting_user, county_id)
     time_limit = float(time_limit) if time_limit is not None else engine.DEFAULT_TIME_LIMIT
-    if not 0.1 <= time_limit <= 600:
-        raise Refused("每个求解分区的时限须在0.1到600秒之间", field="time_limit")
+    if not 0 <= time_limit <= 600:
+        raise Refused("减少拆分组的计算量须在0到600确定性秒之间", field="time_limit")
     if not 1 <= workers <= 64:
         raise Refused("并行进程数须在1到64之间", field="workers")
     with transaction.atomic():

@@ -92,8 +92,9 @@ def test_it_gives_every_component_a_coverage_optimal_answer_once_the_deadline_ha
     # Idle cadres and deficit have closed forms in a single unit: the first answer meets them.
     assert sol.objective.idle_cadres == sol.bound.idle_cadres == 0
     for o in sol.outcomes:
-        assert "uncovered" not in o.unproven and "idle_cadres" not in o.unproven
-        assert "split_pieces" in o.unproven
+        # Splits may be proved without search (the counting bound reached); evenness after
+        # them is not, with no time to look.
+        assert o.unproven and set(o.unproven) <= {"split_pieces", "load_squares"}
 
 
 def test_it_reaches_the_max_flow_coverage_without_search_where_zones_overlap():
@@ -107,7 +108,8 @@ def test_it_reaches_the_max_flow_coverage_without_search_where_zones_overlap():
     sol = solve(inst, deadline=time.monotonic() - 1)
     assert sol.assignment == {1: 200, 2: 100}
     assert sol.bound.uncovered == sol.objective.uncovered == 0
-    assert sol.outcomes[0].reached is False
+    # The flow answer proves every tier here (nothing to split), so no search was needed.
+    assert sol.status == "OPTIMAL" and sol.outcomes[0].unproven == ()
 
 
 def test_it_raises_cancelled_soon_after_should_stop_says_so():

@@ -21,7 +21,7 @@ as the per-cadre model requires.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
 from .closed_forms import flow_network, start_loads
@@ -44,23 +44,26 @@ def first_fill(comp: Component, usable: Sequence[CadreState], cover: int) -> dic
     return even
 
 
+def fill_packed(comp: Component, usable: Sequence[CadreState], cover: int) -> dict[int, int]:
+    """The *packed* candidate alone (the flow answer stands in for the even one)."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for f in sorted(comp.free, key=lambda f: (f.group_id, f.id)):
+        members[f.group_id].append(f.id)
+    return _order_twins(_fill_packed(comp, usable, cover, members), usable)
+
+
 def tiers(
     comp: Component, usable: Sequence[CadreState], assignment: Mapping[int, int]
 ) -> tuple[int, int, int, int]:
     """(idle cadres, min_load deficit, split pieces, Σ load²) of the component's answer;
     splits count only the holders it adds to each group, as the models do."""
-    load: dict[int, int] = dict.fromkeys((c.id for c in usable), 0)
-    new_holders: dict[int, set[int]] = defaultdict(set)
+    load = Counter(assignment.values())
     group_of = {f.id: f.group_id for f in comp.free}
-    for hid, cid in assignment.items():
-        load[cid] += 1
-        if group_of[hid] not in comp.kept_groups[cid]:
-            new_holders[group_of[hid]].add(cid)
+    held = {(group_of[hid], cid) for hid, cid in assignment.items()}
+    new_holders = Counter(g for g, cid in held if g not in comp.kept_groups[cid])
     idle = sum(1 for c in usable if c.kept == 0 and load[c.id] == 0)
     deficit = sum(max(0, c.need - load[c.id]) for c in usable)
-    splits = sum(
-        len(cs) - (1 if comp.kept_holders.get(g, 0) == 0 else 0) for g, cs in new_holders.items()
-    )
+    splits = sum(n - (1 if comp.kept_holders.get(g, 0) == 0 else 0) for g, n in new_holders.items())
     squares = sum((c.kept + load[c.id]) ** 2 for c in usable)
     return idle, deficit, splits, squares
 

@@ -54,10 +54,17 @@ class _Builder:
 
 
 def build_flow(
-    comp: Component, usable: Sequence[CadreState], cover: int, first: Mapping[int, int]
+    comp: Component,
+    usable: Sequence[CadreState],
+    cover: int,
+    first: Mapping[int, int],
+    *,
+    pinned: bool = False,
 ) -> FlowModel:
     """Per-cadre model: x[k,c] households of class k to cadre c, y[g,c] = c holds group g.
-    ``first`` is a feasible assignment of ``cover`` households (closed_forms.first_fill)."""
+    ``first`` is a feasible assignment of ``cover`` households (closed_forms.first_fill, or
+    the flow answer). ``pinned``: ``first`` is optimal for tiers 2–4 (the flow answer), so
+    they are held at its values instead of being searched."""
     b = _Builder()
     model = b.model
     single_unit = len(comp.unit_ids) == 1
@@ -115,7 +122,12 @@ def build_flow(
         for (ki, ci), var in x.items()
         if keys[ki][2] is not None and usable[ci].unit_id != keys[ki][2]
     ]
-    if cross_terms:
+    if cross_terms and pinned:
+        start_cross = sum(
+            n for (ki, ci), n in counts.items() if keys[ki][2] not in (None, usable[ci].unit_id)
+        )
+        model.add(sum(cross_terms) <= start_cross)
+    elif cross_terms:
         stages.append(("cross_unit", sum(cross_terms)))
 
     # Tiers 3–4: idle cadres and min_load deficit.
@@ -129,7 +141,12 @@ def build_flow(
             model.add(d >= c.need - f_load[ci])
             deficit.append(d)
     idle_expr = len(used) - sum(used.values())
-    if single_unit:
+    if pinned:
+        model.add(idle_expr <= sum(1 for ci in used if start_load[ci] == 0))
+        model.add(
+            sum(deficit) <= sum(max(0, c.need - start_load[ci]) for ci, c in enumerate(usable))
+        )
+    elif single_unit:
         # first_fill's loads reach these optima (closed_forms.start_loads).
         idle_opt, deficit_opt = idle_and_deficit(usable, cover)
         model.add(idle_expr <= idle_opt)
@@ -197,10 +214,12 @@ def solve_flow(
     cover: int,
     first: Mapping[int, int],
     stop: Callable[[], bool] | None = None,
+    *,
+    pinned: bool = False,
 ) -> Result:
     """Run the model's stages from the first feasible assignment, within the component's
     deterministic limit and deadline; the best solution found stands."""
-    fm = build_flow(comp, usable, cover, first)
+    fm = build_flow(comp, usable, cover, first, pinned=pinned)
     runner = Stages(
         fm.model,
         comp.time_limit,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -38,20 +39,43 @@ def solve(
 ) -> Solution:
     """Pair cadres with households.
 
-    ``time_limit`` is CP-SAT deterministic time per component, shared by its stages (unused
-    time flows to later stages). It is deterministic so that, while it is what stops the
-    search, the result never depends on machine load. ``deadline`` (a ``time.monotonic()``
-    value) bounds the wall clock: each component gets its share of the time left, every
-    CP-SAT call at most that, and once it has passed the remaining components get their
-    first feasible assignment (coverage still optimal); :attr:`Solution.outcomes` says which
-    tiers of which components are unproven. ``should_stop`` is asked between components and
-    every few tenths of a second during a search; when it answers True, :class:`Cancelled`
-    is raised. ``relative_gap`` lets the last tier (Σ load²) stop once within that fraction
-    of its bound (the component is then FEASIBLE, honestly). ``workers`` > 1 solves components
-    in that many processes, with identical results while the deadline does not bind.
-    ``progress`` is called as ``progress(done, total)`` after each component that had
-    anything to solve.
+    Every component first gets its flow answer (min_cost.py: coverage, released households'
+    units, idle cadres, deficit and Σ load² in one min-cost flow, proved optimal), in
+    milliseconds. ``time_limit`` is then the CP-SAT deterministic time the whole run may spend
+    on fewer split groups, shared among the components that may gain (dispatch.py); 0 keeps
+    the flow answers. It is deterministic so that, while it is what stops the search, the
+    result never depends on machine load. ``deadline`` (a ``time.monotonic()`` value) bounds
+    the wall clock: each searched component gets its share of the time left, every CP-SAT call
+    at most that, and once it has passed the remaining components keep their flow answer;
+    :attr:`Solution.outcomes` says which tiers of which components are unproven.
+    ``should_stop`` is asked between components and every few tenths of a second during a
+    search; when it answers True, :class:`Cancelled` is raised. ``relative_gap`` lets the last
+    tier (Σ load²) stop once within that fraction of its bound (the component is then FEASIBLE,
+    honestly). ``workers`` > 1 searches components in that many processes, with identical
+    results while the deadline does not bind. ``progress`` is called as ``progress(done,
+    total)`` after each component that had anything to solve.
     """
+    # The solve makes and drops millions of small objects, all freed by reference counting;
+    # the cycle collector they trigger would walk the caller's whole heap each time (a Django
+    # process holds millions of objects): a fifth of a first run's solve at scale 1.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _solve(instance, time_limit, relative_gap, workers, progress, deadline, should_stop)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _solve(
+    instance: Instance,
+    time_limit: float,
+    relative_gap: float,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+    deadline: float | None,
+    should_stop: Callable[[], bool] | None,
+) -> Solution:
     started = time.perf_counter()
     _validate(instance)
     cadres = {c.id: c for c in instance.cadres}
@@ -192,7 +216,12 @@ def solve(
         # above, on the same machine at the same load: leave it that long, and half again.
         deadline -= 1.5 * (time.perf_counter() - started)
     results: list[Result] = solve_components(
-        todo, workers=workers, deadline=deadline, should_stop=should_stop, progress=progress
+        todo,
+        workers=workers,
+        time_limit=time_limit,
+        deadline=deadline,
+        should_stop=should_stop,
+        progress=progress,
     )
     for comp in components:
         if not comp.free:

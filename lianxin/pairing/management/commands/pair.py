@@ -40,7 +40,10 @@ class Command(BaseCommand):
             "--time-limit",
             type=float,
             default=engine.DEFAULT_TIME_LIMIT,
-            help=f"每个求解分区的时限（确定性秒数，默认 {engine.DEFAULT_TIME_LIMIT}）",
+            help=(
+                "整次计算用于减少拆分组的求解量（确定性秒数，0 为只用最小费用流，"
+                f"默认 {engine.DEFAULT_TIME_LIMIT}）"
+            ),
         )
         parser.add_argument("--workers", type=int, default=1, help="并行求解的进程数（默认 1）")
         parser.add_argument(
