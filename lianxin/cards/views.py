@@ -30,7 +30,7 @@ from lianxin.core.access import get_visible_or_404
 from lianxin.core.context import client_ip
 from lianxin.core.errors import Refused
 from lianxin.geo.choices import Level
-from lianxin.geo.models import Region
+from lianxin.geo.pickers import choosable_regions
 from lianxin.jobs import runner
 from lianxin.jobs.choices import JobKind, JobStatus
 from lianxin.jobs.models import Job
@@ -57,9 +57,9 @@ def _attachment(name: str) -> str:
 
 
 def _chooser_context(user: Any) -> dict[str, Any]:
+    # The pickers' regions: for a cadre the villages holding their households, not the county's.
     villages = (
-        Region.objects.visible_to(user)
-        .current()
+        choosable_regions(user)
         .filter(level=Level.VILLAGE)
         .select_related("parent")
         .order_by("parent__sort_key", "parent_id", "sort_key", "pk")

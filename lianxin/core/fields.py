@@ -27,6 +27,18 @@ INTEGER_RANGES = BaseDatabaseOperations.integer_field_ranges
 INT64 = (-(2**63), 2**63 - 1)
 
 
+def row_id(value: Any) -> int | None:
+    """A row id from a form or a query string: a whole number from 1 to bigint's end, else
+    None. Past the end SQLite cannot bind it (an `id IN (...)` raises OverflowError, a 500)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return None
+    return number if 1 <= number <= INT64[1] else None
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """What a model field accepts."""

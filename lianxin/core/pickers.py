@@ -1,14 +1,17 @@
-"""The searchable picker shared by every form that chooses cadres, households or regions.
+"""The searchable picker shared by every form that chooses cadres or regions.
 
 A text input and a results list fed by an endpoint of the kind's app (at most PICKER_LIMIT
 rows, scoped to the user); choosing a row fills a hidden input with its id, or adds a chip
 with its own hidden input where the field takes several. static/js/pickers.js does the
-typing, the arrow keys, Enter and Escape; without a script the typed text is sent as
-`<name>_text` and the field may resolve it itself (the cadre field takes a staff number).
+typing, the arrow keys, Enter and Escape. Text typed and not chosen from the results (always,
+without a script) is sent as `<name>_text`: the field resolves it by exact name or number
+(`resolve_text`; several, separated by 、 or commas, where it takes several) or answers a field
+error naming what matched nothing or many — the text is never dropped in silence.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,8 +21,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from lianxin.core.fields import row_id
+
 PICKER_LIMIT = 20
 QUERY_MAX = 30
+# Where a field takes several, the typed text may name several: 大坪村、双河村.
+TEXT_SEPARATORS = re.compile(r"[、，,；;\n]+")
+TYPED_MAX = 50  # names in one typed text: each is one query
 
 
 class PickerInputError(ValueError):
@@ -76,12 +84,14 @@ class SearchPickerWidget(forms.Widget):
         return False
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        # Text typed and not chosen (no script, or a script not used) is for the field to
+        # resolve: {"text": ...}, with the chosen ids beside it where the field takes several.
+        text = str(data.get(f"{name}_text") or "").strip()
         if self.multiple:
-            return [v for v in data.getlist(name) if v] if hasattr(data, "getlist") else []
+            ids = [v for v in data.getlist(name) if v] if hasattr(data, "getlist") else []
+            return {"ids": ids, "text": text} if text else ids
         value = data.get(name)
         if not value:
-            # No script: the typed text stands in, for the field to resolve if it can.
-            text = str(data.get(f"{name}_text") or "").strip()
             return {"text": text} if text else None
         return value
 
@@ -89,15 +99,11 @@ class SearchPickerWidget(forms.Widget):
         return False
 
     def _ids(self, value: Any) -> list[int]:
+        if isinstance(value, dict):
+            value = value.get("ids", [])
         values = value if isinstance(value, list | tuple) else [value]
-        ids = []
-        for v in values:
-            v = getattr(v, "pk", v)
-            try:
-                ids.append(int(str(v)))
-            except (TypeError, ValueError):
-                continue
-        return ids
+        ids = [row_id(getattr(v, "pk", v)) for v in values]
+        return [pk for pk in dict.fromkeys(ids) if pk is not None]
 
     def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> SafeString:
         attrs = self.build_attrs(self.attrs, attrs)
@@ -125,7 +131,7 @@ class SearchPickerWidget(forms.Widget):
 
 class SearchPickerField(forms.Field):
     """Ids chosen with a SearchPickerWidget, looked up in a scoped queryset.
-    `resolve_text` may turn the text typed without a script into one row (or raise)."""
+    `resolve_text` turns typed text into one row, or raises a ValidationError naming it."""
 
     def __init__(
         self,
@@ -154,43 +160,68 @@ class SearchPickerField(forms.Field):
         rows = self.queryset.in_bulk(ids)
         return [(pk, self.label_of(rows[pk])) for pk in ids if pk in rows]
 
-    def _one(self, value: Any) -> Any:
-        try:
-            pk = int(value)
-        except (TypeError, ValueError):
-            if self.resolve_text is not None:  # a staff number sent as the value
-                return self.resolve_text(str(value).strip())
-            raise forms.ValidationError(
-                f"{self.label}：无法识别的选择“{str(value)[:20]}”"
-            ) from None
+    def _row(self, value: Any) -> Any:
+        """The row of one chosen id; a value that is no id (a staff number sent as the value)
+        goes to resolve_text."""
+        pk = row_id(value)
+        if pk is None:
+            return self._typed(str(value))
         row = self.queryset.filter(pk=pk).first()
         if row is None:
             raise forms.ValidationError(f"{self.label}：所选对象不存在或不在您的权限范围内")
         return row
 
+    def _typed(self, text: str) -> Any:
+        text = text.strip()
+        if self.resolve_text is None:
+            raise forms.ValidationError(f"{self.label}：请从查找结果中选择“{text[:20]}”")
+        return self.resolve_text(text)
+
+    def _several_typed(self, text: str) -> list[Any]:
+        """Each name in the typed text resolved; the errors of all that did not resolve."""
+        rows, errors = [], []
+        pieces = [p for p in TEXT_SEPARATORS.split(text) if p.strip()]
+        if len(pieces) > TYPED_MAX:
+            raise forms.ValidationError(
+                f"{self.label}：一次最多输入 {TYPED_MAX} 个名称，请从查找结果中选择"
+            )
+        for piece in pieces:
+            try:
+                rows.append(self._typed(piece))
+            except forms.ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        return rows
+
     def clean(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            if self.resolve_text is None:
-                raise forms.ValidationError(f"请从“{self.label}”的查找结果中选择")
-            return self.resolve_text(value["text"])
         if self.multiple:
-            values = list(dict.fromkeys(value or []))
-            if not values and self.required:
-                raise forms.ValidationError(f"请选择{self.label}")
-            ids = []
-            for v in values:
-                try:
-                    ids.append(int(v))
-                except (TypeError, ValueError):
-                    raise forms.ValidationError(
-                        f"{self.label}：无法识别的选择“{str(v)[:20]}”"
-                    ) from None
-            rows = self.queryset.in_bulk(ids)
-            if len(rows) != len(set(ids)):
-                raise forms.ValidationError(f"{self.label}：所选对象不存在或不在您的权限范围内")
-            return [rows[pk] for pk in dict.fromkeys(ids)]
+            return self._clean_several(value)
+        if isinstance(value, dict):
+            return self._typed(value["text"])
         if not value:
             if self.required:
                 raise forms.ValidationError(f"请选择{self.label}")
             return None
-        return self._one(value)
+        return self._row(value)
+
+    def _clean_several(self, value: Any) -> list[Any]:
+        text = ""
+        if isinstance(value, dict):
+            value, text = value.get("ids") or [], value.get("text") or ""
+        ids: dict[int, None] = {}
+        for v in value or []:
+            pk = row_id(v)
+            if pk is None:
+                raise forms.ValidationError(f"{self.label}：无法识别的选择“{str(v)[:20]}”")
+            ids[pk] = None
+        rows = self.queryset.in_bulk(list(ids))
+        if len(rows) != len(ids):
+            raise forms.ValidationError(f"{self.label}：所选对象不存在或不在您的权限范围内")
+        chosen = [rows[pk] for pk in ids]
+        for row in self._several_typed(text):
+            if row not in chosen:
+                chosen.append(row)
+        if not chosen and self.required:
+            raise forms.ValidationError(f"请选择{self.label}")
+        return chosen

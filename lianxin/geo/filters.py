@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from lianxin.core.access import get_visible_or_404
+from lianxin.core.fields import row_id
 from lianxin.core.models import today
 
 from .choices import Level
@@ -28,14 +29,8 @@ LOCATION_COLUMN = {
 
 
 def to_int(value: Any) -> int | None:
-    """A positive id from a query parameter, or None for empty or junk values."""
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    """A positive id from a query parameter, or None for empty, junk or out-of-range values."""
+    return row_id(value)
 
 
 def truthy(value: Any) -> bool:

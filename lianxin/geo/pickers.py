@@ -8,6 +8,7 @@ without a script the page is sent as it is and the server renders the chosen par
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,10 +40,11 @@ LEVEL_LABELS = {
 }
 
 
-def _current(user) -> QuerySet[Region]:
-    """The current regions a user may choose. A cadre or a handler sees the county's map, but
-    their rows lie in a few villages (the cadre's paired households, the handler's zone): their
-    choices are the townships, villages and groups holding households they see, not all 2,700."""
+def choosable_regions(user) -> QuerySet[Region]:
+    """The current regions a user may choose, in every picker and filter list. A cadre or a
+    handler sees the county's map, but their rows lie in a few villages (the cadre's paired
+    households, the handler's zone): their choices are the townships, villages and groups
+    holding households they see, not all 2,700."""
     qs = not_ended(visible_regions(user))
     if user.is_authenticated and user.is_unit_scoped:
         from lianxin.people.models import Household
@@ -62,7 +64,7 @@ def children_options(
     """(id, short name) of the current regions of one level the user may choose: under the
     parent when given, else every visible one of the level when `every` (a filter left at
     全部, or the top level of the user's scope), else none."""
-    qs = _current(user).filter(level=level)
+    qs = choosable_regions(user).filter(level=level)
     if parent_id:
         qs = qs.filter(parent_id=parent_id)
     elif not (every or level == Level.TOWNSHIP):
@@ -78,12 +80,14 @@ def cascade_context(
     empty_label: str = "全部",
     every_village: bool = True,
     id_prefix: str = "id_",
+    choose_only: bool = False,
 ) -> dict[str, Any]:
     """What templates/geo/_region_picker.html draws: township, village and group selects,
     each holding the children of the choice above it (rendered by the server, so a page sent
     without a script offers the right options when it comes back). A top level the user has
-    none of is left out (a village staffer starts at their village); a level with a single
-    option has it chosen."""
+    none of is left out (a village staffer starts at their village). With `choose_only` (an
+    entry form: a household's 所在组) a level with a single option has it chosen; a filter
+    form leaves it at 全部, since choosing it would narrow the list unasked."""
     selects: list[dict[str, Any]] = []
     parent_id: int | None = None
     levels = (Level.TOWNSHIP, Level.VILLAGE, Level.GROUP)[: len(names)]
@@ -94,7 +98,7 @@ def cascade_context(
             continue
         value = chosen[index] if index < len(chosen) else None
         if value not in {pk for pk, _ in options}:
-            value = options[0][0] if len(options) == 1 else None
+            value = options[0][0] if choose_only and len(options) == 1 else None
         selects.append(
             {
                 "name": name,
@@ -111,6 +115,7 @@ def cascade_context(
         "url": reverse("geo:picker_children"),
         "empty_label": empty_label,
         "every_village": every_village,
+        "choose_only": choose_only,
     }
 
 
@@ -156,6 +161,7 @@ class RegionPickerWidget(forms.Widget):
             names=(f"{name}_township", f"{name}_village", name),
             empty_label="请选择",
             every_village=False,
+            choose_only=True,
         )
         # render_to_string escaped every value: the markup is safe as a whole.
         return mark_safe(render_to_string("geo/_region_picker.html", context))
@@ -174,7 +180,7 @@ class RegionPickerField(forms.Field):
     @property
     def queryset(self) -> QuerySet[Region]:
         """The regions this field accepts."""
-        return _current(self.user).filter(level__in=self.levels)
+        return choosable_regions(self.user).filter(level__in=self.levels)
 
     def clean(self, value: Any) -> Region | None:
         value = value if isinstance(value, dict) else {"group": value}
@@ -188,7 +194,7 @@ class RegionPickerField(forms.Field):
             if self.required:
                 raise forms.ValidationError("请选择所在区域")
             return None
-        region = _current(self.user).filter(pk=pk, level__in=self.levels).first()
+        region = choosable_regions(self.user).filter(pk=pk, level__in=self.levels).first()
         if region is None:
             raise forms.ValidationError("所选区域不在您的范围内")
         # Without a script a changed village can come with the old village's group.
@@ -198,7 +204,7 @@ class RegionPickerField(forms.Field):
             raise forms.ValidationError("所选村（社区）不在所选乡镇内，请重新选择")
         # Through the picker a village that has groups is a step, not the answer (a form
         # sent without a script after choosing the village comes back offering its groups).
-        groups = _current(self.user).filter(parent=region, level=Level.GROUP)
+        groups = choosable_regions(self.user).filter(parent=region, level=Level.GROUP)
         if not group and Level.GROUP in self.levels and groups.exists():
             raise forms.ValidationError(f"请选择“{region.short_name}”下的组")
         return region
@@ -247,7 +253,7 @@ def search_regions(user, q: str, levels: Sequence[str] = ()) -> QuerySet[Region]
         match |= Q(name_initials__startswith=q.lower())
     if q.isdigit():
         match |= Q(code__startswith=q)
-    qs = _current(user).filter(match)
+    qs = choosable_regions(user).filter(match)
     if levels:
         qs = qs.filter(level__in=levels)
     return qs.select_related("parent__parent").order_by(*tree_order())[: PICKER_LIMIT + 1]
@@ -270,13 +276,43 @@ def picker_regions(request: HttpRequest) -> JsonResponse:
     )
 
 
+def resolve_region(queryset: QuerySet[Region], text: str) -> Region:
+    """The one region of `queryset` typed by its name, short name or code, its parents before
+    it where the name alone is not enough ("大坪村 · 6组", as the picker labels it); else a
+    ValidationError naming the text."""
+    parts = [p.strip() for p in re.split(r"[·・]", text) if p.strip()]
+    shown = text.strip()[:40]
+    if not parts or len(parts) > 3:
+        raise forms.ValidationError(f"找不到“{shown}”：请从查找结果中选择")
+    qs, prefix = queryset, ""
+    for part in reversed(parts):
+        match = Q(**{f"{prefix}short_name": part}) | Q(**{f"{prefix}name": part})
+        if part.isdigit():
+            match |= Q(**{f"{prefix}code": part})
+        qs, prefix = qs.filter(match), f"{prefix}parent__"
+    found = list(qs.select_related("parent__parent").order_by(*tree_order())[:2])
+    if not found:
+        raise forms.ValidationError(
+            f"找不到“{shown}”：请输入全称、简称或区划代码，或从查找结果中选择"
+        )
+    if len(found) > 1:
+        raise forms.ValidationError(
+            f"“{shown}”不止一处（如“{region_label(found[0])}”和“{region_label(found[1])}”），"
+            "请写明所在乡镇或村，或从查找结果中选择"
+        )
+    return found[0]
+
+
 def region_search_field(user: Any, queryset: QuerySet[Region], **kwargs: Any) -> SearchPickerField:
-    """Several regions chosen by search (the pairing policy's villages and groups)."""
+    """Several regions chosen by search (the pairing policy's villages and groups). Without a
+    script the typed names (separated by 、) are resolved by resolve_region."""
+    queryset = queryset.select_related("parent__parent")
     return SearchPickerField(
-        queryset=queryset.select_related("parent__parent"),
+        queryset=queryset,
         url_name="geo:picker_regions",
         url_params=kwargs.pop("url_params", ""),
         label_of=region_label,
         multiple=True,
+        resolve_text=lambda text: resolve_region(queryset, text),
         **kwargs,
     )

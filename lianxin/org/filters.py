@@ -12,6 +12,7 @@ from django.http import Http404
 
 from lianxin.geo.choices import Level
 from lianxin.geo.models import Region
+from lianxin.geo.pickers import choosable_regions
 from lianxin.pairing.models import Pairing
 
 from .choices import UnitKind
@@ -43,6 +44,13 @@ def visible_townships(user: Any) -> QuerySet[Region]:
     """Current townships in the user's scope (the whole county for county-wide roles)."""
     require_registry_reader(user)
     return Region.objects.visible_to(user).current().filter(level=Level.TOWNSHIP)
+
+
+def township_choices(user: Any) -> QuerySet[Region]:
+    """The townships a filter offers: the pickers' (choosable_regions — for a cadre or a
+    handler those holding their households, not the county's 25), in official order."""
+    require_registry_reader(user)
+    return choosable_regions(user).filter(level=Level.TOWNSHIP).order_by("sort_key", "pk")
 
 
 def _count(subquery: QuerySet, group: str, counted: str = "pk", *, distinct: bool = False):
@@ -212,7 +220,7 @@ class UnitFilter(FilterSet):
 
     def __init__(self, data: Any = None, *, user: Any) -> None:
         super().__init__(data, user=user)
-        self.fields["township"].queryset = visible_townships(user).order_by("sort_key", "pk")  # type: ignore[attr-defined]
+        self.fields["township"].queryset = township_choices(user)  # type: ignore[attr-defined]
 
     def narrow(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
         if data.get("kind"):
@@ -295,7 +303,7 @@ class LiaisonFilter(FilterSet):
 
     def __init__(self, data: Any = None, *, user: Any) -> None:
         super().__init__(data, user=user)
-        self.fields["township"].queryset = visible_townships(user).order_by("sort_key", "pk")  # type: ignore[attr-defined]
+        self.fields["township"].queryset = township_choices(user)  # type: ignore[attr-defined]
 
     def narrow(self, qs: QuerySet, data: dict[str, Any]) -> QuerySet:
         if data.get("township") is not None:

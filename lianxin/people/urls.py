@@ -1,10 +1,9 @@
 from django.urls import path
 
-from . import pickers, views
+from . import views
 
 app_name = "people"
 urlpatterns = [
-    path("picker/households/", pickers.picker_households, name="picker_households"),
     path("households/", views.household_list, name="household_list"),
     path("households/new/", views.household_create, name="household_create"),
     path("households/number-rule/", views.number_rule, name="number_rule"),

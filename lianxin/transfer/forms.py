@@ -6,7 +6,9 @@ from typing import Any, cast
 
 from django import forms
 
+from lianxin.geo.filters import to_int
 from lianxin.geo.models import Region
+from lianxin.geo.pickers import cascade_context
 from lianxin.people.choices import HardshipKind
 
 from .choices import DataKind, FileFormat, ImportMode
@@ -20,27 +22,21 @@ class ImportForm(forms.Form):
     mode = forms.ChoiceField(label="导入方式", choices=ImportMode.choices, initial=ImportMode.ALL)
 
 
-class _VillageChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return f"{obj.parent.short_name} · {obj.short_name}" if obj.parent_id else obj.short_name
-
-
 class ExportForm(forms.Form):
     data_kind = forms.ChoiceField(label="数据", choices=DataKind.choices)
     file_format = forms.ChoiceField(label="格式", choices=FileFormat.choices)
+    # Drawn by the cascading picker (`region_picker`); these fields check what comes back.
     township = forms.ModelChoiceField(
         label="乡镇（街道）",
         queryset=Region.objects.none(),
         required=False,
-        empty_label="全部",
-        widget=forms.Select(attrs={"data-level": "township"}),
+        error_messages={"invalid_choice": "所选乡镇不存在或不在您的权限范围内"},
     )
-    village = _VillageChoice(
+    village = forms.ModelChoiceField(
         label="村（社区）",
         queryset=Region.objects.none(),
         required=False,
-        empty_label="全部",
-        widget=forms.Select(attrs={"data-level": "village"}),
+        error_messages={"invalid_choice": "所选村（社区）不存在或不在您的权限范围内"},
     )
     hardship = forms.ChoiceField(
         label="困难类型（仅户和居民）",
@@ -57,6 +53,10 @@ class ExportForm(forms.Form):
         townships, villages = township_and_village_choices(user)
         cast(forms.ModelChoiceField, self.fields["township"]).queryset = townships
         cast(forms.ModelChoiceField, self.fields["village"]).queryset = villages
+        chosen = [to_int(self.data.get(k)) for k in ("township", "village")]
+        self.region_picker = cascade_context(
+            user, chosen, names=("township", "village"), id_prefix="export_"
+        )
         # The full values are offered only to holders of the reveal permission.
         if not user.reveals_sensitive:
             del self.fields["full"]

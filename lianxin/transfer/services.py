@@ -28,6 +28,7 @@ from lianxin.core.tabular import (
 )
 from lianxin.geo.choices import Level
 from lianxin.geo.models import County, Region
+from lianxin.geo.pickers import choosable_regions
 from lianxin.jobs import runner
 from lianxin.jobs.choices import JobKind as JobsKind
 from lianxin.jobs.choices import JobStatus as JobsStatus
@@ -495,11 +496,7 @@ def stopped(task: Any, status: str, message: str) -> None:
 
 
 def township_and_village_choices(user: Any):
-    """Current townships and villages the user may filter an export by."""
-    regions = Region.objects.visible_to(user).current().select_related("parent")
-    return (
-        regions.filter(level=Level.TOWNSHIP).order_by("sort_key", "id"),
-        regions.filter(level=Level.VILLAGE).order_by(
-            "parent__sort_key", "parent_id", "sort_key", "id"
-        ),
-    )
+    """Current townships and villages the user may filter an export by: those of the pickers
+    (choosable_regions — for a cadre the few holding their households, not the county's)."""
+    regions = choosable_regions(user)
+    return regions.filter(level=Level.TOWNSHIP), regions.filter(level=Level.VILLAGE)

@@ -19,11 +19,13 @@
   }
 
   // Cascading picker: changing a level reloads the one below and empties those further down.
-  function fillSelect(select, items, empty) {
+  // An entry form (data-choose-only) takes a level's single option; a filter form leaves it at
+  // 全部, since choosing it would narrow the list unasked.
+  function fillSelect(select, items, empty, chooseOnly) {
     while (select.options.length) { select.remove(0); }
     select.add(new Option(empty, ""));
     for (var i = 0; i < items.length; i++) { select.add(new Option(items[i].label, items[i].id)); }
-    if (items.length === 1) { select.value = String(items[0].id); }
+    if (chooseOnly && items.length === 1) { select.value = String(items[0].id); }
   }
 
   function cascade(picker, select) {
@@ -32,7 +34,8 @@
     var next = selects[index + 1];
     if (!next) { return; }
     var empty = picker.getAttribute("data-empty") || "";
-    for (var j = index + 1; j < selects.length; j++) { fillSelect(selects[j], [], empty); }
+    var chooseOnly = picker.hasAttribute("data-choose-only");
+    for (var j = index + 1; j < selects.length; j++) { fillSelect(selects[j], [], empty, false); }
     var value = select.value;
     var level = next.getAttribute("data-level");
     if (!value && !(level === "village" && picker.hasAttribute("data-every-village"))) { return; }
@@ -42,8 +45,8 @@
     getJSON(url, function (status, body) {
       next.disabled = false;
       if (status === 200 && body) {
-        fillSelect(next, body.items, empty);
-        if (body.items.length === 1) { cascade(picker, next); }
+        fillSelect(next, body.items, empty, chooseOnly);
+        if (chooseOnly && body.items.length === 1) { cascade(picker, next); }
       }
     });
   }
@@ -65,9 +68,9 @@
     var name = picker.getAttribute("data-name");
     var multiple = picker.hasAttribute("data-multiple");
     var timer = null, pending = null, items = [], active = -1;
-    // With the script the typed text is only a query: it must not be sent as an answer.
-    input.removeAttribute("name");
-    input.value = "";
+    // The input keeps its name (<name>_text): text typed and not chosen from the results is
+    // sent, and the server resolves it by exact name or number or says what it did not find,
+    // rather than the form saving without it. Choosing a row empties it.
 
     function close() {
       list.hidden = true; list.innerHTML = ""; items = []; active = -1;

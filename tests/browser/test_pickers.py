@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lianxin.pairing.models import CadreExclusion
+from lianxin.pairing.policy import policy_for
 from lianxin.people.models import Household
 from tests.factories import PASSWORD, build_world
 
@@ -93,4 +94,24 @@ def test_it_narrows_the_village_filters_to_the_chosen_township(world, open_page)
         page.select_option(township, label="道明镇")
         expect(options).to_have_count(2)
         expect(options.nth(1)).to_have_text("三龙村")
+        # A filter leaves the only village at 全部: choosing it would narrow the list unasked.
+        expect(page.locator(village)).to_have_value("")
         _fits(page)
+
+
+def test_it_sends_typed_regions_not_chosen_from_the_results(world, open_page):
+    """Text typed and not chosen reaches the server, which resolves it by exact name (or says
+    what it did not find): it is never dropped, so the policy cannot save without it."""
+    page = open_page(PHONE)
+    _sign_in(page, world.city_admin.username)
+    page.goto("/pairing/policy/")
+    page.check("input[name=coverage][value=regions]")
+    page.fill("#id_regions", "双河")
+    expect(page.locator("#id_regions_results li[role=option]").first).to_contain_text("双河村")
+    page.locator("#id_regions_results li[role=option]").first.click()
+    expect(page.locator(".picker-chip", has_text="双河村")).to_have_count(1)
+    page.fill("#id_regions", "大坪村")
+    page.locator("#id_regions").press("Escape")
+    page.get_by_role("button", name="保存结对规则").click()
+    expect(page.locator(".messages")).to_be_visible()
+    assert set(policy_for(world.county).regions.all()) == {world.village, world.village2}

@@ -178,3 +178,59 @@ def test_it_offers_a_cadre_only_the_regions_of_their_households(world, login):
         "/geo/picker/children/", {"parent": world.other_township.pk, "level": "village"}
     )
     assert answer.status_code == 200 and answer.json()["items"] == []
+
+
+# Ids that cannot be ids, and what filter forms choose ---------------------------------------
+
+
+@pytest.mark.parametrize("parent", ["99999999999999999999", "-1", "0", "abc", "1e3"])
+def test_it_answers_400_to_a_parent_that_cannot_be_an_id(world, login, parent):
+    answer = login(world.city_admin).get(CHILDREN, {"level": "group", "parent": parent})
+    assert answer.status_code == 400
+    assert "上级区划（parent）应为编号" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("url", [REGIONS, reverse("org:picker_cadres")], ids=["regions", "cadres"])
+@pytest.mark.parametrize("q", ["99999999999999999999", "-1", "abc"])
+def test_it_finds_nothing_for_a_query_that_looks_like_a_huge_id(world, login, url, q):
+    answer = login(world.city_admin).get(url, {"q": q})
+    assert answer.status_code == 200 and answer.json()["items"] == []
+
+
+def test_it_answers_an_unchosen_group_picker_with_a_huge_id_with_a_form_error(world, login):
+    response = login(world.township_staff).post(
+        reverse("people:household_create"),
+        {
+            "number": "51018411000000104",
+            "region_township": "99999999999999999999",
+            "region_village": "99999999999999999999",
+            "region": "99999999999999999999",
+        },
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["region"]
+
+
+def test_it_leaves_a_filters_single_option_at_all(world, login):
+    """Issue 8 point 5: a filter form chose the only village of the chosen township unasked,
+    narrowing the list; an entry form still chooses it (test_it_starts_a_village_staffer_at_their_village)."""
+    html = (
+        login(world.city_admin)
+        .get(reverse("people:household_list"), {"township": world.other_township.pk})
+        .content.decode()
+    )
+    start = html.index('name="village"')
+    villages = html[start : html.index("</select>", start)]
+    assert f'<option value="{world.other_village.pk}">三龙村</option>' in villages
+    assert "selected" not in villages
+    start = html.index('class="filters"')
+    assert "data-choose-only" not in html[start : html.index("</form>", start)]
+    form = login(world.village_staff).get(reverse("people:household_create")).content.decode()
+    assert "data-choose-only" in form
+
+
+def test_it_has_no_household_picker_endpoint(world, login):
+    # No form chooses a household by typing: the endpoint was removed rather than left unused.
+    assert (
+        login(world.city_admin).get("/people/picker/households/", {"q": "lxz"}).status_code == 404
+    )
