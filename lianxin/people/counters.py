@@ -3,7 +3,8 @@
 Every action that registers residents calls recount_members() for the households it touched,
 in its own transaction, so the counter is a recount of those rows at commit and cannot drift
 by a lost increment or a retried batch. member_count_drift() compares it with a full recount
-(tests, and `lianxin check-counters` after a repair by hand).
+(the tests do after every action that registers residents; docs/operations.md shows how to
+check and repair a database changed by hand).
 """
 
 from __future__ import annotations
