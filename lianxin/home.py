@@ -27,6 +27,7 @@ from lianxin.accounts.choices import ProposalStatus, Role
 from lianxin.accounts.models import AccountProposal, User
 from lianxin.audit.filters import target_type_label, visible_entries
 from lianxin.core.models import today
+from lianxin.geo.filters import visible_hardships
 from lianxin.lib.numbers import count_text
 from lianxin.pairing.coverage import coverage_for
 from lianxin.pairing.coverage_figures import Ratio
@@ -63,11 +64,12 @@ def _hardship_households(households: Any) -> int:
     )
 
 
-def _hardship_card(households: Any) -> Card:
-    """Households in difficulty among those given, linking to exactly those."""
+def _hardship_card(user: User) -> Card:
+    """Households in difficulty the user sees, linking to exactly those (counted on the
+    hardships' own columns, as the drill-down counts them: no subquery of every household)."""
     return Card(
         "困难群众户",
-        _hardship_households(households),
+        visible_hardships(user).values("household_id").distinct().count(),
         link("people:household_list", has_hardship=1),
     )
 
@@ -87,7 +89,6 @@ def county_home(user: User) -> dict[str, Any]:
     """Coverage by township, for the whole county (or the account's region)."""
     cov = coverage_for(user)
     summary = cov.summary()
-    households = Household.objects.visible_to(user)
     cards = [
         _coverage_card("未结对的户", summary.households, "households", "户覆盖率"),
         _coverage_card("未联系户的干部", summary.cadres, "cadres", "干部结对率", load="none"),
@@ -95,7 +96,7 @@ def county_home(user: User) -> dict[str, Any]:
         _coverage_card(
             "无市级领导联系的乡镇（街道）", summary.townships, "townships", "乡镇（街道）覆盖率"
         ),
-        _hardship_card(households),
+        _hardship_card(user),
     ]
     rows = [
         {
@@ -115,7 +116,7 @@ def area_home(user: User) -> dict[str, Any]:
     households = Household.objects.visible_to(user)
     cards = [
         _coverage_card("未结对的户", summary.households, "households", "户覆盖率"),
-        _hardship_card(households),
+        _hardship_card(user),
         Card("户", households.count(), link("people:household_list")),
     ]
     if summary.villages.total > 1:

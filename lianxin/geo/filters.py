@@ -99,6 +99,11 @@ class RegionCounts:
         return asdict(self)
 
 
+def visible_hardships(user) -> QuerySet:
+    """The current hardships of the households the user sees."""
+    return _people(user)[1]
+
+
 def _people(user):
     """Visible households and the current hardships of them (lazy querysets). Residents are
     counted from Household.member_count, a counter its actions keep (people.counters), so no
