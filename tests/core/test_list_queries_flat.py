@@ -1,0 +1,77 @@
+"""Issue 9: every list answers in a number of queries that does not grow with its rows.
+
+Each list is drawn for the county's administrator (and the auditor for the audit log) with 3
+extra households and again with 30 — every one with a head, a hardship and a cadre — and must
+run the same number of queries both times."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from lianxin.lib.idcard import compose
+from lianxin.pairing.services import do_pair
+from lianxin.people.choices import HardshipKind, Relation
+from lianxin.people.services import do_add_hardship, do_create_household, do_create_resident
+
+PAGES = [
+    "/people/households/",
+    "/people/households/?has_hardship=1",
+    "/people/residents/",
+    "/people/search/?q=gz",
+    "/org/cadres/",
+    "/org/units/",
+    "/geo/",
+    "/pairing/coverage/",
+    "/pairing/coverage/?list=households",
+    "/pairing/coverage/?list=cadres",
+    "/api/households",
+    "/api/residents",
+    "/api/cadres",
+    "/api/units",
+    "/api/regions",
+    "/api/coverage/households",
+    "/api/coverage/cadres",
+    "/api/coverage/regions",
+    "/api/coverage/units",
+]
+AUDITOR_PAGES = ["/audit/", "/api/audit"]
+
+
+def add_households(world, n: int, start: int) -> None:
+    for i in range(start, start + n):
+        household = do_create_household(
+            county=world.county,
+            number=f"510184110000{i:05d}",
+            region=world.group,
+            acting_user=world.city_admin,
+        )
+        do_create_resident(
+            household=household,
+            name=f"郭{'一二三四五六七八九十'[i % 10]}",
+            id_number=compose("510184", dt.date(1960, 1, 1) + dt.timedelta(days=i), 41),
+            relation=Relation.HEAD,
+            acting_user=world.city_admin,
+        )
+        do_add_hardship(household, kind=HardshipKind.SUBSISTENCE, acting_user=world.city_admin)
+        do_pair(cadre=world.cadre, household=household, acting_user=world.city_admin)
+
+
+def queries(client, path: str) -> int:
+    client.get(path)  # caches a first request fills (sessions, content types)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(captured)
+
+
+@pytest.mark.parametrize("path", PAGES + AUDITOR_PAGES)
+def test_it_lists_3_or_30_rows_in_the_same_queries(world, login, path):
+    client = login(world.audit_admin if path in AUDITOR_PAGES else world.city_admin)
+    add_households(world, 3, start=9000)
+    few = queries(client, path)
+    add_households(world, 27, start=9100)
+    assert queries(client, path) == few, path
