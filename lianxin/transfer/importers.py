@@ -41,6 +41,12 @@ from .sealing_pool import WORKER_FROM_ROWS, SealingPool
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+# Rows written in one transaction by the callers that pass it (the job runner, the command
+# line, the demo): whole checked batches until at least this many. On SQLite every write is
+# followed by the pause below (at least 100 ms): one transaction per 1,000 rows kept an import
+# under 10,000 rows a second on the pauses alone. 5,000 rows hold the write lock about as long
+# as the pause lasts (bench/README.md).
+WRITE_BATCH_SIZE = 5000
 # SQLite lets one writer in at a time, and a writer waiting for the lock retries only every
 # 100 ms once it has waited a while (its busy handler's longest sleep) while a fresh one retries
 # within milliseconds: the write pass would win the lock again and again over the log-ins and
@@ -126,6 +132,7 @@ def import_people(
     check: Callable[[], Any] | None = None,
     claim: Callable[[], bool] | None = None,
     sealing_worker_from: int | None = WORKER_FROM_ROWS,
+    write_batch_size: int | None = None,
 ) -> ImportResult:
     """Import households/residents or enterprises from rows (header first), as
     `lianxin.core.tabular.iter_rows` yields them, in two passes (docs/import-layout.md):
@@ -163,6 +170,10 @@ def import_people(
     it does not, the transaction is rolled back and Abandoned raised, with no audit row of its
     own (the stall sweep wrote the job's). While it waits for the account's answer budget, the
     import calls `progress` again (nothing more done) so the job shows it is alive.
+
+    `write_batch_size`: the write pass commits whole checked batches until at least this many
+    rows at a time (WRITE_BATCH_SIZE for a long file; None: each checked batch on its own); the
+    checkpoint is the last of them.
 
     Past `sealing_worker_from` rows (None: never) the rows are sealed in a worker process one
     batch ahead (sealing_pool.py), on a machine with more than one core."""
@@ -218,6 +229,7 @@ def import_people(
         start_at=start_at,
         counts_at_start=counts_at_start,
         sealing_worker_from=sealing_worker_from,
+        write_batch_size=write_batch_size,
     )
     if progress is not None:
         importer.heartbeat = run.show
@@ -270,9 +282,11 @@ class _Run:
         start_at: int,
         counts_at_start: Mapping[str, int] | None,
         sealing_worker_from: int | None = None,
+        write_batch_size: int | None = None,
     ):
         self.importer = importer
         self.sealing_worker_from = sealing_worker_from
+        self.write_batch_size = write_batch_size
         self.result = importer.result
         self.rows = rows
         self.file_name = file_name
@@ -394,7 +408,8 @@ class _Run:
         self.between_batches()
 
     def write(self, spool: Spool) -> None:
-        """The rows that passed, batch by batch, each batch in a transaction of its own, then
+        """The rows that passed, batch by batch (write_batch_size), each batch in a
+        transaction of its own, then
         the import's audit row. Between batches on SQLite the import waits a moment so that
         writers queued behind its lock (log-ins, edits) get their turn (SQLITE_PAUSE_*)."""
         result = self.result
@@ -402,7 +417,7 @@ class _Run:
         if self.counts_at_start:
             result.set_write_counts(self.counts_at_start)
         self.written = min(self.start_at, self.validated)
-        for end, rows in spool:
+        for end, rows in self._write_groups(spool):
             self.writing_row = rows[-1][1].row
             held = self._write_batch(end, [row for _, row in rows])
             self.written = end
@@ -415,6 +430,19 @@ class _Run:
             self.importer.still_claimed()
             _audit(result, self.importer.county, self.importer.acting_user, self.file_name)
         self.show()
+
+    def _write_groups(self, spool: Spool) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
+        """The spooled batches, joined until each holds write_batch_size rows (the last one
+        fewer); `end` is the last joined batch's."""
+        group: list[tuple[int, Any]] = []
+        end = 0
+        for end, rows in spool:
+            group.extend(rows)
+            if self.write_batch_size is None or len(group) >= self.write_batch_size:
+                yield end, group
+                group = []
+        if group:
+            yield end, group
 
     def _write_batch(self, end: int, rows: list[Any]) -> float:
         """One batch's transaction: the job's claim, the rows checked again against what the
