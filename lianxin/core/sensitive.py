@@ -6,7 +6,6 @@ core.models.SealedRow): `label` names the column ("people.resident.phone"), `ref
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
@@ -14,7 +13,9 @@ from django.db import models
 
 from lianxin.lib import idcard, phone
 from lianxin.lib.crypto import Keyring, LookupHasher
-from lianxin.lib.masking import mask_id_number, mask_phone
+from lianxin.lib.sealing import Sealed as Sealed
+from lianxin.lib.sealing import seal_id_number as _seal_id_number
+from lianxin.lib.sealing import seal_phone as _seal_phone
 
 
 @cache
@@ -34,30 +35,18 @@ def forget_keys() -> None:
     hasher.cache_clear()
 
 
-@dataclass(frozen=True)
-class Sealed:
-    enc: str
-    hash: str
-    masked: str
-
-
 def seal(value: str, *, label: str, ref: str) -> str:
     return keyring().encrypt(value, label=label, ref=ref)
 
 
 def seal_id_number(value: str, *, label: str, ref: str) -> tuple[Sealed, idcard.IdCard]:
     """Validate an ID number and seal it; raises InvalidValue with a Chinese reason."""
-    card = idcard.parse(value)
-    enc = seal(card.number, label=label, ref=ref)
-    return Sealed(enc, hasher().hash(card.number), mask_id_number(card.number)), card
+    return _seal_id_number(keyring(), hasher(), value, label=label, ref=ref)
 
 
 def seal_phone(value: str, *, label: str, ref: str) -> Sealed:
     """Validate a mainland mobile number and seal it; empty stays empty."""
-    if not value or not value.strip():
-        return Sealed("", "", "")
-    number = phone.normalize_mobile(value)
-    return Sealed(seal(number, label=label, ref=ref), hasher().hash(number), mask_phone(number))
+    return _seal_phone(keyring(), hasher(), value, label=label, ref=ref)
 
 
 def clear_birth_year(birth: dt.date, registered: dt.date) -> int:

@@ -51,7 +51,7 @@ from lianxin.org.services import (
 )
 from lianxin.people.models import Enterprise, Household, HouseholdHardship, Resident
 from lianxin.transfer.choices import DataKind, ImportMode
-from lianxin.transfer.importers import import_people
+from lianxin.transfer.importers import WRITE_BATCH_SIZE, import_people
 
 from . import catalogue as C
 from . import people as P
@@ -518,6 +518,7 @@ def build_households(m: Map, counts: list[int], seed: int, scale: float, bar: tq
         mode=ImportMode.GOOD,
         acting_user=None,
         file_name="演示数据：户和居民",
+        write_batch_size=WRITE_BATCH_SIZE,
     )
     _hardship_dates_to_seed_era(m.county, imported_on)
     return result
@@ -534,6 +535,7 @@ def build_enterprises(m: Map, seed: int, scale: float, bar: tqdm) -> Any:
         mode=ImportMode.GOOD,
         acting_user=None,
         file_name="演示数据：企业",
+        write_batch_size=WRITE_BATCH_SIZE,
     )
 
 

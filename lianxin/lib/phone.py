@@ -14,6 +14,9 @@ _DIGITS = re.compile(r"[0-9]+")
 
 def normalize_mobile(value: str) -> str:
     """Return the 11-digit mobile number or raise InvalidValue with a Chinese reason."""
+    if len(value) == 11 and value.isascii() and value.isdigit() and _MOBILE.fullmatch(value):
+        # The usual cell: nothing to normalize.
+        return value
     text = to_halfwidth(strip_spaces(value)).translate(_SEPARATORS)
     if not text:
         raise InvalidValue("手机号不能为空")

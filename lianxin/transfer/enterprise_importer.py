@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
@@ -12,7 +13,7 @@ from lianxin.lib.uscc import validate as validate_credit_code
 from lianxin.people.models import Enterprise
 
 from . import layouts as L
-from .row_importer import RowImporter, cached_initials, placement_ids
+from .row_importer import RowImporter, placement_ids
 
 
 @dataclass(slots=True)
@@ -35,7 +36,7 @@ class EnterpriseImporter(RowImporter):
         super().__init__(**kw)
         self.seen_codes: dict[str, int] = {}
 
-    def _parse(self, row: int, cells: list[str]):
+    def _parse(self, row: int, cells: list[str], sealed: Any):
         c = self.cells(cells)
         errors: list[tuple[str, str]] = []
         code = ""
@@ -119,7 +120,7 @@ class EnterpriseImporter(RowImporter):
                         county_id=self.county.pk,
                         credit_code=r.credit_code,
                         name=r.name,
-                        name_initials=cached_initials(r.name)[:60],
+                        name_initials=self.initials(r.name)[:60],
                         trade=r.trade,
                         township_id=township_id,
                         village_id=village_id,
@@ -141,7 +142,7 @@ class EnterpriseImporter(RowImporter):
                 Enterprise(
                     pk=found["id"],
                     name=r.name,
-                    name_initials=cached_initials(r.name)[:60],
+                    name_initials=self.initials(r.name)[:60],
                     trade=r.trade,
                     township_id=township_id,
                     village_id=village_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -35,10 +36,17 @@ from .import_result import ERRORS_SHOWN, ImportResult
 from .import_spool import Spool
 from .resident_importer import ResidentImporter
 from .row_importer import Abandoned, RowImporter
+from .sealing_pool import WORKER_FROM_ROWS, SealingPool
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+# Rows written in one transaction by the callers that pass it (the job runner, the command
+# line, the demo): whole checked batches until at least this many. On SQLite every write is
+# followed by the pause below (at least 100 ms): one transaction per 1,000 rows kept an import
+# under 10,000 rows a second on the pauses alone. 5,000 rows hold the write lock about as long
+# as the pause lasts (bench/README.md).
+WRITE_BATCH_SIZE = 5000
 # SQLite lets one writer in at a time, and a writer waiting for the lock retries only every
 # 100 ms once it has waited a while (its busy handler's longest sleep) while a fresh one retries
 # within milliseconds: the write pass would win the lock again and again over the log-ins and
@@ -123,6 +131,8 @@ def import_people(
     counts_at_start: Mapping[str, int] | None = None,
     check: Callable[[], Any] | None = None,
     claim: Callable[[], bool] | None = None,
+    sealing_worker_from: int | None = WORKER_FROM_ROWS,
+    write_batch_size: int | None = None,
 ) -> ImportResult:
     """Import households/residents or enterprises from rows (header first), as
     `lianxin.core.tabular.iter_rows` yields them, in two passes (docs/import-layout.md):
@@ -159,7 +169,14 @@ def import_people(
     and says whether the job still owns the import (the job row locked, still running): when
     it does not, the transaction is rolled back and Abandoned raised, with no audit row of its
     own (the stall sweep wrote the job's). While it waits for the account's answer budget, the
-    import calls `progress` again (nothing more done) so the job shows it is alive."""
+    import calls `progress` again (nothing more done) so the job shows it is alive.
+
+    `write_batch_size`: the write pass commits whole checked batches until at least this many
+    rows at a time (WRITE_BATCH_SIZE for a long file; None: each checked batch on its own); the
+    checkpoint is the last of them.
+
+    Past `sealing_worker_from` rows (None: never) the rows are sealed in a worker process one
+    batch ahead (sealing_pool.py), on a machine with more than one core."""
     if kind not in IMPORTERS:
         raise Refused(f"无法识别的导入数据类型“{kind}”", field="kind")
     if mode not in ImportMode.values:
@@ -211,6 +228,8 @@ def import_people(
         on_batch=on_batch,
         start_at=start_at,
         counts_at_start=counts_at_start,
+        sealing_worker_from=sealing_worker_from,
+        write_batch_size=write_batch_size,
     )
     if progress is not None:
         importer.heartbeat = run.show
@@ -262,8 +281,12 @@ class _Run:
         on_batch: Callable[[int, dict[str, int]], Any] | None,
         start_at: int,
         counts_at_start: Mapping[str, int] | None,
+        sealing_worker_from: int | None = None,
+        write_batch_size: int | None = None,
     ):
         self.importer = importer
+        self.sealing_worker_from = sealing_worker_from
+        self.write_batch_size = write_batch_size
         self.result = importer.result
         self.rows = rows
         self.file_name = file_name
@@ -283,6 +306,9 @@ class _Run:
         self.writing_row = 0
         # What check() raised, to be let through unchanged.
         self.interruption: BaseException | None = None
+        # The last row pulled from the source with the batch in hand (the source may be a
+        # batch ahead, see validate); None when the source itself failed.
+        self.pulled_to: int | None = None
 
     # -- where it is ---------------------------------------------------------------------
 
@@ -316,33 +342,74 @@ class _Run:
         (people/disclosure.py; on SQLite that transaction holds the write lock too). An import
         without an acting user (the command line, the demo) has no budget and reads in
         autocommit."""
-        importer, result = self.importer, self.result
+        importer = self.importer
         budgeted = importer.acting_user is not None or importer.claim is not None
-        for batch in _batches(self.rows, self.batch_size):
-            first = self.validated
-            parsed = importer.parse_batch(batch)
-            accepted: list[Any] = []
-            if parsed:
-                with transaction.atomic() if budgeted else nullcontext():
-                    if budgeted:
-                        importer.open_budget()
-                        importer.still_claimed()
-                    accepted, _ = importer.check_database(parsed, answering=True)
-                    importer.record_answers(self.label)
-            importer.flush()
-            self.validated += len(batch)
-            keep = not (result.mode == ImportMode.ALL and result.bad_rows)
-            if keep and accepted and self.validated > self.start_at:
-                ordinals = {number: first + i for i, (number, _) in enumerate(batch, start=1)}
-                spool.add(
-                    self.validated,
-                    [(o, r) for r in accepted if (o := ordinals[r.row]) > self.start_at],
-                )
-            self.between_batches()
+        pool = importer.sealing_pool(self.sealing_worker_from)
+        with pool if pool is not None else nullcontext():
+            for batch, sealed in self._sealed_batches(pool):
+                self._validate_batch(spool, batch, sealed, budgeted)
         self.total_rows = self.validated
 
+    def _sealed_batches(self, pool: SealingPool | None) -> Iterator[tuple[list, list | None]]:
+        """The source's batches with their sealing. Once the pool seals in its worker, the
+        next batch is pulled and handed to the worker before the one in hand is yielded; a
+        failure of the source then comes out after the batches pulled before it, as it would
+        without the worker (and so does the row it stopped at)."""
+        batches = _batches(self.rows, self.batch_size)
+        ahead: deque[tuple[list, int, Callable[[], Any] | None]] = deque()
+        pulled = self.validated
+        failed: Exception | None = None
+        while True:
+            while failed is None and len(ahead) < (2 if pool is not None and pool.apart else 1):
+                try:
+                    batch = next(batches, None)
+                except Exception as exc:
+                    failed = exc
+                    break
+                if batch is None:
+                    break
+                sealing = None
+                if pool is not None:
+                    cells = self.importer.sealing_cells(batch)
+                    sealing = pool.submit(cells, rows_before=pulled)
+                pulled += len(batch)
+                ahead.append((batch, self.rows.last, sealing))
+            if not ahead:
+                if failed is not None:
+                    self.pulled_to = None
+                    raise failed
+                return
+            batch, self.pulled_to, collect = ahead.popleft()
+            yield batch, collect() if collect is not None else None
+
+    def _validate_batch(
+        self, spool: Spool, batch: list, sealed: list | None, budgeted: bool
+    ) -> None:
+        importer, result = self.importer, self.result
+        first = self.validated
+        parsed = importer.parse_batch(batch, sealed)
+        accepted: list[Any] = []
+        if parsed:
+            with transaction.atomic() if budgeted else nullcontext():
+                if budgeted:
+                    importer.open_budget()
+                    importer.still_claimed()
+                accepted, _ = importer.check_database(parsed, answering=True)
+                importer.record_answers(self.label)
+        importer.flush()
+        self.validated += len(batch)
+        keep = not (result.mode == ImportMode.ALL and result.bad_rows)
+        if keep and accepted and self.validated > self.start_at:
+            ordinals = {number: first + i for i, (number, _) in enumerate(batch, start=1)}
+            spool.add(
+                self.validated,
+                [(o, r) for r in accepted if (o := ordinals[r.row]) > self.start_at],
+            )
+        self.between_batches()
+
     def write(self, spool: Spool) -> None:
-        """The rows that passed, batch by batch, each batch in a transaction of its own, then
+        """The rows that passed, batch by batch (write_batch_size), each batch in a
+        transaction of its own, then
         the import's audit row. Between batches on SQLite the import waits a moment so that
         writers queued behind its lock (log-ins, edits) get their turn (SQLITE_PAUSE_*)."""
         result = self.result
@@ -350,7 +417,7 @@ class _Run:
         if self.counts_at_start:
             result.set_write_counts(self.counts_at_start)
         self.written = min(self.start_at, self.validated)
-        for end, rows in spool:
+        for end, rows in self._write_groups(spool):
             self.writing_row = rows[-1][1].row
             held = self._write_batch(end, [row for _, row in rows])
             self.written = end
@@ -363,6 +430,19 @@ class _Run:
             self.importer.still_claimed()
             _audit(result, self.importer.county, self.importer.acting_user, self.file_name)
         self.show()
+
+    def _write_groups(self, spool: Spool) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
+        """The spooled batches, joined until each holds write_batch_size rows (the last one
+        fewer); `end` is the last joined batch's."""
+        group: list[tuple[int, Any]] = []
+        end = 0
+        for end, rows in spool:
+            group.extend(rows)
+            if self.write_batch_size is None or len(group) >= self.write_batch_size:
+                yield end, group
+                group = []
+        if group:
+            yield end, group
 
     def _write_batch(self, end: int, rows: list[Any]) -> float:
         """One batch's transaction: the job's claim, the rows checked again against what the
@@ -427,7 +507,7 @@ class _Run:
         where = (
             f"保存到第{self.writing_row}行时停止"
             if self.writing
-            else f"读到第{self.rows.last}行时停止"
+            else f"读到第{self.rows.last if self.pulled_to is None else self.pulled_to}行时停止"
         )
         result.stopped = f"{reason}（{where}）"
         result.saved = result.wrote_anything

@@ -10,21 +10,16 @@ from django.utils import timezone
 
 from lianxin.core.fields import problem as field_problem
 from lianxin.core.models import new_seal_ref, today
-from lianxin.core.sensitive import (
-    Sealed,
-    clear_birth_year,
-    reseal,
-    seal_id_number,
-    seal_phone,
-)
-from lianxin.lib.errors import InvalidValue
+from lianxin.core.sensitive import Sealed, clear_birth_year, hasher, keyring, reseal
+from lianxin.lib.sealing import PersonCells, PersonSealer, SealedPerson
 from lianxin.people import disclosure, numbering
 from lianxin.people.choices import HardshipKind, Relation
 from lianxin.people.counters import recount_members
 from lianxin.people.models import Household, HouseholdHardship, Resident
 
 from . import layouts as L
-from .row_importer import RowImporter, cached_initials, placement_ids, resident_placement
+from .row_importer import RowImporter, placement_ids, resident_placement
+from .sealing_pool import SealingPool
 from .table_inserter import Inserter
 
 ID_LABEL = Resident.seal_label("id_number")
@@ -39,6 +34,7 @@ class _ResidentRow:
     address: str
     kinds: frozenset[str]
     name: str
+    initials: str
     ref: str  # the seal reference its sealed values are bound to (a new resident's own)
     sealed_id: Sealed
     sex: str
@@ -76,6 +72,8 @@ class ResidentImporter(RowImporter):
         self.seen_households: dict[str, _HouseholdSeen] = {}
         # The county's 户号 rule, read once: the same check as the household form and the API.
         self.number_rule = numbering.rule_for(self.county)
+        # Seals ID numbers and phones and spells names (lib/sealing.py), here or in a worker.
+        self.sealer = PersonSealer(keyring(), hasher(), id_label=ID_LABEL, phone_label=PHONE_LABEL)
         # Identical hardship sets share one frozenset instead of one per household.
         self._kind_sets: dict[frozenset[str], frozenset[str]] = {}
         self.insert_households = Inserter(
@@ -104,7 +102,31 @@ class ResidentImporter(RowImporter):
             ),
         )
 
-    def _parse(self, row: int, cells: list[str]) -> tuple[_ResidentRow | None, list]:
+    def sealing_pool(self, worker_from: int | None) -> SealingPool:
+        return SealingPool(self.sealer, worker_from=worker_from)
+
+    def parse_batch(self, batch, sealed=None):
+        if sealed is None:
+            sealed = self.sealer.seal(self.sealing_cells(batch))
+        return super().parse_batch(batch, sealed)
+
+    def sealing_cells(self, batch: list[tuple[int, list[str]]]) -> list[PersonCells | None]:
+        at = [self.positions[L.ID_NUMBER], self.positions[L.PHONE], self.positions[L.NAME]]
+        out: list[PersonCells | None] = []
+        for _, cells in batch:
+            if getattr(cells, "problem", None) is not None:
+                out.append(None)  # not parsed at all (unreadable)
+                continue
+            # Plain str (not a reader's subclass) for the worker's pickle.
+            i, p, n = (str(cells[j]) if j is not None and j < len(cells) else "" for j in at)
+            out.append((i, p, n, new_seal_ref()))
+        return out
+
+    def _parse(
+        self, row: int, cells: list[str], sealed: SealedPerson | None
+    ) -> tuple[_ResidentRow | None, list]:
+        assert sealed is not None  # parse_batch's
+        ref, sealed_id, sex, birth, phone, name_initials = sealed
         c = self.cells(cells)
         errors: list[tuple[str, str]] = []
         # The model's own rules (lianxin.core.fields), as the registry's pages and API apply.
@@ -136,12 +158,8 @@ class ResidentImporter(RowImporter):
         name_problem = field_problem(Resident, "name", name)
         if name_problem:
             errors.append((L.NAME, name_problem))
-        sealed_id = card = None
-        ref = new_seal_ref()
-        try:
-            sealed_id, card = seal_id_number(c[L.ID_NUMBER], label=ID_LABEL, ref=ref)
-        except InvalidValue as exc:
-            errors.append((L.ID_NUMBER, str(exc)))
+        if isinstance(sealed_id, str):
+            errors.append((L.ID_NUMBER, sealed_id))
         relation = L.parse_relation(c[L.RELATION])
         if relation is None:
             errors.append(
@@ -154,15 +172,12 @@ class ResidentImporter(RowImporter):
                     else "与户主关系不能为空",
                 )
             )
-        phone = None
-        try:
-            phone = seal_phone(c[L.PHONE], label=PHONE_LABEL, ref=ref)
-        except InvalidValue as exc:
-            errors.append((L.PHONE, str(exc)))
+        if isinstance(phone, str):
+            errors.append((L.PHONE, phone))
 
         # Checks across the file. The ID number is remembered even on a row that is bad for
         # another reason, so its duplicate is still reported.
-        if sealed_id is not None:
+        if not isinstance(sealed_id, str):
             key = int(sealed_id.hash[:32], 16)
             first = self.seen_ids.get(key)
             if first is None:
@@ -192,7 +207,8 @@ class ResidentImporter(RowImporter):
                     seen.head_row = row
         if errors:
             return None, errors
-        assert placement and sealed_id and card and relation and phone is not None
+        assert placement and relation and birth is not None
+        assert not isinstance(sealed_id, str) and not isinstance(phone, str)
         return (
             _ResidentRow(
                 row,
@@ -201,10 +217,11 @@ class ResidentImporter(RowImporter):
                 address,
                 kinds,
                 name,
+                name_initials,
                 ref,
                 sealed_id,
-                card.sex,
-                clear_birth_year(card.birth_date, today()),
+                sex,
+                clear_birth_year(birth, self.today),
                 relation,
                 phone,
             ),
@@ -406,7 +423,7 @@ class ResidentImporter(RowImporter):
                         county_id,
                         ids[r.number],
                         r.name,
-                        cached_initials(r.name)[:30],
+                        r.initials[:30],
                         r.ref,
                         sealed.enc,
                         sealed.hash,
@@ -440,7 +457,7 @@ class ResidentImporter(RowImporter):
                 Resident(
                     pk=existing["id"],
                     name=r.name,
-                    name_initials=cached_initials(r.name)[:30],
+                    name_initials=r.initials[:30],
                     phone_enc=phone.enc if phone else existing["phone_enc"],
                     phone_hash=phone.hash if phone else existing["phone_hash"],
                     phone_masked=phone.masked if phone else existing["phone_masked"],

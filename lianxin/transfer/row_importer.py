@@ -8,18 +8,18 @@ from functools import lru_cache
 from typing import Any
 
 from lianxin.core.fields import text_problem
+from lianxin.core.models import today
 from lianxin.core.tabular import FromNumber, Header
 from lianxin.geo.models import County
 from lianxin.lib.pinyin import initials
+from lianxin.lib.sealing import NAMES_CACHED
 from lianxin.people import disclosure
 
 from . import layouts as L
 from .import_report import ErrorReport
 from .import_result import ImportResult
 from .region_index import RegionIndex
-
-# Chinese names repeat a great deal across a county: pinyin is worth caching.
-cached_initials = lru_cache(maxsize=65536)(initials)
+from .sealing_pool import SealingPool
 
 
 class Abandoned(Exception):
@@ -75,6 +75,9 @@ class RowImporter:
         self.heartbeat: Callable[[], Any] | None = None
         # Whether the job may still commit (import_people's `claim`).
         self.claim: Callable[[], bool] | None = None
+        self.initials = lru_cache(maxsize=NAMES_CACHED)(initials)
+        # The registration date of the batch in hand (read once a batch, not once a row).
+        self.today = today()
 
     def still_claimed(self) -> None:
         """Raise Abandoned when the job was given up (the stall sweep failed it and wrote its
@@ -100,8 +103,10 @@ class RowImporter:
             return [(self.titles.get(index, "") if index is not None else "", reason)]
         errors = []
         # A NUL would reach the database in a value or in an error message quoting the cell,
-        # and PostgreSQL refuses it in text.
-        for title, i in self.positions.items():
+        # and PostgreSQL refuses it in text. Looked for in the whole row first (the usual row
+        # has none), then cell by cell.
+        has_nul = any("\x00" in value for value in cells if isinstance(value, str))
+        for title, i in self.positions.items() if has_nul else ():
             value = cells[i] if i is not None and i < len(cells) else ""
             found = text_problem(title, value, None) if isinstance(value, str) else None
             if found:
@@ -126,23 +131,35 @@ class RowImporter:
         self.failures = []
         self.report.flush()
 
-    def parse_batch(self, batch: list[tuple[int, list[str]]]) -> list[Any]:
+    def sealing_pool(self, worker_from: int | None) -> SealingPool | None:
+        """Where the batches' sealing runs (sealing_pool.py); None: the importer seals nothing
+        ahead of parsing."""
+        return None
+
+    def sealing_cells(self, batch: list[tuple[int, list[str]]]) -> list[Any]:
+        """What the sealing pool seals for each row of the batch."""
+        raise NotImplementedError
+
+    def parse_batch(
+        self, batch: list[tuple[int, list[str]]], sealed: list[Any] | None = None
+    ) -> list[Any]:
         """The batch's rows that pass the checks of the row itself and across the file (no
-        query); the others are failed."""
+        query); the others are failed. `sealed`: the sealing pool's result for the batch."""
         rows = []
-        for number, cells in batch:
+        self.today = today()
+        for i, (number, cells) in enumerate(batch):
             self.result.rows_read += 1
             errors = self.unreadable(cells)
             parsed = None
             if not errors:
-                parsed, errors = self._parse(number, cells)
+                parsed, errors = self._parse(number, cells, sealed[i] if sealed else None)
             if errors:
                 self.fail(number, errors)
             else:
                 rows.append(parsed)
         return rows
 
-    def _parse(self, row: int, cells: list[str]) -> tuple[Any, list[tuple[str, str]]]:
+    def _parse(self, row: int, cells: list[str], sealed: Any) -> tuple[Any, list[tuple[str, str]]]:
         raise NotImplementedError
 
     def check_database(self, rows: list[Any], *, answering: bool) -> tuple[list[Any], Any]:

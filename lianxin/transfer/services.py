@@ -41,7 +41,13 @@ from . import layouts as L
 from .choices import DataKind, FileFormat, ImportMode, JobKind, JobStatus
 from .exporters import ExportFilters, check_full_export, export_people
 from .import_result import ERRORS_SHOWN, ImportResult, wrote_anything
-from .importers import Abandoned, ImportStopped, import_people, record_import
+from .importers import (
+    WRITE_BATCH_SIZE,
+    Abandoned,
+    ImportStopped,
+    import_people,
+    record_import,
+)
 from .models import ImportLimits, Job
 
 logger = logging.getLogger(__name__)
@@ -298,6 +304,7 @@ def _run_import(job: Job, progress: Callable[[int], Any], ctx: JobContext) -> No
                 counts_at_start=job.counts if checkpoint else None,
                 check=ctx.check,
                 claim=lambda: _still_running(job, ctx),
+                write_batch_size=WRITE_BATCH_SIZE,
             )
     except Abandoned:
         # The sweep or a cancel ended the job and wrote its audit row; nothing of this run

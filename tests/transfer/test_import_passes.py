@@ -285,3 +285,23 @@ def test_a_conflict_found_while_writing_stops_an_import_in_mode_all(world):
     audit = AuditEntry.objects.get(action="批量导入居民")
     assert audit.changes["saved"] == [None, True]
     assert "保存到第21行时停止" in audit.changes["stopped"][1]
+
+
+def test_it_writes_whole_checked_batches_together_up_to_the_write_batch_size(world):
+    """A long file's write transactions join checked batches (fewer SQLite pauses); each
+    commits its checkpoint, the last joined batch's end, and the last one holds the rest."""
+    checkpoints = []
+
+    def on_batch(rows_written, counts):
+        checkpoints.append((rows_written, counts["residents_created"]))
+
+    result = run(
+        world,
+        rows(65, bad_at=(12,)),
+        mode="good",
+        on_batch=on_batch,
+        write_batch_size=25,
+    )
+
+    assert checkpoints == [(30, 29), (60, 59), (65, 64)]
+    assert result.residents_created == imported() == 64

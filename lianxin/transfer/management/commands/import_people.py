@@ -11,7 +11,7 @@ from lianxin.core.tabular import count_data_rows, figure, iter_rows
 from lianxin.geo.models import County
 from lianxin.transfer.choices import DataKind, ImportMode
 from lianxin.transfer.import_result import ERRORS_SHOWN
-from lianxin.transfer.importers import ImportStopped, import_people
+from lianxin.transfer.importers import WRITE_BATCH_SIZE, ImportStopped, import_people
 from lianxin.transfer.models import ImportLimits
 from lianxin.transfer.services import check_row_count, check_upload_size
 
@@ -68,6 +68,7 @@ class Command(BaseCommand):
                         errors_shown=ERRORS_SHOWN,
                         report=opts["report"],
                         rows_total=total,
+                        write_batch_size=WRITE_BATCH_SIZE,
                     )
         except ImportStopped as exc:
             self._errors(exc.result, opts)
