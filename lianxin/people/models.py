@@ -15,15 +15,17 @@ from .choices import HardshipKind, Relation, Sex, Trade
 
 def _located_visible(qs, user, *, prefix: str = ""):
     """Scope for rows placed in the region tree (households, enterprises, via prefix residents).
-    Every row carries its own county (CountyOwned), so the county is read on the row itself and
-    only a region's staff join through the prefix: a county-wide list of residents is no join
-    with the households."""
+    County-wide users: the row's own county column (CountyOwned), so a county's residents are
+    no join with the households. A region's staff: the county and the region both through the
+    prefix, so the planner starts from the region's households (a condition on the residents'
+    own county would lead SQLite to walk the whole county's residents in list order)."""
     if not user.is_authenticated or not (user.is_county_wide or user.is_region_scoped):
         return None
-    qs = qs.filter(county_id=user.county_id)
     if user.region_id:
-        qs = qs.filter(region_q(user.region, prefix))
-    return qs
+        return qs.filter(**{f"{prefix}county_id": user.county_id}).filter(
+            region_q(user.region, prefix)
+        )
+    return qs.filter(county_id=user.county_id)
 
 
 class HouseholdQuerySet(models.QuerySet):
