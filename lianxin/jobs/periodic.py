@@ -52,3 +52,17 @@ def purge_rate_counters() -> None:
     from lianxin.core.ratelimit import purge_expired_counters
 
     purge_expired_counters()
+
+
+@periodic_task(crontab(minute="23"))
+@lock_task("lianxin.refresh_expired_cover")
+def refresh_expired_cover() -> None:
+    """Households whose stored covered days have run out, refreshed from their pairings
+    (lianxin.pairing.cover.refresh_expired: a pairing dated ahead after a gap). Hourly, so
+    that the day boundary in Asia/Shanghai is caught whatever the queue's clock; a run with
+    nothing expired reads one index range and writes nothing."""
+    from lianxin.pairing.cover import refresh_expired
+
+    changed = refresh_expired()
+    if changed:
+        logger.info("refreshed covered days of %d households", changed)

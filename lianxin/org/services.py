@@ -273,6 +273,10 @@ def do_cadre_leaves(cadre: Cadre, *, left_on: dt.date, acting_user: Any, reason:
         LeaderLiaison.objects.filter(leader=cadre, valid_to__isnull=True).update(valid_to=left_on)
         cadre.left_on = left_on
         cadre.save(update_fields=["left_on", "updated_at"])
+        # Their households are covered to their last day and no longer (pairing.cover).
+        from lianxin.pairing.cover import refresh_cadre
+
+        refresh_cadre(cadre.pk)
         record(
             actor=acting_user,
             action="干部退出",

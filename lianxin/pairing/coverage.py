@@ -41,6 +41,7 @@ from lianxin.org.models import Cadre, CadreAssignment, LeaderLiaison, Responsibi
 from lianxin.people.choices import Relation
 from lianxin.people.models import Household, HouseholdHardship, Resident
 
+from .cover import covered_today_q
 from .coverage_figures import (
     LOAD_NONE,
     LOAD_OVER,
@@ -157,7 +158,12 @@ class Coverage:
         # township's figures never scan the whole county's pairings. No county condition in
         # it: the household fixes the county, and without fresh statistics PostgreSQL would
         # otherwise AND in the county index (every row) on each probe.
-        return Q(Exists(self._covering().filter(household_id=OuterRef("pk"))))
+        live = Q(Exists(self._covering().filter(household_id=OuterRef("pk"))))
+        if self.on == today():
+            # Today's answer is stored on the household (lianxin.pairing.cover): one indexed
+            # column pair instead of one probe per household.
+            return covered_today_q(self.on, live)
+        return live
 
     def households_without_cadre(self) -> QuerySet[Household]:
         """Households that must be covered and have no cadre on the day, ready to list."""

@@ -47,6 +47,7 @@ from lianxin.org.models import CadreAssignment, Unit
 
 from . import solver as S
 from .choices import ChangeKind, RunStatus
+from .cover import refresh_cover
 from .models import Pairing, PairingPolicy, PairingRun, PairingRunChange
 from .policy import eligible_cadres, load_bounds, must_cover, policy_for, zones
 
@@ -751,6 +752,7 @@ def apply_changes(
         for h, c in new
     ]
     Pairing.objects.bulk_create(rows, batch_size=BATCH)
+    refresh_cover([h for h, _, _ in ended] + [h for h, _ in new])
     return {"new": len(rows), "ended": ended_count}
 
 

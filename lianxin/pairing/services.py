@@ -28,6 +28,7 @@ from lianxin.people.models import Household
 
 from . import engine
 from .choices import Coverage, RunStatus
+from .cover import refresh_cover
 from .models import CadreExclusion, Pairing, PairingPolicy, PairingRun, UnitLoadOverride
 from .policy import policy_for
 
@@ -73,6 +74,7 @@ def do_pair(
             made_by=acting_user,
             valid_from=valid_from,
         )
+        refresh_cover([household.pk])
         record(
             actor=acting_user,
             action="结对",
@@ -93,6 +95,7 @@ def do_end_pairing(pairing: Pairing, *, valid_to: dt.date, acting_user: Any) -> 
             raise Refused(f"结束日期不能早于结对开始日期{pairing.valid_from}", field="valid_to")
         pairing.valid_to = valid_to
         pairing.save(update_fields=["valid_to"])
+        refresh_cover([pairing.household_id])
         record(
             actor=acting_user,
             action="结束结对",

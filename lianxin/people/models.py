@@ -71,6 +71,14 @@ class Household(CountyOwned, Timestamped):
     # (people.counters.recount_members in the same transaction) so that lists and region
     # tallies read one column instead of counting 670,000 residents per request.
     member_count = models.PositiveIntegerField("人口", default=0, editable=False)
+    # The days a pairing covers the household, as the pairing actions last left them
+    # (lianxin.pairing.cover.refresh_cover, in the same transaction): the unbroken run of
+    # serving pairings (in force, cadre still in office) that holds today or starts next;
+    # covered_until None is open-ended, covered_from None is "no such pairing". Today's
+    # coverage of 231,000 households then reads two columns of an index instead of probing
+    # the pairings once per household. Past and future days are computed from the pairings.
+    covered_from = models.DateField(null=True, blank=True, editable=False)
+    covered_until = models.DateField(null=True, blank=True, editable=False)
 
     objects = HouseholdQuerySet.as_manager()
 
@@ -93,6 +101,11 @@ class Household(CountyOwned, Timestamped):
                 name="people_hh_tally",
             ),
             models.Index(fields=["village", "region"]),
+            # Covers today's coverage per village (lianxin.pairing.coverage) the same way.
+            models.Index(
+                fields=["county", "township", "village", "covered_from", "covered_until"],
+                name="people_hh_cover",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ from lianxin.lib.idcard import compose
 from lianxin.pairing.services import do_pair
 from lianxin.people.choices import HardshipKind, Relation
 from lianxin.people.services import do_add_hardship, do_create_household, do_create_resident
+from tests.pairing.runs_support import inline_runs  # noqa: F401
 
 PAGES = [
     "/people/households/",
@@ -74,4 +75,61 @@ def test_it_lists_3_or_30_rows_in_the_same_queries(world, login, path):
     add_households(world, 3, start=9000)
     few = queries(client, path)
     add_households(world, 27, start=9100)
+    assert queries(client, path) == few, path
+
+
+# --- the pairing run pages: a run's changes are its rows ------------------------------------
+
+RUN_PAGES = [
+    "/pairing/runs/",
+    "/pairing/runs/{pk}/",
+    "/pairing/runs/{pk}/?kind=new",
+    "/api/pairing/runs",
+    "/api/pairing/runs/{pk}",
+    "/api/pairing/runs/{pk}/changes",
+]
+
+
+@pytest.mark.usefixtures("inline_runs")
+@pytest.mark.parametrize("path", RUN_PAGES)
+def test_it_lists_a_run_of_3_or_30_changes_in_the_same_queries(world, login, path):
+    """A dry run over 3 unpaired households, then another once 27 more are registered: each
+    household is one change row (and the second run one more row of the run list)."""
+    from lianxin.people.services import do_create_household
+    from tests.pairing.runs_support import build_county, dry_run
+
+    client = login(world.city_admin)
+    c = build_county(world, households=3, cadres=4)
+    few_run = dry_run(world.county, world.city_admin)
+    few = queries(client, path.format(pk=few_run.pk))
+    for i in range(27):
+        do_create_household(
+            county=world.county,
+            number=f"51018420000009{i:03d}",
+            region=c.groups[i % len(c.groups)],
+            acting_user=None,
+        )
+    many_run = dry_run(world.county, world.city_admin)
+    assert many_run.changes.count() >= few_run.changes.count() + 27
+    assert queries(client, path.format(pk=many_run.pk)) == few, path
+
+
+# --- account lists ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/accounts/users/", "/accounts/users/?q=u"])
+def test_it_lists_3_or_30_accounts_in_the_same_queries(world, login, path):
+    from lianxin.accounts.choices import Role
+    from tests.factories import user
+
+    client = login(world.system_admin)
+
+    def add(n, start):
+        for i in range(start, start + n):
+            user(world.county, Role.VILLAGE_STAFF, f"u{i}", region=world.village)
+            user(world.county, Role.CADRE, f"uc{i}", unit=world.unit)
+
+    add(3, 0)
+    few = queries(client, path)
+    add(27, 100)
     assert queries(client, path) == few, path
