@@ -58,6 +58,9 @@ from . import people as P
 
 CADRES_AT_SCALE_1 = 6_100
 MIN_CADRES_PER_UNIT = 2
+# The demo county's pairing policy: 5 to 50 households per cadre (docs/demo.md).
+DEMO_MIN_LOAD = 5
+DEMO_MAX_LOAD = 50
 
 
 @dataclass
@@ -146,6 +149,46 @@ def _write_coded_divisions(target: Path) -> None:
                 out.writerow([f"{t_code}{v_no:03d}", village, "village", t_code])
 
 
+def _village_slots(
+    seed: int, t_no: int, v_no: int, township: str, village: str, groups: list[tuple[int, str]]
+) -> list[P.GroupSlot]:
+    """The group slots of one village: (group no, short name) of each group, in order."""
+    is_community = village.endswith("社区")
+    weight_rng = random.Random(f"{seed}:weight:{t_no}:{v_no}")
+    # Rural villages hold more people than town communities.
+    village_weight = (
+        weight_rng.uniform(0.55, 0.95) if is_community else weight_rng.uniform(1.0, 1.6)
+    )
+    return [
+        P.GroupSlot(
+            township_no=t_no,
+            village_no=v_no,
+            group_no=group_no,
+            township=township,
+            village=village,
+            group=group,
+            is_community=is_community,
+            weight=village_weight / len(groups) * weight_rng.uniform(0.8, 1.2),
+        )
+        for group_no, group in groups
+    ]
+
+
+def planned_slots(seed: int) -> list[P.GroupSlot]:
+    """The group slots a fresh build makes, without a database (build_regions makes the same
+    from the regions it finds or creates)."""
+    slots: list[P.GroupSlot] = []
+    for t_no, (township_name, village_names) in enumerate(C.divisions(), start=1):
+        township = short_region_name(township_name)
+        for v_no, village_name in enumerate(village_names, start=1):
+            village = short_region_name(village_name)
+            is_community = village.endswith("社区")
+            count = _group_count(seed, t_no, v_no, is_community)
+            groups = [(n, _group_name(n, is_community)) for n in range(1, count + 1)]
+            slots += _village_slots(seed, t_no, v_no, township, village, groups)
+    return slots
+
+
 def build_regions(seed: int, bar: tqdm) -> Map:
     """The 25 townships and 253 villages from the 2014 table, then groups or grids under each."""
     with tempfile.TemporaryDirectory() as folder:
@@ -197,24 +240,17 @@ def build_regions(seed: int, bar: tqdm) -> Map:
                         )
                         for n in range(1, _group_count(seed, t_no, v_no, is_community) + 1)
                     ]
-                weight_rng = random.Random(f"{seed}:weight:{t_no}:{v_no}")
-                # Rural villages hold more people than town communities.
-                village_weight = (
-                    weight_rng.uniform(0.55, 0.95) if is_community else weight_rng.uniform(1.0, 1.6)
+                slots += _village_slots(
+                    seed,
+                    t_no,
+                    v_no,
+                    township,
+                    village.short_name,
+                    [
+                        (_group_no(g.name), g.short_name)
+                        for g in sorted(mine, key=lambda g: (_group_no(g.name), g.pk))
+                    ],
                 )
-                for group in sorted(mine, key=lambda g: (_group_no(g.name), g.pk)):
-                    slots.append(
-                        P.GroupSlot(
-                            township_no=t_no,
-                            village_no=v_no,
-                            group_no=_group_no(group.name),
-                            township=township,
-                            village=village.short_name,
-                            group=group.short_name,
-                            is_community=is_community,
-                            weight=village_weight / len(mine) * weight_rng.uniform(0.8, 1.2),
-                        )
-                    )
                 bar.update(1)
     return Map(county, townships, villages, slots)
 
@@ -253,7 +289,8 @@ def build_units(m: Map, seed: int, bar: tqdm) -> dict[str, Unit]:
         .filter(county=m.county, village__valid_to__isnull=True)
         .values_list("village_id", flat=True)
     )
-    for unit_name, village in _zone_plan(m, seed):
+    for unit_name, key in zone_plan(seed):
+        village = m.villages[key]
         if village.pk not in covered:
             do_assign_zone(
                 unit=units[unit_name], village=village, valid_from=C.LAUNCH, acting_user=None
@@ -262,29 +299,43 @@ def build_units(m: Map, seed: int, bar: tqdm) -> dict[str, Unit]:
     return units
 
 
-def _zone_plan(m: Map, seed: int) -> list[tuple[str, Region]]:
-    """(unit name, village) for every village: the stories' zones, a few villages for each
-    township government in its own township, the rest dealt to the other units in runs of one
-    to three neighbouring villages."""
+def village_keys() -> list[tuple[str, str]]:
+    """(township, village) short names of the 253 villages, in the order of the 2014 table."""
+    return [
+        (short_region_name(t), short_region_name(v))
+        for t, villages in C.divisions()
+        for v in villages
+    ]
+
+
+def zone_plan(seed: int) -> list[tuple[str, tuple[str, str]]]:
+    """(unit name, village) for every village but one: the stories' zones and the short unit's
+    (C.SHORT_ZONE), a few villages for each township government in its own township, the rest
+    dealt to the other units in runs of one to three neighbouring villages. C.PENDING_VILLAGE
+    is left without a unit and C.PENDING_UNIT without a zone (the deliberate gaps)."""
     rng = random.Random(f"{seed}:zones")
-    plan: list[tuple[str, Region]] = []
-    taken: set[tuple[str, str]] = set()
+    keys = village_keys()
+    plan: list[tuple[str, tuple[str, str]]] = []
+    taken: set[tuple[str, str]] = {C.PENDING_VILLAGE}
     load: dict[str, int] = {}
-    for unit_name, key in C.STORY_ZONES.items():
-        plan.append((unit_name, m.villages[key]))
+    pinned = [(u, k) for u, k in C.STORY_ZONES.items()] + [(C.SHORT_UNIT, k) for k in C.SHORT_ZONE]
+    for unit_name, key in pinned:
+        plan.append((unit_name, key))
         taken.add(key)
-        load[unit_name] = 1
+        load[unit_name] = load.get(unit_name, 0) + 1
     specs = C.units()
     for spec in specs:
         if spec.kind != UnitKind.TOWNSHIP_GOVERNMENT:
             continue
-        own = [k for k in m.villages if k[0] == spec.township and k not in taken]
+        own = [k for k in keys if k[0] == spec.township and k not in taken]
         for key in rng.sample(own, min(len(own), rng.randint(1, 3))):
-            plan.append((spec.name, m.villages[key]))
+            plan.append((spec.name, key))
             taken.add(key)
-    rest = [k for k in m.villages if k not in taken]  # township by township, in table order
-    others = [s.name for s in specs if s.kind != UnitKind.TOWNSHIP_GOVERNMENT]
-    sizes = {name: 1 - load.get(name, 0) for name in others}
+    rest = [k for k in keys if k not in taken]  # township by township, in table order
+    others = [
+        s.name for s in specs if s.kind != UnitKind.TOWNSHIP_GOVERNMENT and s.name != C.PENDING_UNIT
+    ]
+    sizes = {name: max(0, 1 - load.get(name, 0)) for name in others}
     # Hand out the remaining villages one extra at a time, at most three per unit.
     spare = len(rest) - sum(sizes.values())
     if spare > sum(3 - sizes[n] - load.get(n, 0) for n in others):
@@ -299,9 +350,28 @@ def _zone_plan(m: Map, seed: int) -> list[tuple[str, Region]]:
     position = 0
     for name in order:
         for key in rest[position : position + sizes[name]]:
-            plan.append((name, m.villages[key]))
+            plan.append((name, key))
         position += sizes[name]
     return plan
+
+
+def village_households(slots: list[P.GroupSlot], scale: float) -> dict[tuple[str, str], int]:
+    """Households per village (township, village) that build_households imports."""
+    result: dict[tuple[str, str], int] = dict.fromkeys(village_keys(), 0)
+    for slot, n in zip(slots, P.household_counts(slots, scale), strict=True):
+        result[(slot.township, slot.village)] += n
+    return result
+
+
+def zone_households(seed: int, slots: list[P.GroupSlot], scale: float) -> dict[str, int]:
+    """Households in each unit's zone (unit name → households); the pending unit counts the
+    village meant for it, so its cadres are as many as that village needs."""
+    per_village = village_households(slots, scale)
+    result = dict.fromkeys((s.name for s in C.units()), 0)
+    for unit_name, key in zone_plan(seed):
+        result[unit_name] += per_village[key]
+    result[C.PENDING_UNIT] += per_village[C.PENDING_VILLAGE]
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,20 +419,77 @@ def build_accounts(m: Map, units: dict[str, Unit]) -> dict[str, User]:
 # Cadres and city leaders
 
 
-def cadre_counts(scale: float, seed: int) -> list[int]:
-    """Cadres per unit (in catalogue order): the scaled total split by staff size, at least two
-    per unit so every unit can pair."""
+def cadre_counts(scale: float, households: dict[str, int]) -> list[int]:
+    """Cadres per unit (in catalogue order), from the households of its zone (zone_households):
+    each unit first gets enough cadres to carry its zone at the policy's upper bound
+    (DEMO_MAX_LOAD), at least two; the rest of the scaled total (CADRES_AT_SCALE_1 × scale) is
+    shared in proportion to the zones' households (largest remainder), so at scale 1 every
+    cadre carries about 38 households. The short unit (C.SHORT_UNIT) gets only enough for
+    C.SHORT_SHARE of its zone at the upper bound, at least one, and no share of the rest."""
     specs = C.units()
-    total = max(MIN_CADRES_PER_UNIT * len(specs), round(CADRES_AT_SCALE_1 * scale))
-    rng = random.Random(f"{seed}:unit-sizes")
-    weights = [s.size * rng.uniform(0.8, 1.25) for s in specs]
-    spare = total - MIN_CADRES_PER_UNIT * len(specs)
-    shares = [spare * w / sum(weights) for w in weights]
-    counts = [MIN_CADRES_PER_UNIT + int(x) for x in shares]
+    base = []
+    for spec in specs:
+        h = households.get(spec.name, 0)
+        if spec.name == C.SHORT_UNIT:
+            base.append(max(1, math.floor(C.SHORT_SHARE * h / DEMO_MAX_LOAD)))
+        else:
+            base.append(max(MIN_CADRES_PER_UNIT, math.ceil(h / DEMO_MAX_LOAD)))
+    spare = max(0, round(CADRES_AT_SCALE_1 * scale) - sum(base))
+    weights = [0 if s.name == C.SHORT_UNIT else households.get(s.name, 0) for s in specs]
+    total_weight = sum(weights) or 1
+    shares = [spare * w / total_weight for w in weights]
+    counts = [b + int(x) for b, x in zip(base, shares, strict=True)]
     order = sorted(range(len(specs)), key=lambda i: (int(shares[i]) - shares[i], i))
-    for i in order[: total - sum(counts)]:
+    for i in order[: sum(base) + spare - sum(counts)]:
         counts[i] += 1
     return counts
+
+
+@dataclass
+class PlanGaps:
+    """What the plan leaves uncoverable under the demo's policy, before anything is built:
+    households beyond its cadres × DEMO_MAX_LOAD per unit, households of villages with no
+    unit, and the units with cadres but no zone."""
+
+    households: int
+    cadres: int
+    short: dict[str, int]  # unit name → households its cadres cannot carry
+    unzoned: dict[tuple[str, str], int]  # (township, village) → households
+    zoneless: dict[str, int]  # unit name → cadres
+
+    @property
+    def uncoverable(self) -> int:
+        return sum(self.short.values()) + sum(self.unzoned.values())
+
+
+def plan_gaps(seed: int, scale: float) -> PlanGaps:
+    """The diagnostic behind the plan: per-zone capacity against households (each village has
+    at most one unit, so a zone's coverage is min(households, cadres × max load))."""
+    slots = planned_slots(seed)
+    per_village = village_households(slots, scale)
+    plan = zone_plan(seed)
+    in_zone: dict[str, int] = {}
+    for unit_name, key in plan:
+        in_zone[unit_name] = in_zone.get(unit_name, 0) + per_village[key]
+    per_unit = dict(
+        zip(
+            (s.name for s in C.units()),
+            cadre_counts(scale, zone_households(seed, slots, scale)),
+            strict=True,
+        )
+    )
+    zoned = {key for _, key in plan}
+    return PlanGaps(
+        households=sum(per_village.values()),
+        cadres=sum(per_unit.values()),
+        short={
+            u: h - per_unit[u] * DEMO_MAX_LOAD
+            for u, h in in_zone.items()
+            if h > per_unit[u] * DEMO_MAX_LOAD
+        },
+        unzoned={k: n for k, n in per_village.items() if k not in zoned},
+        zoneless={u: n for u, n in per_unit.items() if u not in in_zone},
+    )
 
 
 def _joined_on(rng: random.Random) -> dt.date:
@@ -384,15 +511,13 @@ def _posts(spec: C.UnitSpec, count: int, rng: random.Random) -> list[str]:
 
 
 def cadre_specs(
-    units: dict[str, Unit], users: dict[str, User], scale: float, seed: int
+    units: dict[str, Unit], users: dict[str, User], per_unit: list[int], seed: int
 ) -> list[NewCadre]:
     """Every cadre of the demo, unit by unit; staff numbers C<unit no><seq>, leaders L<no>."""
     # The story cadres with a login of their own (马林增 signs in as malin).
     cadre_users = {(a.unit, a.cadre): users[a.username] for a in C.ACCOUNTS if a.cadre}
     specs: list[NewCadre] = []
-    for unit_no, (spec, count) in enumerate(
-        zip(C.units(), cadre_counts(scale, seed), strict=True), start=1
-    ):
+    for unit_no, (spec, count) in enumerate(zip(C.units(), per_unit, strict=True), start=1):
         rng = random.Random(f"{seed}:cadres:{unit_no}")
         named = C.STORY_CADRES.get(spec.name, [])
         posts = _posts(spec, count - len(named), rng)
@@ -594,14 +719,15 @@ PAIRING_WORKERS = 2
 
 
 def build_pairings(county: County, bar: tqdm) -> None:
-    """Pair the demo's cadres with its households the way an administrator would: a policy
-    whose upper bound lets the cadres cover everyone, then one automatic run, applied as of
+    """Pair the demo's cadres with its households the way an administrator would: the policy
+    of 5–50 households per cadre (DEMO_MIN_LOAD, DEMO_MAX_LOAD), under which every zone but the
+    deliberate gaps' has cadres enough (cadre_counts), then one automatic run, applied as of
     the programme's launch (C.LAUNCH): the pairings are dated November 2013, the run and its
     audit rows carry the real time they were made. A 20-second budget keeps `make run` quick
     (loads come out a little less even than an unbounded run's; coverage is the same)."""
     from lianxin.jobs import runner
     from lianxin.pairing.models import Pairing
-    from lianxin.pairing.policy import eligible_cadres, must_cover, policy_for
+    from lianxin.pairing.policy import policy_for
     from lianxin.pairing.services import (
         do_apply_pairing_run,
         do_set_policy,
@@ -611,13 +737,12 @@ def build_pairings(county: County, bar: tqdm) -> None:
     if Pairing.objects.filter(county=county).exists():
         return  # an earlier build paired already; a re-run would change nothing
     policy = policy_for(county)
-    per_cadre = must_cover(policy).count() / max(eligible_cadres(policy).count(), 1)
     do_set_policy(
         county=county,
         acting_user=None,
         coverage=policy.coverage,
-        min_load=5,
-        max_load=max(15, math.ceil(per_cadre * 1.3)),
+        min_load=DEMO_MIN_LOAD,
+        max_load=DEMO_MAX_LOAD,
         keep_groups_together=True,
         exclude_city_leaders=True,
     )
@@ -683,7 +808,10 @@ def build(
     with bar("单位", "个", total=len(C.units())) as b:
         units = build_units(m, seed, b)
     users = build_accounts(m, units)
-    specs = cadre_specs(units, users, scale, seed)
+    # From the planned slots, not the ones found: the same cadres whatever an office has
+    # since done to the demo's groups, so a re-run adds none.
+    per_unit = cadre_counts(scale, zone_households(seed, planned_slots(seed), scale))
+    specs = cadre_specs(units, users, per_unit, seed)
     with bar("干部", "人", total=len(specs)) as b:
         build_cadres(specs, units, users, b)
     build_liaisons(m, seed)
