@@ -363,6 +363,10 @@ LIANXIN_EXPORT_TTL_MINUTES = env_int("LIANXIN_EXPORT_TTL_MINUTES", 60)
 # Masked exports, import error reports and 连心卡 PDFs are kept longer (the office reads them
 # twice).
 LIANXIN_TRANSFER_KEEP_DAYS = env_int("LIANXIN_TRANSFER_KEEP_DAYS", 7)
+# A coverage export of at most this many rows is written while the user waits (2,000 rows take
+# about 0.3 s); a longer one runs as an export job with its progress page
+# (lianxin.pairing.coverage_export).
+LIANXIN_SYNC_EXPORT_ROWS = env_int("LIANXIN_SYNC_EXPORT_ROWS", 2000)
 
 # Every handler carries the scrub filter. Django's own defaults (console when DEBUG, mail to
 # ADMINS, runserver's request log "django.server") have unfiltered handlers: replaced here.

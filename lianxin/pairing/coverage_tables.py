@@ -35,7 +35,11 @@ class Table:
         return [c.title for c in self.columns]
 
 
-def _household_rows(cov: Coverage) -> Iterable[list[Any]]:
+# Tells an export job how many rows are coming, once the table knows (for its progress bar).
+OnTotal = Callable[[int], None] | None
+
+
+def _household_rows(cov: Coverage, on_total: OnTotal = None) -> Iterable[list[Any]]:
     """The gap households for a whole export (all of a county's, before its first pairing run):
     their ids first, read from the indexes alone, then plain tuples a chunk at a time, so a
     quarter of a million rows never become model instances."""
@@ -45,6 +49,8 @@ def _household_rows(cov: Coverage) -> Iterable[list[Any]]:
         .order_by("number", "pk")
         .values_list("pk", flat=True)
     )
+    if on_total is not None:
+        on_total(len(ids))
     kinds = dict(HardshipKind.choices)
     for start in range(0, len(ids), CHUNK_SIZE):
         chunk = ids[start : start + CHUNK_SIZE]
@@ -95,7 +101,9 @@ def _household_rows(cov: Coverage) -> Iterable[list[Any]]:
             ]
 
 
-def _cadre_rows(cov: Coverage, load: str) -> Iterable[list[Any]]:
+def _cadre_rows(cov: Coverage, load: str, on_total: OnTotal = None) -> Iterable[list[Any]]:
+    if on_total is not None:
+        on_total(cov.cadres_by_load(load).count())
     for c in cov.cadres_by_load(load).iterator(chunk_size=CHUNK_SIZE):
         low, high = cov.bounds_of(c.unit_on)  # type: ignore[attr-defined]
         yield [
@@ -177,8 +185,28 @@ def _township_row(row: Sequence[Any]) -> bool:
     return row[1] == WHOLE_TOWNSHIP
 
 
-def table(cov: Coverage, name: str, *, load: str = LOAD_NONE) -> Table:
-    """One gap list or summary table of the coverage page as rows for a spreadsheet."""
+# The lists that can grow with the county (households, cadres); the others have a row per
+# township, village or unit, a few hundred at most.
+LONG_LISTS = ("households", "cadres")
+
+
+def rows_at_most(cov: Coverage, name: str, limit: int, *, load: str = LOAD_NONE) -> int:
+    """The rows the table will have, counted only up to limit + 1: whether an export is short
+    enough to write while the user waits, without counting a quarter of a million gaps (the
+    database stops at the first limit + 1 it finds). The short tables answer 0."""
+    qs: Any
+    if name == "households":
+        qs = cov.households_without_cadre()
+    elif name == "cadres":
+        qs = cov.cadres_by_load(load)
+    else:
+        return 0
+    return qs.order_by().values("pk")[: limit + 1].count()
+
+
+def table(cov: Coverage, name: str, *, load: str = LOAD_NONE, on_total: OnTotal = None) -> Table:
+    """One gap list or summary table of the coverage page as rows for a spreadsheet.
+    `on_total` hears how many rows the long lists have before their first row is read."""
     if name == "households":
         columns = [
             sheets.text("户号", width=19),
@@ -190,7 +218,7 @@ def table(cov: Coverage, name: str, *, load: str = LOAD_NONE) -> Table:
             sheets.text("困难类型"),
             sheets.text("说明"),
         ]
-        return Table("未结对的户", columns, _household_rows(cov))
+        return Table("未结对的户", columns, _household_rows(cov, on_total))
     if name == "cadres":
         columns = [
             sheets.text("人员编号"),
@@ -202,7 +230,7 @@ def table(cov: Coverage, name: str, *, load: str = LOAD_NONE) -> Table:
             sheets.count("最少户数", total=False),
             sheets.count("最多户数", total=False),
         ]
-        return Table(LOAD_CHOICES[load], columns, _cadre_rows(cov, load))
+        return Table(LOAD_CHOICES[load], columns, _cadre_rows(cov, load, on_total))
     if name == "villages":
         columns = [
             sheets.text("乡镇（街道）"),

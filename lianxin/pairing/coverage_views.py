@@ -8,35 +8,23 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
-from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
-from lianxin.audit.services import record
-from lianxin.core import sheets
 from lianxin.core.errors import Refused
 from lianxin.core.views import paginate, query_without_page
 
 from .coverage import Coverage, coverage_for, stale_note
-from .coverage_figures import (
-    DEFINITIONS,
-    LOAD_CHOICES,
-    LOAD_NONE,
-    CoverageQuery,
-    definitions_for,
-    policy_label,
-)
-from .coverage_tables import table, write_xlsx
+from .coverage_export import XLSX, do_start_coverage_export, prepare, recent_exports, write
+from .coverage_figures import DEFINITIONS, LOAD_CHOICES, CoverageQuery
 from .filters import LISTS, filter_options, parse_list, parse_load, parse_query
 
 # =============================================================================================
 # Coverage (双向全覆盖): the four layers, the gap lists and their xlsx export
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _coverage_refused(request: HttpRequest, exc: Refused) -> HttpResponse:
@@ -136,53 +124,45 @@ def coverage(request: HttpRequest) -> HttpResponse:
         "query": query_without_page(request),
         **filter_options(user, query),
         **_list_context(request, cov, name, load),
+        "sync_rows": settings.LIANXIN_SYNC_EXPORT_ROWS,
+        "exports": recent_exports(user),
     }
     return render(request, "pairing/coverage.html", context)
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def coverage_export(request: HttpRequest) -> HttpResponseBase:
-    """One gap list or table as .xlsx, with the page's filters; masked values only. The export
-    is audited before the first row is written, so even an interrupted one leaves a trace."""
+    """One gap list or table as .xlsx, with the page's filters (the query string, for both
+    methods); masked values only, audited before the first row is written.
+
+    A short list (coverage_export.is_short) is the file itself, at once. A long one is an
+    export job: POST (the page's button) starts it and goes to its page, which follows the
+    progress and offers the file when it is ready; a GET (a link, a bookmark) answers a page
+    saying so, with the button, and starts nothing."""
     user = request.user
     try:
-        query = parse_query(user, request.GET)
-        name = parse_list(request.GET.get("list"))
-        load = parse_load(request.GET.get("load")) if name == "cadres" else LOAD_NONE
+        export = prepare(user, request.GET)
     except Refused as exc:
         return _coverage_refused(request, exc)
-    cov = coverage_for(user, query)
-    tab = table(cov, name, load=load)
-    filename = f"覆盖情况-{tab.title}-{query.on:%Y%m%d}.xlsx"
-    described = query.describe()
-    with transaction.atomic():
-        record(
-            actor=user,
-            action="导出覆盖情况",
-            county_id=user.county_id,  # type: ignore[union-attr]
-            target_type="pairing.coverage",
-            target_label=filename,
-            changes={"list": [None, tab.title], **{k: [None, v] for k, v in described.items()}},
-        )
-    on = described.pop("on")
-    heading = sheets.Heading(
-        title=f"{user.county.name} 结对覆盖情况：{tab.title}",  # type: ignore[union-attr]
-        filters="；".join([f"查询日期 {on}", policy_label(cov.policy), *described.values()]),
-        made_by=str(user),
-        made_at=timezone.localtime(),
-    )
-    notes = [
-        ("清单", tab.title),
-        ("查询日期", on),
-        ("结对规则", policy_label(cov.policy)),
-        ("筛选条件", "；".join(described.values()) or "无（权限范围内全部）"),
-        ("导出人", str(user)),
-        *((f"口径：{k}", v) for k, v in definitions_for(name).items()),
-    ]
-    # A spooled temporary file: small exports stay in memory, a county-wide one goes to disk.
-    # FileResponse closes it once sent.
+    if not export.is_short():
+        if request.method != "POST":
+            context = {
+                "export": export,
+                "title": export.table().title,
+                "limit": settings.LIANXIN_SYNC_EXPORT_ROWS,
+                "keep_days": settings.LIANXIN_TRANSFER_KEEP_DAYS,
+                "query": request.GET.urlencode(),
+            }
+            return render(request, "pairing/coverage_export.html", context)
+        try:
+            job = do_start_coverage_export(acting_user=user, params=request.GET)
+        except Refused as exc:
+            return _coverage_refused(request, exc)
+        return redirect("transfer:job_detail", pk=job.pk)
+    # A spooled temporary file: a short export stays in memory. FileResponse closes it once
+    # sent.
     target = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115
-    write_xlsx(target, tab, notes, heading)
+    write(export, target)
     target.seek(0)
-    return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX)
+    return FileResponse(target, as_attachment=True, filename=export.filename, content_type=XLSX)

@@ -11,6 +11,13 @@ class DataKind(models.TextChoices):
     ENTERPRISES = "enterprises", "企业"
 
 
+# What else an export job can write besides the import layouts: a coverage list or table of the
+# coverage page (lianxin.pairing.coverage_export), run as a job when it is long. Not a DataKind:
+# it has no import layout, and the import/export forms offer DataKind alone.
+COVERAGE = "coverage"
+JOB_DATA_CHOICES = [*DataKind.choices, (COVERAGE, "覆盖情况")]
+
+
 class ImportMode(models.TextChoices):
     # "all": one transaction, nothing saved when any row is bad; "good": bad rows skipped.
     ALL = "all", "全部正确才保存"

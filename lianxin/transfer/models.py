@@ -10,7 +10,7 @@ from django.db import models
 from lianxin.core.models import CountyOwned
 from lianxin.core.tabular import ReadLimits
 
-from .choices import DataKind, ImportMode, JobKind, JobStatus
+from .choices import JOB_DATA_CHOICES, ImportMode, JobKind, JobStatus
 
 # Defaults of ImportLimits, sized for a county of ~670,000 residents whose offices import a
 # township at a time (~30,000 rows; the largest township under 100,000): a 200,000-row .csv
@@ -58,7 +58,7 @@ class Job(CountyOwned):
     """A bulk import or export, run in the background, with progress and a result."""
 
     kind = models.CharField("任务类型", max_length=10, choices=JobKind.choices)
-    data_kind = models.CharField("数据", max_length=12, choices=DataKind.choices)
+    data_kind = models.CharField("数据", max_length=12, choices=JOB_DATA_CHOICES)
     file_name = models.CharField("文件名", max_length=200)
     mode = models.CharField("导入方式", max_length=6, choices=ImportMode.choices, blank=True)
     status = models.CharField(

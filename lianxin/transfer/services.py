@@ -38,7 +38,7 @@ from lianxin.lib.masking import scrub
 from lianxin.people.choices import HardshipKind
 
 from . import layouts as L
-from .choices import DataKind, FileFormat, ImportMode, JobKind, JobStatus
+from .choices import COVERAGE, DataKind, FileFormat, ImportMode, JobKind, JobStatus
 from .exporters import ExportFilters, check_full_export, export_people
 from .import_result import ERRORS_SHOWN, ImportResult, wrote_anything
 from .importers import (
@@ -403,6 +403,12 @@ def _import_message(result: ImportResult) -> str:
 
 
 def _run_export(job: Job, progress: _Progress, ctx: JobContext) -> None:
+    if job.data_kind == COVERAGE:
+        # A coverage list too long to write while its user waited (lianxin.pairing).
+        from lianxin.pairing.coverage_export import run_export_job
+
+        run_export_job(job, progress, ctx)
+        return
     user = job.created_by
     params = job.params
     regions = Region.objects.visible_to(user).in_bulk(

@@ -18,7 +18,7 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -29,7 +29,7 @@ from lianxin.core.views import paginate, query_without_page
 from lianxin.jobs.pages import tell_cancel
 
 from . import layouts as L
-from .choices import FileFormat, JobKind, JobStatus
+from .choices import COVERAGE, FileFormat, JobKind, JobStatus
 from .exporters import write_template
 from .forms import ExportForm, ImportForm, ImportLimitsForm
 from .models import ImportLimits, Job
@@ -217,8 +217,17 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "gone": gone_message(job),
             "full_export": is_full_export(job),
             "ttl_minutes": settings.LIANXIN_EXPORT_TTL_MINUTES,
+            "coverage_query": _coverage_query(job),
         },
     )
+
+
+def _coverage_query(job: Job) -> str:
+    """A coverage export's filters as the coverage page's query string, for the way back."""
+    if job.data_kind != COVERAGE:
+        return ""
+    wanted = {k: v for k, v in job.params.items() if v is not None and v not in ("", False)}
+    return urlencode({k: "1" if v is True else v for k, v in wanted.items()})
 
 
 @login_required

@@ -31,6 +31,7 @@ from lianxin.geo import services as geo
 from lianxin.geo.choices import Level
 from lianxin.org import services as org
 from lianxin.org.choices import UnitKind
+from lianxin.pairing import coverage_export
 from lianxin.pairing import services as pairing
 from lianxin.pairing.choices import Coverage
 from lianxin.people import services as people
@@ -336,6 +337,21 @@ def _(w):
 
 def _pairing(w, *, locked: bool = False):
     return pairing.do_pair(cadre=w.cadre, household=w.household, acting_user=None, locked=locked)
+
+
+# A long coverage list, in the asker's scope: a township outside it is refused (404) as on the page,
+# and so is everyone who reads no people's data.
+@case(
+    "pairing.coverage_export.do_start_coverage_export",
+    "outsider",
+    "system_admin",
+    "audit_admin",
+    allowed="township_staff",
+)
+def _(w):
+    return lambda a: coverage_export.do_start_coverage_export(
+        acting_user=a, params={"list": "households", "township": str(w.township.pk)}
+    )
 
 
 @case("pairing.services.do_pair", allowed="city_admin")
