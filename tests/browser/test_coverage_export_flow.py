@@ -10,7 +10,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from lianxin.core.sheets import HEADING_ROWS
-from tests.factories import PASSWORD, build_world
+from tests.browser.test_accounts_flow import signed_in
+from tests.browser.test_layout import NARROW, WIDE, _check
+from tests.factories import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,18 +36,26 @@ def _numbers(path: str) -> list[str]:
     return [r[0] for r in rows[HEADING_ROWS + 1 :]]
 
 
-def test_it_downloads_a_short_list_and_makes_a_long_one_a_job(world, sign_in, settings):
-    page = sign_in("city", PASSWORD)
+@pytest.mark.parametrize("viewport", [NARROW[1], WIDE], ids=["390px", "1366px"])
+def test_it_downloads_a_short_list_and_makes_a_long_one_a_job(world, open_page, settings, viewport):
+    page = signed_in(open_page, "city", viewport)
     page.goto("/pairing/coverage/")
+    _check(page, "/pairing/coverage/", viewport)
     with page.expect_download() as info:
         page.get_by_role("button", name="导出 Excel").click()
     short = _numbers(info.value.path())
     assert short == ["51018411000000001", "51018411000000002", "51018411000000101"]
 
     settings.LIANXIN_SYNC_EXPORT_ROWS = 2
+    # A plain link to a long list asks first (the page a bookmarked export URL opens).
+    page.goto("/pairing/coverage/export/?list=households")
+    expect(page.get_by_role("button", name="在后台生成")).to_be_visible()
+    _check(page, "coverage export question", viewport)
+    page.go_back()
     page.get_by_role("button", name="导出 Excel").click()
     page.wait_for_url("**/transfer/jobs/*/")
     expect(page.locator("#job-progress")).to_contain_text("已完成")
+    _check(page, "coverage export job", viewport)
     link = page.get_by_role("link", name="下载 覆盖情况-未结对的户-")
     with page.expect_download() as info:
         link.click()
