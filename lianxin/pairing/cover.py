@@ -74,8 +74,12 @@ def covered_today_q(on: dt.date, live: Q) -> Q:
     would otherwise run on every household): a later pairing may have started since that the
     nightly refresh has not folded in yet. A run that ended yesterday needs no check: an
     unmerged later span starts two days after it at the earliest."""
-    stored = Q(covered_from__lte=on) & (Q(covered_until__isnull=True) | Q(covered_until__gte=on))
-    return stored | (Q(covered_until__lt=on - DAY) & live)
+    return _stored_q(on) | (Q(covered_until__lt=on - DAY) & live)
+
+
+def _stored_q(on: dt.date) -> Q:
+    """The stored run holds the day."""
+    return Q(covered_from__lte=on) & (Q(covered_until__isnull=True) | Q(covered_until__gte=on))
 
 
 def _spans_of(household_ids: Sequence[int], on: dt.date) -> dict[int, list[Span | None]]:
@@ -149,6 +153,6 @@ def cover_drift(county_id: int, on: dt.date | None = None) -> list[int]:
     on = on or today()
     live = Exists(Pairing.objects.serving(on).filter(household_id=OuterRef("pk")))
     households = Household.objects.filter(county_id=county_id).alias(live=live)
-    stored = Q(covered_from__lte=on) & (Q(covered_until__isnull=True) | Q(covered_until__gte=on))
+    stored = _stored_q(on)
     wrong = households.filter((stored & Q(live=False)) | (~stored & Q(live=True)))
     return sorted(wrong.values_list("pk", flat=True))

@@ -15,10 +15,8 @@ export is audited ("导出覆盖情况") before its first row is written, and ho
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
@@ -185,21 +183,18 @@ def run_export_job(job: Any, progress: Any, ctx: Any) -> None:
     """The job's work (transfer.services runs it for a job of data kind "coverage"): the
     stored parameters evaluated as the job's creator now, the file under MEDIA_ROOT, owner-only.
     `progress` is the transfer job's row counter; its total is set once the list knows it."""
-    from lianxin.transfer.choices import JobStatus
     from lianxin.transfer.models import Job
+    from lianxin.transfer.services import export_file, finish_export
 
     try:
         export = prepare(job.created_by, job.params)
     except Http404:
         # Out of the user's scope since they asked (a moved account, a region gone).
         raise Refused(NOT_FOUND, status=404) from None
-    name = f"transfer/exports/job-{job.pk}-{uuid.uuid4().hex}.xlsx"
-    path = Path(settings.MEDIA_ROOT) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = export_file(job)
     # On the row before the first byte: a job that stops half-way has its file removed
     # (transfer.services.stopped).
-    job.result.name = name
-    Job.objects.filter(pk=job.pk).update(result=name, updated_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(result=job.result.name, updated_at=timezone.now())
 
     def total(n: int) -> None:
         progress.total = job.rows_total = n
@@ -207,12 +202,4 @@ def run_export_job(job: Any, progress: Any, ctx: Any) -> None:
         progress(0)
 
     rows = write(export, str(path), progress=progress, on_total=total)
-    path.chmod(0o600)
-    job.counts = {"rows_written": rows}
-    job.rows_done = job.rows_total = rows
-    job.saved = True
-    job.message = DONE_MESSAGE
-    job.status = JobStatus.DONE
-    job.finished_at = timezone.now()
-    with ctx.finishing():
-        job.save()
+    finish_export(job, ctx, path, rows, DONE_MESSAGE)

@@ -419,11 +419,7 @@ def _run_export(job: Job, progress: _Progress, ctx: JobContext) -> None:
         village=regions.get(params.get("village")),
         hardship=params.get("hardship") or "",
     )
-    suffix = Path(job.file_name).suffix
-    name = f"transfer/exports/job-{job.pk}-{uuid.uuid4().hex}{suffix}"
-    path = Path(settings.MEDIA_ROOT) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    job.result.name = name
+    path = export_file(job)
     rows = export_people(
         str(path),
         job.file_name,
@@ -435,12 +431,28 @@ def _run_export(job: Job, progress: _Progress, ctx: JobContext) -> None:
         reason=params.get("reason", ""),
         progress=progress,
     )
+    message = "已导出完整身份证号和电话" if params.get("full") else "身份证号和电话已脱敏"
+    finish_export(job, ctx, path, rows, message)
+
+
+def export_file(job: Job) -> Path:
+    """Where an export job writes its file (under MEDIA_ROOT, a name no one can guess), set
+    as the job's result."""
+    name = f"transfer/exports/job-{job.pk}-{uuid.uuid4().hex}{Path(job.file_name).suffix}"
+    path = Path(settings.MEDIA_ROOT) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    job.result.name = name
+    return path
+
+
+def finish_export(job: Job, ctx: JobContext, path: Path, rows: int, message: str) -> None:
+    """An export job's file written: owner-only, its rows counted, the job done."""
     # Owner-only even under a process umask other than the app's (lianxin.core.apps).
     path.chmod(0o600)
     job.counts = {"rows_written": rows}
     job.rows_done = job.rows_total = rows
     job.saved = True
-    job.message = "已导出完整身份证号和电话" if params.get("full") else "身份证号和电话已脱敏"
+    job.message = message
     job.status = JobStatus.DONE
     job.finished_at = timezone.now()
     with ctx.finishing():
