@@ -113,11 +113,18 @@ PAGES: list[Page] = [
     Page("干部列表", "/org/cadres/", "SELECT id, name, unit_id FROM org_cadre LIMIT 50"),
     Page("单位列表", "/org/units/", "SELECT id, name FROM org_unit ORDER BY name"),
     Page("覆盖情况", "/pairing/coverage/", _COVERAGE.format(where="")),
+    # A county's gap list is longer than LIANXIN_SYNC_EXPORT_ROWS: the link answers the page
+    # that offers the export job. One village's list is the file itself.
     Page(
-        "覆盖情况 xlsx",
+        "覆盖情况 导出（全县，后台任务确认页）",
         "/pairing/coverage/export/?list=households",
         _COVERAGE.format(where=""),
         ("admin",),
+    ),
+    Page(
+        "覆盖情况 xlsx（大坪村）",
+        "/pairing/coverage/export/?list=households&village={daping}",
+        _COVERAGE.format(where="AND h.village_id = :daping"),
     ),
     Page(
         "户详情",
