@@ -234,7 +234,7 @@ def import_people(
     if progress is not None:
         importer.heartbeat = run.show
     try:
-        with _import_cache(), Spool() as spool:
+        with _import_cache(), Spool(importer.spool_codec) as spool:
             run.validate(spool)
             if mode == ImportMode.ALL and result.bad_rows:
                 run.show_skipped_writes()
@@ -410,20 +410,31 @@ class _Run:
     def write(self, spool: Spool) -> None:
         """The rows that passed, batch by batch (write_batch_size), each batch in a
         transaction of its own, then
-        the import's audit row. Between batches on SQLite the import waits a moment so that
-        writers queued behind its lock (log-ins, edits) get their turn (SQLITE_PAUSE_*)."""
+        the import's audit row. Between batches on SQLite the import leaves the lock a moment so that
+        writers queued behind it (log-ins, edits) get their turn (SQLITE_PAUSE_*), reading the
+        next batch back from the spool meanwhile; after the last batch it does not wait."""
         result = self.result
         self.writing = True
         if self.counts_at_start:
             result.set_write_counts(self.counts_at_start)
         self.written = min(self.start_at, self.validated)
-        for end, rows in self._write_groups(spool):
+        groups = self._write_groups(spool)
+        group = next(groups, None)
+        while group is not None:
+            end, rows = group
             self.writing_row = rows[-1][1].row
             held = self._write_batch(end, [row for _, row in rows])
             self.written = end
             self.between_batches()
-            if connection.vendor == "sqlite":
-                time.sleep(max(SQLITE_PAUSE_SECONDS, SQLITE_PAUSE_SHARE * held))
+            pause_until = time.monotonic() + (
+                max(SQLITE_PAUSE_SECONDS, SQLITE_PAUSE_SHARE * held)
+                if connection.vendor == "sqlite"
+                else 0.0
+            )
+            # The next group is read back from the spool while the lock is left to others.
+            group = next(groups, None)
+            if group is not None:
+                time.sleep(max(0.0, pause_until - time.monotonic()))
         self.written = self.validated
         result.saved = True
         with transaction.atomic():

@@ -20,7 +20,8 @@ from lianxin.people.models import Household, HouseholdHardship, Resident
 from . import layouts as L
 from .row_importer import RowImporter, placement_ids, resident_placement
 from .sealing_pool import SealingPool
-from .table_inserter import Inserter
+from .table_inserter import Inserter, KeyLookup, table
+from .table_inserter import column as col
 
 ID_LABEL = Resident.seal_label("id_number")
 PHONE_LABEL = Resident.seal_label("phone")
@@ -41,6 +42,33 @@ class _ResidentRow:
     birth_year: int
     relation: str
     phone: Sealed
+
+
+def _pack(r: _ResidentRow) -> tuple:
+    # marshal takes exact types only: a reader's str subclass (FromNumber) and the relation's
+    # choice become plain str, and come back equal to them.
+    return (
+        r.row,
+        str(r.number),
+        r.placement,
+        str(r.address),
+        r.kinds,
+        str(r.name),
+        r.initials,
+        r.ref,
+        tuple(r.sealed_id),
+        r.sex,
+        r.birth_year,
+        str(r.relation),
+        tuple(r.phone),
+    )
+
+
+def _unpack(t: tuple) -> _ResidentRow:
+    row = _ResidentRow(*t)
+    row.sealed_id = Sealed._make(row.sealed_id)
+    row.phone = Sealed._make(row.phone)
+    return row
 
 
 @dataclass(slots=True)
@@ -65,6 +93,7 @@ class ResidentImporter(RowImporter):
     """
 
     layout = L.RESIDENTS
+    spool_codec = (_pack, _unpack)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -100,6 +129,53 @@ class ResidentImporter(RowImporter):
                 "phone_masked",
                 "relation",
             ),
+        )
+
+        H, R = Household, Resident
+        self.find_households = KeyLookup(
+            [
+                (name, col(H, name))
+                for name in ("id", "number", "township_id", "village_id", "region_id", "address")
+            ],
+            table(H),
+            f"{col(H, 'county_id')} = %s",
+            col(H, "number"),
+        )
+        self.find_residents = KeyLookup(
+            [
+                *((name, col(R, name)) for name in ("id", "id_number_hash", "household_id")),
+                *(
+                    (f"household__{name}", col(H, name))
+                    for name in ("number", "township_id", "village_id", "region_id")
+                ),
+                *(
+                    (name, col(R, name))
+                    for name in (
+                        "name",
+                        "seal_ref",
+                        "phone_enc",
+                        "phone_hash",
+                        "phone_masked",
+                        "relation",
+                    )
+                ),
+            ],
+            f"{table(R)} INNER JOIN {table(H)} ON {col(H, 'id')} = {col(R, 'household_id')}",
+            f"{col(R, 'county_id')} = %s",
+            col(R, "id_number_hash"),
+        )
+        self.find_heads = KeyLookup(
+            [(name, col(R, name)) for name in ("household_id", "id_number_hash", "name")],
+            table(R),
+            f"{col(R, 'relation')} = %s",
+            col(R, "household_id"),
+        )
+        HH = HouseholdHardship
+        self.find_open_kinds = KeyLookup(
+            [(name, col(HH, name)) for name in ("household_id", "kind")],
+            table(HH),
+            f"{col(HH, 'valid_to')} IS NULL",
+            col(HH, "household_id"),
         )
 
     def sealing_pool(self, worker_from: int | None) -> SealingPool:
@@ -264,45 +340,23 @@ class ResidentImporter(RowImporter):
     def check_database(self, rows, *, answering):
         if not rows:
             return [], None
-        county = self.county
+        county_id = self.county.pk
         households = {
             h["number"]: h
-            for h in Household.objects.filter(
-                county=county, number__in={r.number for r in rows}
-            ).values("id", "number", "township_id", "village_id", "region_id", "address")
+            for h in self.find_households.fetch([county_id], {r.number for r in rows})
         }
         residents = {
             r["id_number_hash"]: r
-            for r in Resident.objects.filter(
-                county=county, id_number_hash__in=[r.sealed_id.hash for r in rows]
-            ).values(
-                "id",
-                "id_number_hash",
-                "household_id",
-                "household__number",
-                "household__township_id",
-                "household__village_id",
-                "household__region_id",
-                "name",
-                "seal_ref",
-                "phone_enc",
-                "phone_hash",
-                "phone_masked",
-                "relation",
-            )
+            for r in self.find_residents.fetch([county_id], [r.sealed_id.hash for r in rows])
         }
         household_ids = [h["id"] for h in households.values()]
         heads = {
             r["household_id"]: r
-            for r in Resident.objects.filter(
-                household_id__in=household_ids, relation=Relation.HEAD
-            ).values("household_id", "id_number_hash", "name")
+            for r in self.find_heads.fetch([Relation.HEAD.value], household_ids)
         }
         open_kinds: dict[int, set[str]] = {}
-        for household_id, kind in HouseholdHardship.objects.filter(
-            household_id__in=household_ids, valid_to__isnull=True
-        ).values_list("household_id", "kind"):
-            open_kinds.setdefault(household_id, set()).add(kind)
+        for found in self.find_open_kinds.fetch([], household_ids):
+            open_kinds.setdefault(found["household_id"], set()).add(found["kind"])
 
         accepted: list[_ResidentRow] = []
         for r in rows:
@@ -394,9 +448,8 @@ class ResidentImporter(RowImporter):
         ids = {number: h["id"] for number, h in households.items()}
         if new_households:
             ids.update(
-                Household.objects.filter(county_id=county_id, number__in=list(new_households))
-                .values_list("number", "id")
-                .iterator()
+                (h["number"], h["id"])
+                for h in self.find_households.fetch([county_id], list(new_households))
             )
 
         hardships: list[tuple] = []

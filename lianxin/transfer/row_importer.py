@@ -18,6 +18,7 @@ from lianxin.people import disclosure
 from . import layouts as L
 from .import_report import ErrorReport
 from .import_result import ImportResult
+from .import_spool import Codec
 from .region_index import RegionIndex
 from .sealing_pool import SealingPool
 
@@ -130,6 +131,10 @@ class RowImporter:
             self.report.add(row, errors)
         self.failures = []
         self.report.flush()
+
+    # How the checked rows are kept between the two passes (import_spool.Codec), or None to
+    # pickle them.
+    spool_codec: Codec | None = None
 
     def sealing_pool(self, worker_from: int | None) -> SealingPool | None:
         """Where the batches' sealing runs (sealing_pool.py); None: the importer seals nothing

@@ -1,8 +1,10 @@
-"""Multi-row inserts straight into a model's table, the import's hot path."""
+"""Multi-row inserts straight into a model's table, and the look-ups of existing rows by a
+list of keys: the import's hot path."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
@@ -58,3 +60,40 @@ class Inserter:
             prepared = [(*row, *tail) for row in rows]
         with connection.cursor() as cursor:
             cursor.executemany(self.sql, prepared)
+
+
+class KeyLookup:
+    """`SELECT <columns> FROM <from> WHERE <where> AND <key> IN (…)` for a batch of keys, as
+    dicts named by `columns`' keys, the columns given as (name, "table"."column") so that the
+    query may join. Django builds and prepares an `IN` list value by value (a third of an
+    import's look-up time at 5,000 keys); the keys here are the importer's own plain strings
+    and ints, passed as parameters. An empty list of keys asks nothing."""
+
+    def __init__(self, columns: Sequence[tuple[str, str]], source: str, where: str, key: str):
+        self.names = [name for name, _ in columns]
+        self.head = (
+            "SELECT "
+            + ", ".join(column for _, column in columns)
+            + f" FROM {source} WHERE {where + ' AND ' if where else ''}{key} IN ("
+        )
+
+    def fetch(self, params: Sequence[Any], keys: Iterable[Any]) -> list[dict[str, Any]]:
+        keys = list(keys)
+        if not keys:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(self.head + ", ".join(["%s"] * len(keys)) + ")", [*params, *keys])
+            names = self.names
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def column(model: type[models.Model], name: str) -> str:
+    """A model's column, quoted with its table, for KeyLookup."""
+    ops = connection.ops
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, name
+    return f"{ops.quote_name(model._meta.db_table)}.{ops.quote_name(field.column)}"
+
+
+def table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
