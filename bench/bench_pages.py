@@ -152,7 +152,8 @@ class Reference:
 
     def run(self, sql: str, params: dict) -> list:
         if self.db == "postgres":
-            sql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
+            # psycopg's placeholders: a literal % (a LIKE pattern) doubled, :name -> %(name)s.
+            sql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
         cursor = self.conn.cursor()
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -145,6 +145,14 @@ TEMPLATES = [
 _db_url = env("DATABASE_URL")
 if _db_url:
     DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # PostgreSQL's JIT compiles a query whose estimated cost is high (a county's coverage
+        # tally over 231,000 households): some 200 ms of compiling for a query that runs in
+        # 80 ms. Our queries are short; JIT only ever added time (bench/README.md). A server
+        # setting, or an `options` in DATABASE_URL, still wins.
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        if "jit" not in str(_options.get("options", "")):
+            _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -16,6 +16,7 @@ from pydantic import ConfigDict
 
 from lianxin.core.errors import Refused
 from lianxin.core.fields import INT64
+from lianxin.core.paging import rows_at
 
 # For schemas only ever answered, never read: a field with a default is still always in the
 # answer, so the document lists it as required (pydantic leaves it optional by default).
@@ -75,10 +76,11 @@ class PageParams(Schema):
 
 
 def page_of(qs: QuerySet, params: PageParams) -> dict[str, Any]:
-    """{count, items}: the honest total and one slice, in two queries plus prefetches."""
+    """{count, items}: the honest total and one slice, in two queries plus prefetches (one
+    more past core.paging.DEEP_FROM, however deep)."""
     return {
         "count": qs.count(),
-        "items": list(qs[params.offset : params.offset + params.limit]),
+        "items": rows_at(qs, params.offset, params.offset + params.limit),
     }
 
 

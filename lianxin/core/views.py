@@ -7,15 +7,16 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+
+from lianxin.core.paging import DeepPaginator
 
 logger = logging.getLogger(__name__)
 
 
 def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None):
     """A page of rows with an honest total; bad page numbers fall back to the nearest page."""
-    paginator = Paginator(queryset, per_page or settings.LIANXIN_PAGE_SIZE)
+    paginator = DeepPaginator(queryset, per_page or settings.LIANXIN_PAGE_SIZE)
     return paginator.get_page(request.GET.get("page"))
 
 
