@@ -25,7 +25,8 @@ def rows_at(qs: Any, start: int, stop: int, *, deep_from: int | None = None) -> 
         or not isinstance(qs, QuerySet)
         or qs.query.distinct
         or qs.query.combinator
-        or qs._fields is not None  # a values() list: its rows have no pk to look up by
+        # A values() list: its rows have no pk to look up by.
+        or getattr(qs, "_fields", None) is not None
     ):
         return list(qs[start:stop])
     keys = list(qs.values_list("pk", flat=True)[start:stop])
@@ -47,4 +48,4 @@ class DeepPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         rows = rows_at(self.object_list, bottom, top, deep_from=self.deep_from)
-        return self._get_page(rows, number, self)
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
