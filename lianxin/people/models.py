@@ -87,6 +87,9 @@ class Household(CountyOwned, Timestamped):
         verbose_name_plural = "户"
         ordering = ["number"]
         constraints = [
+            # On PostgreSQL migration 0011 adds people_hh_number_keys, (county, number)
+            # INCLUDE (id), so that a deep page's keys come from an index alone (core.paging);
+            # SQLite's index for this constraint carries the rowid anyway.
             models.UniqueConstraint(
                 fields=["county", "number"],
                 name="%(app_label)s_%(class)s_unique_number",

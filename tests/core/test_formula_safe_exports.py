@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -25,10 +26,23 @@ HOSTILE = [
 ]
 
 
+def _ooxml_text(value: object) -> object:
+    """A cell's text as Excel reads it: XlsxWriter escapes control characters as _xHHHH_
+    (OOXML's escape), which Excel decodes and openpyxl leaves as they are."""
+    if not isinstance(value, str):
+        return value
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), value)
+
+
 def _xlsx_cells(data: bytes) -> list[tuple[object, str]]:
     book = load_workbook(io.BytesIO(data))
     try:
-        return [(c.value, c.data_type) for ws in book for row in ws.iter_rows() for c in row]
+        return [
+            (_ooxml_text(c.value), c.data_type)
+            for ws in book
+            for row in ws.iter_rows()
+            for c in row
+        ]
     finally:
         book.close()
 

@@ -22,13 +22,21 @@ ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
+def _trimmed(row) -> list:
+    row = list(row)
+    while row and row[-1] is None:
+        row.pop()
+    return row
+
+
 def sheets(response, *, totals: list | None = None) -> dict[str, list[list]]:
     """Every sheet of a downloaded workbook as rows of cell values: the table's header first
     (the title and filters rows above it left out), its totals row put in `totals`."""
     assert response.status_code == 200, response.content[:300]
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     try:
-        out = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book}
+        # Trailing empty cells left out: a reader pads rows to the sheet's stated dimension.
+        out = {ws.title: [_trimmed(r) for r in ws.iter_rows(values_only=True)] for ws in book}
     finally:
         book.close()
     for title, rows in out.items():
