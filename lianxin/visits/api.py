@@ -65,7 +65,9 @@ class VisitIn(Schema):
 
 
 class VisitPatchIn(Schema):
-    version: int = Field(ge=1, description="所修改记录的版本号（读取时的 version）；已被改过则返回 409")
+    version: int = Field(
+        ge=1, description="所修改记录的版本号（读取时的 version）；已被改过则返回 409"
+    )
     households: list[VisitedIn] | None = Field(None, max_length=services.MAX_HOUSEHOLDS)
     occurred_on: dt.date | None = None
     occurred_at: dt.time | None = None
@@ -181,7 +183,9 @@ def visit_out(v: Visit, user: Any) -> dict[str, Any]:
             {
                 "household": {"id": r.household_id, "number": r.household.number},
                 "met": r.met,
-                "members": [{"id": m.resident_id, "name": m.resident.name} for m in r.member_rows.all()],
+                "members": [
+                    {"id": m.resident_id, "name": m.resident.name} for m in r.member_rows.all()
+                ],
                 "pairing_id": r.pairing_id,
             }
             for r in v.households.all()
@@ -288,7 +292,7 @@ def visit_list(request, filters: Query[VisitFilters], paging: Query[PageParams])
 def filter_visits(qs: QuerySet[Visit], f: VisitFilters) -> QuerySet[Visit]:
     """The history's filters, shared by the page list (when it comes) and the API."""
     if not f.withdrawn:
-        qs = qs.live()
+        qs = qs.filter(withdrawn_at__isnull=True)
     if f.household:
         qs = qs.filter(
             pk__in=VisitHousehold.objects.filter(household_id=f.household).values("visit_id")
@@ -407,7 +411,9 @@ class RatesOut(Schema):
 
 
 class RateFilters(Schema):
-    period: str | None = Field(None, max_length=40, description=f"统计期间：{PERIOD_HELP}；默认本月")
+    period: str | None = Field(
+        None, max_length=40, description=f"统计期间：{PERIOD_HELP}；默认本月"
+    )
     level: str = Field(
         "township", description="统计层级：" + "、".join(f"{k}（{v}）" for k, v in LEVELS.items())
     )
@@ -466,4 +472,3 @@ def rates(request, filters: Query[RateFilters], paging: Query[PageParams]):
         "count": len(result.rows),
         "items": [_rate_row(r) for r in rows],
     }
-

@@ -48,11 +48,10 @@ def clean_photo(upload: Any) -> CleanPhoto:
             if probe.width * probe.height > MAX_PIXELS:
                 raise Refused("照片的像素过大，无法处理，请缩小后再上传", field="image")
             probe.verify()
-        image = Image.open(BytesIO(raw))
-        image.load()
+        opened = Image.open(BytesIO(raw))
+        opened.load()
         # The camera's orientation tag is applied to the pixels before every tag is dropped.
-        image = ImageOps.exif_transpose(image)
-        image = image.convert("RGB")
+        image: Image.Image = ImageOps.exif_transpose(opened).convert("RGB")
     except Refused:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):

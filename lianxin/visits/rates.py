@@ -189,9 +189,7 @@ def _scoped(qs: QuerySet, user: Any, county_id: int, region: Region | None) -> Q
 def _grouped(qs: QuerySet, key: str | None, **aggregates: Any) -> dict[Any, dict[str, int]]:
     if key is None:
         return {None: qs.aggregate(**aggregates)}
-    return {
-        row.pop("key"): row for row in qs.order_by().values(key=F(key)).annotate(**aggregates)
-    }
+    return {row.pop("key"): row for row in qs.order_by().values(key=F(key)).annotate(**aggregates)}
 
 
 def _names(level: str, ids: list[int]) -> dict[int, str]:
@@ -236,9 +234,7 @@ def rates_for(
         occurred_on__lte=period.end,
     )
     cadence = cadence_for(county)
-    planned = annotate_plan(
-        _scoped(Pairing.objects.serving(on), user, county, region), on, cadence
-    )
+    planned = annotate_plan(_scoped(Pairing.objects.serving(on), user, county, region), on, cadence)
     overdue_one = Case(
         When(plan_status=PlanStatus.OVERDUE.value, then=Value(1)),
         default=Value(0),
@@ -279,7 +275,10 @@ def rates_for(
     by_group = figures(key)
     names = _names(level, [g for g in by_group if g is not None])
     listed = sorted(
-        (RateRow(**{**r.__dict__, "name": names.get(r.id, "")}) for r in by_group.values()),
+        (
+            RateRow(**{**r.__dict__, "name": names.get(r.id, "") if r.id is not None else ""})
+            for r in by_group.values()
+        ),
         key=lambda r: (r.name, r.id or 0),
     )
     return Rates(period=period, level=level, on=on, total=total, rows=listed)

@@ -229,7 +229,9 @@ def _check_needs(needs: Sequence[Need], entries: Sequence[Visited]) -> list[dict
 def fingerprint(payload: Mapping[str, Any]) -> str:
     """A body's hash for the idempotency check: canonical JSON (sorted keys, no spaces), so
     the same visit sent twice hashes the same however its client spelled the JSON."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    text = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -256,9 +258,7 @@ def _write_rows(
     visit: Visit, entries: Sequence[Visited], serving: Mapping[int, Pairing], needs
 ) -> None:
     rows = VisitHousehold.objects.bulk_create(
-        VisitHousehold.for_visit(
-            visit, e.household.pk, pairing=serving[e.household.pk], met=e.met
-        )
+        VisitHousehold.for_visit(visit, e.household.pk, pairing=serving[e.household.pk], met=e.met)
         for e in entries
     )
     members = [
@@ -457,7 +457,7 @@ def do_edit_visit(
     with transaction.atomic():
         visit = _locked_for_change(visit, acting_user, expected_version)
         cadre = visit.cadre
-        scalar = {
+        scalar: dict[str, Any] = {
             "occurred_on": visit.occurred_on if occurred_on is UNSET else occurred_on,
             "occurred_at": visit.occurred_at if occurred_at is UNSET else occurred_at,
             "mode": visit.mode if mode is UNSET else mode,
@@ -483,7 +483,7 @@ def do_edit_visit(
         )
         serving = _resolve(cadre, entries, day, values["mode"])
         _check_members(entries)
-        before_needs = [
+        before_needs: list[dict[str, Any]] = [
             {"household": n.household, "text": n.text, "category": n.category}
             for n in visit.needs.select_related("household")
         ]
@@ -498,7 +498,8 @@ def do_edit_visit(
         before = {f: getattr(visit, f) for f in ("occurred_on", "occurred_at", *values)}
         after = {"occurred_on": day, "occurred_at": scalar["occurred_at"], **values}
         changed = diff(
-            {k: _shown(k, v) for k, v in before.items()}, {k: _shown(k, v) for k, v in after.items()}
+            {k: _shown(k, v) for k, v in before.items()},
+            {k: _shown(k, v) for k, v in after.items()},
         )
         if not changed and not rows_change and not needs_change:
             return visit
@@ -608,7 +609,7 @@ def do_remove_visit_photo(photo: VisitPhoto, *, acting_user: Any) -> None:
     with transaction.atomic():
         visit = _locked_for_change(visit, acting_user, None)
         photo = VisitPhoto.objects.get(pk=photo.pk)
-        name = photo.image.name
+        name = photo.image.name or ""
         record(
             actor=acting_user,
             action="删除走访照片",
@@ -632,9 +633,7 @@ def _check_per_month(value: Any, field_name: str) -> int:
 
 
 def _overrides_text(overrides: Mapping[str, int]) -> str:
-    return "、".join(
-        f"{HardshipKind(k).label}{v}次" for k, v in sorted(overrides.items())
-    )
+    return "、".join(f"{HardshipKind(k).label}{v}次" for k, v in sorted(overrides.items()))
 
 
 def do_set_cadence(
@@ -649,7 +648,9 @@ def do_set_cadence(
     and per hardship kind the number owed instead (the strictest of a household's kinds
     applies). The city administrator's, like the pairing policy."""
     county_id = county if isinstance(county, int) else county.pk
-    check_actor(acting_user, "manages_pairing", "只有市级管理员可以设置走访频次", county_id=county_id)
+    check_actor(
+        acting_user, "manages_pairing", "只有市级管理员可以设置走访频次", county_id=county_id
+    )
     if overrides is not None and not isinstance(overrides, Mapping):
         raise Refused("困难类型走访频次格式不正确", field="overrides")
     overrides = dict(overrides or {})
@@ -682,7 +683,9 @@ def do_set_cadence(
         if before_overrides != overrides:
             cadence.overrides.all().delete()
             VisitCadenceOverride.objects.bulk_create(
-                VisitCadenceOverride(county_id=county_id, cadence=cadence, kind=k, visits_per_month=n)
+                VisitCadenceOverride(
+                    county_id=county_id, cadence=cadence, kind=k, visits_per_month=n
+                )
                 for k, n in sorted(overrides.items())
             )
         record(

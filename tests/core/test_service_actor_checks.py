@@ -681,9 +681,7 @@ def _(w):
     from lianxin.visits import services as visits
 
     visit = _visit(w)
-    return lambda a: visits.do_edit_visit(
-        visit, acting_user=a, expected_version=1, notes="补记"
-    )
+    return lambda a: visits.do_edit_visit(visit, acting_user=a, expected_version=1, notes="补记")
 
 
 @case("visits.services.do_withdraw_visit", *NOT_THE_CADRE, allowed="cadre_user")

@@ -9,16 +9,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from lianxin.accounts.choices import Role
 from lianxin.org.services import do_create_cadre
 from lianxin.people.choices import HardshipKind
 from lianxin.people.services import do_add_hardship
 from lianxin.visits.choices import PlanStatus, VisitMode
-from lianxin.visits.plan import due_day, plan_for, plans_for_cadre
 from lianxin.visits.periods import month
+from lianxin.visits.plan import due_day, plan_for, plans_for_cadre
 from lianxin.visits.services import do_set_cadence
 from tests.factories import household as make_household
 from tests.factories import user
-from lianxin.accounts.choices import Role
 
 from .support import pair, visit
 
@@ -104,7 +104,10 @@ def test_it_owes_the_strictest_hardship_override(world, freeze):
     p = pair(world, world.household, since=D(2025, 3, 1))
     assert plan_for(p, D(2025, 3, 10)).required == 1
     do_add_hardship(
-        world.household, kind=HardshipKind.EXTREME_POVERTY, acting_user=None, valid_from=D(2025, 1, 1)
+        world.household,
+        kind=HardshipKind.EXTREME_POVERTY,
+        acting_user=None,
+        valid_from=D(2025, 1, 1),
     )
     do_add_hardship(
         world.household, kind=HardshipKind.SUBSISTENCE, acting_user=None, valid_from=D(2025, 1, 1)

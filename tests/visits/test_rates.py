@@ -225,9 +225,7 @@ def test_it_matches_a_brute_force_recount(world, frozen, seed):
         for level in KEYS:
             got = rates_for(world.city_admin, period, level)
             expected, total = brute(level, period, overrides)
-            figures = {
-                r.id: (r.households, r.met, r.talked, r.visits, r.overdue) for r in got.rows
-            }
+            figures = {r.id: (r.households, r.met, r.talked, r.visits, r.overdue) for r in got.rows}
             assert figures == expected, (period.code, level)
             t = got.total
             assert (t.households, t.met, t.talked, t.visits, t.overdue) == total, period.code
@@ -255,9 +253,7 @@ def test_it_counts_a_household_paired_on_one_day_of_the_month(world, frozen):
     }
 
 
-def test_it_keeps_a_handed_over_household_met_for_the_village_not_for_the_new_cadre(
-    world, frozen
-):
+def test_it_keeps_a_handed_over_household_met_for_the_village_not_for_the_new_cadre(world, frozen):
     other = do_create_cadre(unit=world.unit, staff_no="C0002", name="王新", acting_user=None)
     pair(world, world.household, since=D(2025, 1, 1))
     visit(world, world.household, D(2025, 3, 3))
@@ -265,7 +261,9 @@ def test_it_keeps_a_handed_over_household_met_for_the_village_not_for_the_new_ca
     march = month(2025, 3)
     village = rates_for(world.city_admin, march, Level.VILLAGE).rows[0]
     assert (village.households, village.met) == (1, 1)
-    by_cadre = {r.id: (r.households, r.met) for r in rates_for(world.city_admin, march, "cadre").rows}
+    by_cadre = {
+        r.id: (r.households, r.met) for r in rates_for(world.city_admin, march, "cadre").rows
+    }
     assert by_cadre == {world.cadre.pk: (1, 1), other.pk: (1, 0)}
 
 
@@ -282,8 +280,12 @@ def test_it_counts_phone_calls_for_dialogue_only_and_unanswered_for_neither(worl
 
 def test_it_scopes_the_figures_to_the_user(world, frozen):
     pair(world, world.household, since=D(2025, 1, 1))
-    do_pair(cadre=world.cadre, household=world.other_household, acting_user=None,
-            valid_from=D(2025, 1, 1))
+    do_pair(
+        cadre=world.cadre,
+        household=world.other_household,
+        acting_user=None,
+        valid_from=D(2025, 1, 1),
+    )
     visit(world, world.other_household, D(2025, 3, 3))
     march = month(2025, 3)
     assert rates_for(world.city_admin, march).total.households == 2
