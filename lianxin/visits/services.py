@@ -268,6 +268,10 @@ def _write_rows(
     ]
     if members:
         VisitMember.objects.bulk_create(members)
+    _write_needs(visit, needs)
+
+
+def _write_needs(visit: Visit, needs) -> None:
     if needs:
         VisitNeed.objects.bulk_create(
             VisitNeed(
@@ -507,13 +511,15 @@ def do_edit_visit(
             setattr(visit, name, value)
         visit.version += 1
         visit.save(update_fields=[*after, "version", "updated_at"])
-        if rows_change or needs_change:
-            # Rows and needs are replaced whole: the rows carry the visit's day and mode, and
-            # the pairing served on that day. (Issue 11 refuses dropping a need that has
-            # become a demand.)
+        # Rows are replaced whole when they change: they carry the visit's day and mode and
+        # the pairing served on that day. Needs only when they change themselves (issue 11
+        # links each to its demand, and refuses dropping one that has become a demand).
+        if rows_change:
             visit.households.all().delete()
+            _write_rows(visit, entries, serving, [])
+        if needs_change:
             visit.needs.all().delete()
-            _write_rows(visit, entries, serving, needs_clean)
+            _write_needs(visit, needs_clean)
         if rows_change:
             changed["households"] = [_numbers(before_entries), _numbers(entries)]
             changed["met"] = [

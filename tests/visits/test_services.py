@@ -246,3 +246,30 @@ def test_it_records_for_the_server_only_a_named_cadre(world, paired):
         )
     assert refused.value.field == "cadre"
     assert visit(world, world.household, today(), by=None, cadre=world.cadre).author is None
+
+
+def test_it_keeps_the_needs_when_only_the_households_rows_change(world, paired):
+    v = record(world, needs=[Need(world.household, "屋顶漏雨")]).visit
+    need = VisitNeed.objects.get()
+    do_edit_visit(
+        v,
+        acting_user=world.cadre_user,
+        expected_version=1,
+        households=[Visited(world.household, met=False)],
+    )
+    assert VisitNeed.objects.get().pk == need.pk
+    do_edit_visit(
+        v,
+        acting_user=world.cadre_user,
+        expected_version=2,
+        needs=[Need(world.household, "屋顶漏雨，想申请危房改造", "housing")],
+    )
+    assert VisitNeed.objects.get().category == "housing"
+    with pytest.raises(Refused) as refused:
+        do_edit_visit(
+            v,
+            acting_user=world.cadre_user,
+            expected_version=3,
+            needs=[Need(world.household2, "不是本次走访的户")],
+        )
+    assert refused.value.field == "needs"
