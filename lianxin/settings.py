@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "lianxin.audit",
     "lianxin.transfer",
     "lianxin.cards",
+    "lianxin.visits",
     "lianxin.demo",
     "lianxin.jobs",
     "huey.contrib.djhuey",

@@ -115,6 +115,11 @@ CHANGE_LABELS: dict[str, str] = {
     "hardships_added": "新增困难类型",
     "enterprises_created": "新增企业",
     "enterprises_updated": "更新企业",
+    # visits
+    "met": "见到人的户数",
+    "needs": "反映的诉求",
+    "photos": "照片",
+    "overrides": "困难类型走访频次",
 }
 
 
@@ -152,8 +157,10 @@ def change_label(model: Any, name: str) -> str | None:
     if name and not name.isascii():
         return name
     field = model_field(model, name)
-    if field is not None and not str(field.verbose_name).isascii():
-        return str(field.verbose_name)
+    # A reverse relation (a visit's "households", "needs") has no verbose name: the table's.
+    verbose = getattr(field, "verbose_name", None)
+    if verbose is not None and not str(verbose).isascii():
+        return str(verbose)
     return CHANGE_LABELS.get(name)
 
 

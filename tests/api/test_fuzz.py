@@ -10,6 +10,7 @@ derandomized, so CI sees the same requests every time.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
@@ -23,9 +24,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
 from lianxin.audit.models import AuditEntry
-from lianxin.pairing.services import do_start_pairing_run
+from lianxin.core.models import today
+from lianxin.pairing.services import do_pair, do_start_pairing_run
 from lianxin.people.choices import Trade
 from lianxin.people.services import do_create_enterprise
+from lianxin.visits.services import Visited, do_record_visit
 from tests.factories import build_world, credit_code
 
 EXAMPLES = int(os.environ.get("LIANXIN_FUZZ_EXAMPLES", "50"))
@@ -65,6 +68,18 @@ def _real_ids(world) -> dict[str, int]:
         acting_user=None,
     )
     run = do_start_pairing_run(county=world.county, acting_user=world.city_admin)
+    do_pair(
+        cadre=world.cadre,
+        household=world.household,
+        acting_user=None,
+        valid_from=today() - dt.timedelta(days=30),
+    )
+    visit = do_record_visit(
+        acting_user=world.cadre_user,
+        households=[Visited(world.household)],
+        occurred_on=today(),
+        mode="in_person",
+    ).visit
     return {
         "region_id": world.group.pk,
         "household_id": world.household.pk,
@@ -74,15 +89,24 @@ def _real_ids(world) -> dict[str, int]:
         "cadre_id": world.cadre.pk,
         "run_id": run.pk,
         "entry_id": AuditEntry.objects.order_by("pk").first().pk,
+        "visit_id": visit.pk,
     }
 
 
 def _in_real_region(ids: dict[str, int]):
-    """A case whose body's region_id is replaced by the world's group."""
+    """A case whose body's region_id (or visited households) is replaced by the world's."""
 
     def place(case):
         if isinstance(case.body, dict) and "region_id" in case.body:
             case.body = {**case.body, "region_id": ids["region_id"]}
+        if isinstance(case.body, dict) and isinstance(case.body.get("households"), list):
+            case.body = {
+                **case.body,
+                "households": [
+                    {**h, "household_id": ids["household_id"]} if isinstance(h, dict) else h
+                    for h in case.body["households"][:1]
+                ],
+            }
         return case
 
     return place
@@ -92,8 +116,11 @@ def _in_real_region(ids: dict[str, int]):
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_it_answers_no_5xx(operation, settings_jobs_inline, connection_kept) -> None:
     world = build_world()
-    # The audit trail answers only its own administrator; everything else the city admin.
+    # The audit trail answers only its own administrator, visits are recorded and corrected
+    # by their cadre; everything else the city admin.
     user = world.audit_admin if operation.path.startswith("/api/audit") else world.city_admin
+    if operation.path.startswith("/api/visits"):
+        user = world.cadre_user
     cookies, headers = _session(user)
     ids = _real_ids(world)
     names = {p.name for p in operation.path_parameters}

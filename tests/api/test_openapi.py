@@ -63,6 +63,7 @@ class Caller:
         query: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
         csrf: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         filled = iter(ids)
         url = re.sub(r"\{[^}]+\}", lambda _: str(next(filled)), self.path)
@@ -74,7 +75,7 @@ class Caller:
         else:
             data = json.dumps(body) if body is not None else ""
             send = getattr(client, self.method)  # post, put, patch, delete
-            response = send(url, data, content_type="application/json")
+            response = send(url, data, content_type="application/json", headers=headers)
         status = response.status_code
         where = f"{self.method.upper()} {url} as {user or 'anonymous'}"
         responses = self.operation["responses"]
@@ -516,6 +517,121 @@ def _(w, call):
     call(404, w.outsider, w.household.pk)
     call(422, w.village_staff, w.household.pk, query={"on": "2025-13-01"})
     call.anonymous(w.household.pk)
+
+
+# --- 走访 ---------------------------------------------------------------------------------------
+
+
+def _paired_visit(w):
+    """The world's cadre paired with its household for a month, and one visit recorded."""
+    from lianxin.pairing.services import do_pair
+    from lianxin.visits.services import Visited, do_record_visit
+
+    do_pair(
+        cadre=w.cadre,
+        household=w.household,
+        acting_user=None,
+        valid_from=today() - dt.timedelta(days=40),
+    )
+    return do_record_visit(
+        acting_user=w.cadre_user,
+        households=[Visited(w.household)],
+        occurred_on=today(),
+        mode="in_person",
+    ).visit
+
+
+@case("post", "/api/visits")
+def _(w, call):
+    _paired_visit(w)
+    key = {"Idempotency-Key": "3f1c2a9e-5b7d-4e8a-9c0b-1d2e3f4a5b6c"}
+    body = {
+        "households": [{"household_id": w.household.pk, "met": True}],
+        "occurred_on": str(today()),
+        "mode": "in_person",
+        "heard": "说路灯坏了",
+        "needs": [{"household_id": w.household.pk, "text": "村口路灯坏了"}],
+    }
+    made = call(201, w.cadre_user, body=body, headers=key)
+    assert call(200, w.cadre_user, body=body, headers=key)["id"] == made["id"]
+    other = call(422, w.cadre_user, body={**body, "heard": "别的"}, headers=key)
+    assert other["field"] == "idempotency_key"
+    future = {**body, "occurred_on": str(today() + dt.timedelta(days=1))}
+    assert call(400, w.cadre_user, body=future)["field"] == "occurred_on"
+    call(403, w.township_staff, body=body)
+    call.without_csrf(w.cadre_user, body=body)
+    foreign = {**body, "households": [{"household_id": w.other_household.pk}], "needs": []}
+    call(404, w.cadre_user, body=foreign)
+    assert call(422, w.cadre_user, body={**body, "mode": "gps"})["field"] == "mode"
+    call.anonymous(body=body)
+
+
+@case("get", "/api/visits")
+def _(w, call):
+    visit = _paired_visit(w)
+    assert [v["id"] for v in call(200, w.village_staff)["items"]] == [visit.pk]
+    assert call(200, w.outsider)["count"] == 0
+    assert call(200, w.cadre_user, query={"household": w.household.pk})["count"] == 1
+    call(422, w.cadre_user, query={"from": "3月"})
+    call.anonymous()
+
+
+@case("get", "/api/visits/{visit_id}")
+def _(w, call):
+    visit = _paired_visit(w)
+    answer = call(200, w.township_staff, visit.pk)
+    assert answer["households"][0]["household"]["id"] == w.household.pk
+    assert answer["editable"] is False
+    assert call(200, w.cadre_user, visit.pk)["editable"] is True
+    call(404, w.outsider, visit.pk)
+    call(422, w.cadre_user, "abc")
+    call.anonymous(visit.pk)
+
+
+@case("patch", "/api/visits/{visit_id}")
+def _(w, call):
+    visit = _paired_visit(w)
+    edited = call(200, w.cadre_user, visit.pk, body={"version": 1, "notes": "补记：身体还好"})
+    assert (edited["version"], edited["notes"]) == (2, "补记：身体还好")
+    assert call(409, w.cadre_user, visit.pk, body={"version": 1, "notes": "旧"})["field"] == (
+        "version"
+    )
+    future = {"version": 2, "occurred_on": str(today() + dt.timedelta(days=3))}
+    assert call(400, w.cadre_user, visit.pk, body=future)["field"] == "occurred_on"
+    call(403, w.township_staff, visit.pk, body={"version": 2, "notes": "代改"})
+    call.without_csrf(w.cadre_user, visit.pk, body={"version": 2})
+    call(404, w.outsider, visit.pk, body={"version": 2, "notes": "x"})
+    assert call(422, w.cadre_user, visit.pk, body={"notes": "无版本"})["field"] == "version"
+    call.anonymous(visit.pk, body={"version": 2})
+
+
+@case("post", "/api/visits/{visit_id}/withdraw")
+def _(w, call):
+    visit = _paired_visit(w)
+    call(409, w.cadre_user, visit.pk, body={"version": 5})
+    call(400, w.cadre_user, visit.pk, body={"reason": "误" * 201})
+    call(403, w.village_staff, visit.pk, body={})
+    call.without_csrf(w.cadre_user, visit.pk, body={})
+    call(404, w.outsider, visit.pk, body={})
+    call(422, w.cadre_user, visit.pk, body={"version": "一"})
+    answer = call(200, w.cadre_user, visit.pk, body={"version": 1, "reason": "登错了户"})
+    assert answer["withdrawn_at"] is not None and answer["withdraw_reason"] == "登错了户"
+    call.anonymous(visit.pk, body={})
+
+
+@case("get", "/api/rates")
+def _(w, call):
+    _paired_visit(w)
+    month = f"{today():%Y-%m}"
+    answer = call(200, w.township_staff, query={"period": month, "level": "village"})
+    assert answer["total"]["meeting_rate"]["numerator"] == 1
+    assert answer["items"][0]["meeting_rate"]["definition"].startswith("见面率")
+    assert call(200, w.outsider)["total"]["households"] == 0
+    assert call(400, w.city_admin, query={"period": "上个月"})["field"] == "period"
+    call(403, w.system_admin)
+    call(404, w.outsider, query={"region": w.village.pk})
+    call(422, w.city_admin, query={"limit": 0})
+    call.anonymous()
 
 
 # --- the tests ----------------------------------------------------------------------------------

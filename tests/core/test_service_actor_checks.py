@@ -632,6 +632,92 @@ def _(w):
     return lambda a: do_cancel_transfer(job, acting_user=a)
 
 
+# --- visits -----------------------------------------------------------------------------------
+
+# A visit is the cadre's own record: every other role is refused (403), and one who does not
+# even see it 404.
+NOT_THE_CADRE = ("outsider", "leader_user", "township_staff")
+
+
+def _visit(w):
+    from lianxin.visits import services as visits
+
+    pairing.do_pair(
+        cadre=w.cadre, household=w.household, acting_user=None, valid_from=today() - 10 * TOMORROW
+    )
+    return visits.do_record_visit(
+        acting_user=w.cadre_user,
+        households=[visits.Visited(w.household)],
+        occurred_on=today(),
+        mode="in_person",
+    ).visit
+
+
+def _photo_upload():
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (8, 8), "red").save(out, "PNG")
+    return SimpleUploadedFile("p.png", out.getvalue(), content_type="image/png")
+
+
+@case("visits.services.do_record_visit", *NOT_THE_CADRE, allowed="cadre_user")
+def _(w):
+    from lianxin.visits import services as visits
+
+    _visit(w)
+    return lambda a: visits.do_record_visit(
+        acting_user=a,
+        households=[visits.Visited(w.household, met=False)],
+        occurred_on=today(),
+        mode="in_person",
+    )
+
+
+@case("visits.services.do_edit_visit", *NOT_THE_CADRE, allowed="cadre_user")
+def _(w):
+    from lianxin.visits import services as visits
+
+    visit = _visit(w)
+    return lambda a: visits.do_edit_visit(visit, acting_user=a, expected_version=1, notes="补记")
+
+
+@case("visits.services.do_withdraw_visit", *NOT_THE_CADRE, allowed="cadre_user")
+def _(w):
+    from lianxin.visits import services as visits
+
+    visit = _visit(w)
+    return lambda a: visits.do_withdraw_visit(visit, acting_user=a, reason="登错了")
+
+
+@case("visits.services.do_add_visit_photo", *NOT_THE_CADRE, allowed="cadre_user")
+def _(w):
+    from lianxin.visits import services as visits
+
+    visit = _visit(w)
+    return lambda a: visits.do_add_visit_photo(visit, upload=_photo_upload(), acting_user=a)
+
+
+@case("visits.services.do_remove_visit_photo", *NOT_THE_CADRE, allowed="cadre_user")
+def _(w):
+    from lianxin.visits import services as visits
+
+    visit = _visit(w)
+    photo = visits.do_add_visit_photo(visit, upload=_photo_upload(), acting_user=w.cadre_user)
+    return lambda a: visits.do_remove_visit_photo(photo, acting_user=a)
+
+
+@case("visits.services.do_set_cadence", allowed="city_admin")
+def _(w):
+    from lianxin.visits import services as visits
+
+    return lambda a: visits.do_set_cadence(
+        county=w.county, acting_user=a, visits_per_month=2, overrides={HardshipKind.LIVING_ALONE: 3}
+    )
+
+
 # --- the tests --------------------------------------------------------------------------------
 
 
