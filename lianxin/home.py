@@ -6,8 +6,9 @@ builds on, imports none of them.
   township, each township's gap linking to its list of households without a cadre;
 - township and village staff: their area's gaps (households without a cadre, villages without a
   responsible unit) and the villages where they are;
-- a cadre: the households they are paired with (until the visits issue brings 我联系的户); a
-  cadre's account not yet linked to a cadre record: that it is not, and whom to ask;
+- a cadre: 我联系的户 (lianxin.visits.views.mine), their households by what is due, the month's
+  figures and the visit form one tap away; a cadre's account not yet linked to a cadre record:
+  that it is not, and whom to ask;
 - a department's handler: the unit's cadres and how many are paired;
 - the audit administrator: recent audit activity; the other administrators: what awaits them.
 """
@@ -32,7 +33,9 @@ from lianxin.lib.numbers import count_text
 from lianxin.pairing.coverage import coverage_for
 from lianxin.pairing.coverage_figures import Ratio
 from lianxin.people.filters import household_rows
+from lianxin.org.models import Cadre
 from lianxin.people.models import Household, HouseholdHardship
+from lianxin.visits import views as visit_pages
 
 RECENT_AUDIT_ROWS = 10
 SHORT_LIST = 10
@@ -248,5 +251,9 @@ def home_for(user: User) -> dict[str, Any]:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    if user.role == Role.CADRE and user.sees_people:
+        cadre = Cadre.objects.filter(user=user).first()
+        if cadre is not None:
+            return visit_pages.mine(request, cadre)
     context = {"today": today(), **home_for(user)}
     return render(request, "core/home.html", context)
