@@ -34,7 +34,7 @@ from lianxin.pairing.coverage import coverage_for
 from lianxin.pairing.coverage_figures import Ratio
 from lianxin.people.filters import household_rows
 from lianxin.org.models import Cadre
-from lianxin.people.models import Household, HouseholdHardship
+from lianxin.people.models import Household
 from lianxin.visits import views as visit_pages
 
 RECENT_AUDIT_ROWS = 10
@@ -55,16 +55,6 @@ class Card:
 def link(name: str, **params: Any) -> str:
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return reverse(name) + (f"?{query}" if query else "")
-
-
-def _hardship_households(households: Any) -> int:
-    return (
-        HouseholdHardship.objects.current()
-        .filter(household__in=households)
-        .values("household_id")
-        .distinct()
-        .count()
-    )
 
 
 def _hardship_card(user: User) -> Card:
@@ -150,24 +140,9 @@ def area_home(user: User) -> dict[str, Any]:
 
 
 def cadre_home(user: User) -> dict[str, Any]:
-    """A cadre: the households they are paired with today. An account not yet linked to its
-    cadre record has nothing of its own to show, and is told so rather than shown its unit's."""
-    cadre = getattr(user, "cadre", None)
-    if cadre is None:
-        return {"no_cadre": True}
-    mine = Household.objects.visible_to(user).filter(
-        pk__in=cadre.pairings.current().values("household_id")
-    )
-    url = link("people:household_list", cadre=cadre.pk)
-    cards = [
-        Card("我联系的户", mine.count(), url),
-        Card(
-            "其中困难群众户",
-            _hardship_households(mine),
-            link("people:household_list", cadre=cadre.pk, has_hardship=1),
-        ),
-    ]
-    return {"cards": cards, "mine": list(household_rows(mine)[:50]), "mine_url": url}
+    """A cadre's account not yet linked to its cadre record has nothing of its own to show, and
+    is told so rather than shown its unit's (a linked cadre's home is 我联系的户, see home())."""
+    return {"no_cadre": True}
 
 
 def unit_home(user: User) -> dict[str, Any]:

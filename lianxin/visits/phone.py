@@ -73,7 +73,7 @@ class Month:
 
 def _heads(household_ids: list[int]) -> dict[int, Resident]:
     heads = Resident.objects.filter(household_id__in=household_ids, relation=Relation.HEAD)
-    return {r.household_id: r for r in heads.only("id", "household_id", "name", "phone_enc")}
+    return {r.household_id: r for r in heads.only("id", "household_id", "name", "phone_enc", "seal_ref")}
 
 
 def _needs(household_ids: list[int], cadre: Cadre) -> dict[int, int]:
