@@ -30,10 +30,10 @@ from lianxin.audit.filters import target_type_label, visible_entries
 from lianxin.core.models import today
 from lianxin.geo.filters import visible_hardships
 from lianxin.lib.numbers import count_text
+from lianxin.org.models import Cadre
 from lianxin.pairing.coverage import coverage_for
 from lianxin.pairing.coverage_figures import Ratio
 from lianxin.people.filters import household_rows
-from lianxin.org.models import Cadre
 from lianxin.people.models import Household
 from lianxin.visits import views as visit_pages
 

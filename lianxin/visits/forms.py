@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from django import forms
 
@@ -23,10 +24,15 @@ NEED_LINES = 3
 
 class VisitForm(forms.Form):
     mode = forms.ChoiceField(
-        label="方式", choices=VisitMode.choices, initial=VisitMode.IN_PERSON, widget=forms.RadioSelect
+        label="方式",
+        choices=VisitMode.choices,
+        initial=VisitMode.IN_PERSON,
+        widget=forms.RadioSelect,
     )
     occurred_on = forms.DateField(label="走访日期", initial=today, widget=DATE_INPUT)
-    met = forms.ChoiceField(label="见到人了吗", choices=MET_CHOICES, initial="1", widget=forms.RadioSelect)
+    met = forms.ChoiceField(
+        label="见到人了吗", choices=MET_CHOICES, initial="1", widget=forms.RadioSelect
+    )
     members = forms.TypedMultipleChoiceField(
         label="见到的成员", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -55,7 +61,8 @@ class VisitForm(forms.Form):
 
     def __init__(self, *args, members: Sequence[Resident] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["members"].choices = [(r.pk, f"{r.name}（{r.get_relation_display()}）") for r in members]
+        members_field: Any = self.fields["members"]
+        members_field.choices = [(r.pk, f"{r.name}（{r.get_relation_display()}）") for r in members]
         if not self.is_bound and "idempotency_key" not in self.initial:
             self.initial["idempotency_key"] = uuid.uuid4()
 
@@ -67,8 +74,9 @@ class VisitForm(forms.Form):
 
     def needs(self) -> list[str]:
         """The needs typed (empty lines dropped), each checked like the service checks it."""
-        texts = [t.strip() for t in self.data.getlist("need") if t.strip()]
-        limit = VisitNeed._meta.get_field("text").max_length
+        data: Any = self.data
+        texts = [t.strip() for t in data.getlist("need") if t.strip()]
+        limit = VisitNeed._meta.get_field("text").max_length or 500
         if len(texts) > MAX_NEEDS:
             self.add_error(None, f"一次走访最多登记{MAX_NEEDS}条诉求")
         for text in texts:

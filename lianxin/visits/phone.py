@@ -73,7 +73,9 @@ class Month:
 
 def _heads(household_ids: list[int]) -> dict[int, Resident]:
     heads = Resident.objects.filter(household_id__in=household_ids, relation=Relation.HEAD)
-    return {r.household_id: r for r in heads.only("id", "household_id", "name", "phone_enc", "seal_ref")}
+    return {
+        r.household_id: r for r in heads.only("id", "household_id", "name", "phone_enc", "seal_ref")
+    }
 
 
 def _needs(household_ids: list[int], cadre: Cadre) -> dict[int, int]:
@@ -128,7 +130,7 @@ def month_summary(user: Any, cadre: Cadre, on: dt.date | None = None) -> Month:
     visits.rates defines them."""
     on = on or today()
     period = month_of(on)
-    planned = annotate_plan(
+    planned: Any = annotate_plan(
         Pairing.objects.serving(on).filter(cadre=cadre), on, cadence_for(cadre.county_id)
     )
     by_status = {

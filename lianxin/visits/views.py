@@ -34,7 +34,13 @@ from .models import Visit
 from .phone import month_summary, my_households, recent_visits
 
 # What the service worker keeps for the app to start without signal (besides the pages).
-SHELL = ("css/lianxin.css", "css/pickers.css", "js/lianxin.js", "js/visits.js", "vendor/htmx.min.js")
+SHELL = (
+    "css/lianxin.css",
+    "css/pickers.css",
+    "js/lianxin.js",
+    "js/visits.js",
+    "vendor/htmx.min.js",
+)
 
 
 def offline(response: HttpResponse) -> HttpResponse:
@@ -110,7 +116,8 @@ def _text(form: VisitForm) -> dict[str, Any]:
     }
 
 
-ALIASES = {"households": None, "idempotency_key": None, "needs": None}
+# Service fields the form has no field of: their refusals show above the form.
+ALIASES = {"households": "", "idempotency_key": "", "needs": "", "version": "", "visit": ""}
 
 
 @login_required
@@ -136,7 +143,7 @@ def visit_new(request: HttpRequest, household_id: int) -> HttpResponse:
                         **_text(form),
                     )
                 except Refused as exc:
-                    refuse_into(form, exc, ALIASES)  # type: ignore[arg-type]
+                    refuse_into(form, exc, ALIASES)
                 else:
                     word = "已登记" if recorded.created else "这条走访已登记过"
                     messages.success(request, f"{word}：{_head_name(members) or household.number}")
@@ -150,10 +157,10 @@ def visit_new(request: HttpRequest, household_id: int) -> HttpResponse:
             {
                 "form": form,
                 "household": household,
-            "name": _head_name(members) or f"户 {household.number}",
-            "need_lines": range(NEED_LINES),
-            "needs": request.POST.getlist("need") if request.method == "POST" else [],
-            "today": today(),
+                "name": _head_name(members) or f"户 {household.number}",
+                "need_lines": range(NEED_LINES),
+                "needs": request.POST.getlist("need") if request.method == "POST" else [],
+                "today": today(),
             },
         )
     )
@@ -187,7 +194,7 @@ def visit_edit(request: HttpRequest, visit_id: int) -> HttpResponse:
                         **_text(form),
                     )
                 except Refused as exc:
-                    refuse_into(form, exc, {**ALIASES, "version": None, "visit": None})  # type: ignore[arg-type]
+                    refuse_into(form, exc, ALIASES)
                 else:
                     messages.success(request, f"已修改：{_head_name(members) or household.number}")
                     return redirect("core:home")

@@ -127,7 +127,8 @@ def test_it_keeps_a_refused_visit_visible_with_its_reason(world, open_page):
 
 def _targets(page, selector):
     boxes = page.eval_on_selector_all(
-        selector, "els => els.filter(e => e.offsetParent).map(e => e.getBoundingClientRect().height)"
+        selector,
+        "els => els.filter(e => e.offsetParent).map(e => e.getBoundingClientRect().height)",
     )
     assert boxes, selector
     assert min(boxes) >= 44, (selector, boxes)

@@ -61,7 +61,9 @@ def test_it_lists_the_cadres_households_overdue_first_with_the_months_figures(mi
 
 def test_it_shows_the_heads_numbers_in_full_with_one_audit_row_per_view(mine, login):
     client = login(mine.cadre_user)
-    heads = Resident.objects.filter(household__in=[mine.overdue, mine.done, mine.due], relation="head")
+    heads = Resident.objects.filter(
+        household__in=[mine.overdue, mine.done, mine.due], relation="head"
+    )
     phones = [h.phone_masked for h in heads]
     assert all(phones)
     before = AuditEntry.objects.filter(action="查看联系户电话").count()
@@ -111,11 +113,20 @@ def test_it_records_nobody_home_and_needs_and_refuses_in_chinese(mine, login):
     client = login(mine.cadre_user)
     url = f"/visits/new/{mine.due.pk}/"
     head = Resident.objects.get(household=mine.due, relation="head")
-    base = {"mode": "in_person", "occurred_on": today().isoformat(), "idempotency_key": str(uuid.uuid4())}
+    base = {
+        "mode": "in_person",
+        "occurred_on": today().isoformat(),
+        "idempotency_key": str(uuid.uuid4()),
+    }
     refused = client.post(url, {**base, "met": "0", "members": [head.pk]})
     assert refused.status_code == 200
-    assert "家中无人" in refused.content.decode() and Visit.objects.filter(cadre=mine.cadre).count() == 1
-    future = client.post(url, {**base, "met": "1", "occurred_on": (today() + dt.timedelta(days=3)).isoformat()})
+    assert (
+        "家中无人" in refused.content.decode()
+        and Visit.objects.filter(cadre=mine.cadre).count() == 1
+    )
+    future = client.post(
+        url, {**base, "met": "1", "occurred_on": (today() + dt.timedelta(days=3)).isoformat()}
+    )
     assert "晚于今天" in future.content.decode()
     client.post(url, {**base, "met": "0", "need": ["路灯坏了", "", "孩子上学要开证明"]})
     row = VisitHousehold.objects.get(household=mine.due)
@@ -151,7 +162,13 @@ def test_it_corrects_a_visit_against_its_version(mine, login):
     url = f"/visits/{v.pk}/edit/"
     page = client.get(url)
     assert page.status_code == 200 and page.context["form"]["version"].value() == 1
-    data = {"mode": "phone", "occurred_on": today().isoformat(), "met": "1", "version": "1", "notes": "补记"}
+    data = {
+        "mode": "phone",
+        "occurred_on": today().isoformat(),
+        "met": "1",
+        "version": "1",
+        "notes": "补记",
+    }
     assert client.post(url, data).status_code == 302
     v.refresh_from_db()
     assert v.mode == "phone" and v.notes == "补记" and v.version == 2
