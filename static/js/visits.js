@@ -273,7 +273,13 @@
     if (day && day.value === form.getAttribute("data-today")) { day.value = localDay(); }
     if (day) { day.max = localDay(); }
     summarise(form);
-    form.addEventListener("change", function () { summarise(form); });
+    form.addEventListener("change", function (event) {
+      // Nobody home: no member was met (the server refuses both together).
+      if (event.target.name === "met" && event.target.value === "0") {
+        form.querySelectorAll("input[name=members]").forEach(function (box) { box.checked = false; });
+      }
+      summarise(form);
+    });
     var add = form.querySelector("[data-add-need]");
     if (add) {
       add.hidden = false;
