@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch
+from django.utils import timezone
 
 from lianxin.core.models import today
 from lianxin.core.sensitive import unseal_field
@@ -150,7 +151,7 @@ def month_summary(user: Any, cadre: Cadre, on: dt.date | None = None) -> Month:
 
 def recent_visits(user: Any, cadre: Cadre) -> list[Visit]:
     """The cadre's visits recorded in the last 7 days that they may still correct, newest first."""
-    since = dt.datetime.now(dt.UTC) - EDIT_WINDOW
+    since = timezone.now() - EDIT_WINDOW
     rows = VisitHousehold.objects.select_related("household").order_by("id")
     qs = (
         Visit.objects.visible_to(user)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from lianxin.pairing.services import do_pair
 from lianxin.visits.models import Visit, VisitHousehold
+from tests.browser.conftest import menu
 from tests.browser.test_accounts_flow import signed_in
 from tests.browser.test_layout import NARROW, WIDE, _check
 from tests.factories import build_world
@@ -97,6 +98,14 @@ def test_it_logs_visits_in_3_taps_and_sends_those_made_offline_once(world, open_
     page.reload()
     page.wait_for_timeout(500)
     assert Visit.objects.count() == 3
+
+    # Signing out empties the kept pages (the households and their numbers) on this phone.
+    kept = "async () => (await (await caches.open('lianxin-pages')).keys()).length"
+    assert page.evaluate(kept) >= 3
+    menu(page)
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url("**/accounts/login/**")
+    page.wait_for_function(f"({kept})().then(n => n === 0)")
 
 
 def test_it_keeps_a_refused_visit_visible_with_its_reason(world, open_page):
