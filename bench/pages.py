@@ -30,6 +30,13 @@ PLACES = {
     "household": "SELECT MIN(id) FROM people_household WHERE village_id = ("
     "SELECT v.id FROM geo_region v JOIN geo_region t ON t.id = v.parent_id"
     " WHERE v.short_name = '大坪村' AND t.name = '文井江镇')",
+    # The demo cadre malin's first household today (我联系的户 and its visit form).
+    "malin_household": (
+        "SELECT MIN(p.household_id) FROM pairing_pairing p"
+        " JOIN org_cadre c ON c.id = p.cadre_id JOIN accounts_user u ON u.id = c.user_id"
+        " WHERE u.username = 'malin' AND p.valid_from <= CURRENT_DATE"
+        " AND (p.valid_to IS NULL OR p.valid_to >= CURRENT_DATE)"
+    ),
     # The last page of the county's household list (50 a page), and its offset.
     "deep_page": "SELECT (COUNT(*) + 49) / 50 FROM people_household",
     "deep_offset": "SELECT ((COUNT(*) + 49) / 50 - 1) * 50 FROM people_household",
@@ -61,6 +68,20 @@ WHERE h.county_id = :county {where}
 """
 
 
+# 我联系的户: the cadre's households today, each with its head and its last visit.
+_MINE = """
+SELECT p.id, h.id, h.number, r.name, r.phone_enc,
+       (SELECT MAX(vh.occurred_on) FROM visits_visithousehold vh
+        WHERE vh.pairing_id = p.id AND NOT vh.withdrawn)
+FROM pairing_pairing p
+JOIN org_cadre c ON c.id = p.cadre_id JOIN accounts_user u ON u.id = c.user_id
+JOIN people_household h ON h.id = p.household_id
+LEFT JOIN people_resident r ON r.household_id = h.id AND r.relation = 'head'
+WHERE u.username = 'malin' AND p.valid_from <= :today AND (p.valid_to IS NULL OR p.valid_to >= :today)
+ORDER BY h.number
+"""
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -75,7 +96,15 @@ def _households(where: str = "", offset: str = "0") -> str:
 
 
 PAGES: list[Page] = [
-    Page("首页", "/", _COVERAGE.format(where=""), ("admin", "wenjing", "malin")),
+    Page("首页", "/", _COVERAGE.format(where="")),
+    # A cadre's home is 我联系的户 (issue 10).
+    Page("我联系的户（干部首页）", "/", _MINE, ("malin",)),
+    Page(
+        "登记走访表",
+        "/visits/new/{malin_household}/",
+        "SELECT id, name, relation FROM people_resident WHERE household_id = :malin_household",
+        ("malin",),
+    ),
     Page("县级下钻 /geo/", "/geo/", _CHILD_COUNTS.format(column="township_id", where="")),
     Page(
         "最大乡镇",

@@ -6,8 +6,9 @@ builds on, imports none of them.
   township, each township's gap linking to its list of households without a cadre;
 - township and village staff: their area's gaps (households without a cadre, villages without a
   responsible unit) and the villages where they are;
-- a cadre: the households they are paired with (until the visits issue brings 我联系的户); a
-  cadre's account not yet linked to a cadre record: that it is not, and whom to ask;
+- a cadre: 我联系的户 (lianxin.visits.views.mine), their households by what is due, the month's
+  figures and the visit form one tap away; a cadre's account not yet linked to a cadre record:
+  that it is not, and whom to ask;
 - a department's handler: the unit's cadres and how many are paired;
 - the audit administrator: recent audit activity; the other administrators: what awaits them.
 """
@@ -29,10 +30,12 @@ from lianxin.audit.filters import target_type_label, visible_entries
 from lianxin.core.models import today
 from lianxin.geo.filters import visible_hardships
 from lianxin.lib.numbers import count_text
+from lianxin.org.models import Cadre
 from lianxin.pairing.coverage import coverage_for
 from lianxin.pairing.coverage_figures import Ratio
 from lianxin.people.filters import household_rows
-from lianxin.people.models import Household, HouseholdHardship
+from lianxin.people.models import Household
+from lianxin.visits import views as visit_pages
 
 RECENT_AUDIT_ROWS = 10
 SHORT_LIST = 10
@@ -52,16 +55,6 @@ class Card:
 def link(name: str, **params: Any) -> str:
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return reverse(name) + (f"?{query}" if query else "")
-
-
-def _hardship_households(households: Any) -> int:
-    return (
-        HouseholdHardship.objects.current()
-        .filter(household__in=households)
-        .values("household_id")
-        .distinct()
-        .count()
-    )
 
 
 def _hardship_card(user: User) -> Card:
@@ -147,24 +140,9 @@ def area_home(user: User) -> dict[str, Any]:
 
 
 def cadre_home(user: User) -> dict[str, Any]:
-    """A cadre: the households they are paired with today. An account not yet linked to its
-    cadre record has nothing of its own to show, and is told so rather than shown its unit's."""
-    cadre = getattr(user, "cadre", None)
-    if cadre is None:
-        return {"no_cadre": True}
-    mine = Household.objects.visible_to(user).filter(
-        pk__in=cadre.pairings.current().values("household_id")
-    )
-    url = link("people:household_list", cadre=cadre.pk)
-    cards = [
-        Card("我联系的户", mine.count(), url),
-        Card(
-            "其中困难群众户",
-            _hardship_households(mine),
-            link("people:household_list", cadre=cadre.pk, has_hardship=1),
-        ),
-    ]
-    return {"cards": cards, "mine": list(household_rows(mine)[:50]), "mine_url": url}
+    """A cadre's account not yet linked to its cadre record has nothing of its own to show, and
+    is told so rather than shown its unit's (a linked cadre's home is 我联系的户, see home())."""
+    return {"no_cadre": True}
 
 
 def unit_home(user: User) -> dict[str, Any]:
@@ -248,5 +226,9 @@ def home_for(user: User) -> dict[str, Any]:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    if user.role == Role.CADRE and user.sees_people:
+        cadre = Cadre.objects.filter(user=user).first()
+        if cadre is not None:
+            return visit_pages.mine(request, cadre)
     context = {"today": today(), **home_for(user)}
     return render(request, "core/home.html", context)

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from lianxin.api import api
 from lianxin.home import home
+from lianxin.visits.views import service_worker
 
 # The home page keeps the name "core:home" it had when it lived in core (templates, redirects and
 # LOGIN_REDIRECT_URL use it).
@@ -16,6 +17,9 @@ urlpatterns = [
     path("audit/", include("lianxin.audit.urls")),
     path("transfer/", include("lianxin.transfer.urls")),
     path("pairing/", include("lianxin.pairing.urls")),
+    path("visits/", include("lianxin.visits.urls")),
+    # The offline worker of the cadre's pages, from the root so that its scope is the site.
+    path("sw.js", service_worker, name="service_worker"),
     path("api/", api.urls),
     path("", include("lianxin.cards.urls")),  # /cards/… and the public QR page /h/<token>
 ]

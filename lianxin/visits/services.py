@@ -703,3 +703,30 @@ def do_set_cadence(
             changes=changed,
         )
         return cadence
+
+
+# ---------------------------------------------------------------------------------------------
+# The cadre's own households' phone numbers
+
+
+def do_show_contact_phones(*, acting_user: Any, cadre: Cadre, shown: int) -> None:
+    """Record that the cadre's page showed their own households' heads' numbers in full (it is
+    their job to call them): one audit row per page view, however many numbers it showed.
+    Only the cadre themself is shown these numbers."""
+    if (
+        acting_user is None
+        or not getattr(acting_user, "is_authenticated", False)
+        or not acting_user.sees_people
+        or cadre.user_id != acting_user.pk
+    ):
+        raise Refused("只有干部职工本人可以查看所联系户的电话", status=403)
+    if shown <= 0:
+        return
+    with transaction.atomic():
+        record(
+            actor=acting_user,
+            action="查看联系户电话",
+            target=cadre,
+            changes={"field": [None, "phone"], "households": [None, shown]},
+            reason="我联系的户",
+        )

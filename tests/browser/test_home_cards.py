@@ -31,7 +31,8 @@ def _figure(text):
     return int(text.strip().replace(",", ""))
 
 
-@pytest.mark.parametrize("username", USERNAMES)
+# malin's home is 我联系的户: its figures count its own rows (tests/visits/test_phone_page.py).
+@pytest.mark.parametrize("username", [u for u in USERNAMES if u != "malin"])
 def test_it_opens_exactly_the_rows_each_home_card_counts(world, open_page, username):
     page = signed_in(open_page, username, WIDE)
     cards = page.eval_on_selector_all(

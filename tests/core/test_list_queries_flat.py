@@ -133,3 +133,38 @@ def test_it_lists_3_or_30_accounts_in_the_same_queries(world, login, path):
     few = queries(client, path)
     add(27, 100)
     assert queries(client, path) == few, path
+
+
+# --- the cadre's phone: 我联系的户 ----------------------------------------------------------
+
+
+def _visit_each(world, start: int, n: int) -> None:
+    from lianxin.core.models import today
+    from lianxin.people.models import Household
+    from lianxin.visits.services import Need, Visited, do_record_visit
+
+    numbers = [f"510184110000{i:05d}" for i in range(start, start + n)]
+    for h in Household.objects.filter(number__in=numbers):
+        do_record_visit(
+            acting_user=world.cadre_user,
+            households=[Visited(h)],
+            occurred_on=today(),
+            mode="in_person",
+            needs=[Need(h, "想了解医保报销")],
+        )
+
+
+@pytest.mark.parametrize("path", ["/", "/visits/new/{household}/"])
+def test_it_draws_the_cadres_phone_pages_for_3_or_30_households_in_the_same_queries(
+    world, login, path
+):
+    """Each household with a head (whose phone is shown in full), a hardship, a visit and a
+    need raised on it."""
+    client = login(world.cadre_user)
+    add_households(world, 3, start=9000)
+    _visit_each(world, 9000, 3)
+    url = path.format(household=world.cadre.pairings.first().household_id)
+    few = queries(client, url)
+    add_households(world, 27, start=9100)
+    _visit_each(world, 9100, 27)
+    assert queries(client, url) == few, path

@@ -709,6 +709,14 @@ def _(w):
     return lambda a: visits.do_remove_visit_photo(photo, acting_user=a)
 
 
+@case("visits.services.do_show_contact_phones", *NOT_THE_CADRE, allowed="cadre_user")
+def _show_contact_phones(w):
+    from lianxin.visits import services as visits
+
+    pairing.do_pair(cadre=w.cadre, household=w.household, acting_user=None)
+    return lambda a: visits.do_show_contact_phones(acting_user=a, cadre=w.cadre, shown=1)
+
+
 @case("visits.services.do_set_cadence", allowed="city_admin")
 def _(w):
     from lianxin.visits import services as visits

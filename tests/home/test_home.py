@@ -86,7 +86,12 @@ def paired(world):
     return w
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+# A linked cadre's home is 我联系的户, whose figures count the rows of the page itself
+# (tests/visits/test_phone_page.py).
+CARD_PERSONAS = [p for p in PERSONAS if p != "cadre_user"]
+
+
+@pytest.mark.parametrize("persona", CARD_PERSONAS)
 def test_it_links_every_home_card_to_the_rows_it_counts(paired, login, persona):
     client = login(getattr(paired, persona))
     response = client.get("/")
@@ -117,7 +122,9 @@ def test_it_counts_what_each_role_acts_on(paired, login):
         "困难群众户": 1,
         "户": 3,
     }
-    assert figures("cadre_user") == {"我联系的户": 2, "其中困难群众户": 1}
+    cadre_html = login(paired.cadre_user).get("/").content.decode()
+    tiles = dict(re.findall(r'data-month-figure="(\w+)"><span class="num">(\d+)<', cadre_html))
+    assert tiles == {"overdue": "0", "due": "2", "done": "0"}
     assert figures("handler") == {"本单位未联系户的干部": 1}
 
 
