@@ -318,6 +318,8 @@ LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY = env_int("LIANXIN_OUTSIDE_SCOPE_ANSWERS_P
 LIANXIN_CJK_FONT = env("LIANXIN_CJK_FONT")
 LIANXIN_PUBLIC_BASE_URL = env("LIANXIN_PUBLIC_BASE_URL").rstrip("/")
 LIANXIN_PUBLIC_RATE_PER_MINUTE = env_int("LIANXIN_PUBLIC_RATE_PER_MINUTE", 30)
+# The household's one-tap confirmation on that page (群众确认), per client and minute.
+LIANXIN_CONFIRM_RATE_PER_MINUTE = env_int("LIANXIN_CONFIRM_RATE_PER_MINUTE", 10)
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
 LIANXIN_PROXY_COUNT = env_int("LIANXIN_PROXY_COUNT", 0)
 

@@ -16,6 +16,9 @@ urlpatterns = [
     path("audit/", include("lianxin.audit.urls")),
     path("transfer/", include("lianxin.transfer.urls")),
     path("pairing/", include("lianxin.pairing.urls")),
+    path("visits/", include("lianxin.visits.urls")),
+    path("notices/", include("lianxin.notices.urls")),
+    path("stories/", include("lianxin.stories.urls")),
     path("api/", api.urls),
     path("", include("lianxin.cards.urls")),  # /cards/… and the public QR page /h/<token>
 ]
