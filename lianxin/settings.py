@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "lianxin.transfer",
     "lianxin.cards",
     "lianxin.visits",
+    "lianxin.notices",
+    "lianxin.stories",
     "lianxin.demo",
     "lianxin.jobs",
     "huey.contrib.djhuey",
@@ -308,6 +310,18 @@ HUEY.update(
     },
 )
 LIANXIN_PAGE_SIZE = env_int("LIANXIN_PAGE_SIZE", 50)
+
+# E-mail (Django's mail settings), used for the copies of in-app notices (visit reminders):
+# sent only where a mail server is configured (LIANXIN_EMAIL_HOST) or LIANXIN_NOTICE_EMAIL=1.
+EMAIL_HOST = env("LIANXIN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("LIANXIN_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("LIANXIN_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env("LIANXIN_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("LIANXIN_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env("LIANXIN_EMAIL_FROM", "lianxin@localhost")
+# The hour (Asia/Shanghai) the morning visit reminders go out (lianxin.jobs.periodic).
+LIANXIN_REMINDER_HOUR = env_int("LIANXIN_REMINDER_HOUR", 7)
+LIANXIN_NOTICE_EMAIL = env_bool("LIANXIN_NOTICE_EMAIL", bool(env("LIANXIN_EMAIL_HOST")))
 # How many times a day one account may be told an ID number is registered outside its scope
 # (a duplicate refused on import or create); past it the account registers no residents for the
 # rest of the day, whatever the number (people/disclosure.py). Audited.
