@@ -24,13 +24,21 @@ def _surname_only(name: str) -> str:
 
 
 def public_copy(
-    title: str, text: str, households: Iterable[Household], *, named: bool
+    title: str,
+    text: str,
+    households: Iterable[Household],
+    *,
+    named: bool,
+    about: Iterable[Household] | None = None,
 ) -> tuple[str, str, str]:
-    """(title, text, place) as the public stories page shows them."""
+    """(title, text, place) as the public stories page shows them: `households` are all whose
+    names are taken out, `about` those the story is about (its place; all when not given)."""
     households = list(households)
-    townships = sorted({h.township.short_name for h in households})
+    place_of = list(about) if about is not None else households
+    place_of = place_of or households
+    townships = sorted({h.township.short_name for h in place_of})
     if named:
-        place = "、".join(sorted({h.township.short_name + h.village.short_name for h in households}))
+        place = "、".join(sorted({h.township.short_name + h.village.short_name for h in place_of}))
         return _no_numbers(title), _no_numbers(text), place
     words: dict[str, str] = {}
     members = Resident.objects.filter(household__in=households).values_list("name", flat=True)

@@ -252,20 +252,29 @@ def do_return_story(story: Story, *, acting_user: Any, comment: str) -> Story:
         return story
 
 
-def story_households(story: Story) -> list[Household]:
-    """The households a story is about: the diary's, and those of its visits."""
+def story_households(story: Story) -> tuple[list[Household], list[Household]]:
+    """(the households a story may name, those it is about). It is about the diary's and its
+    visits' households; it may name — so a name typed without linking its household is still
+    taken out — every household its cadre was ever paired with too."""
     diary = story.diary
-    ids = set(diary.households.values_list("pk", flat=True)) | set(
+    about = set(diary.households.values_list("pk", flat=True)) | set(
         diary.visits.values_list("households__household_id", flat=True)
     )
-    ids.discard(None)
-    return list(Household.objects.filter(pk__in=ids).select_related("township", "village"))
+    about.discard(None)
+    paired = set(
+        Pairing.objects.filter(cadre_id=story.cadre_id).values_list("household_id", flat=True)
+    )
+    rows = list(
+        Household.objects.filter(pk__in=about | paired).select_related("township", "village")
+    )
+    return rows, [h for h in rows if h.pk in about]
 
 
 def preview(story: Story, consent_to_name: bool | None = None) -> tuple[str, str, str]:
     """The public copy publishing would make, for the reviewer to read first."""
     named = story.consent_to_name if consent_to_name is None else consent_to_name
-    return public_copy(story.title, story.text, story_households(story), named=named)
+    households, about = story_households(story)
+    return public_copy(story.title, story.text, households, named=named, about=about)
 
 
 def do_publish_story(
