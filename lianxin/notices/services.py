@@ -131,16 +131,16 @@ def do_mark_read(notice: Notice, *, acting_user: Any) -> Notice:
         return notice
 
 
-def do_mark_all_read(*, acting_user: Any) -> int:
-    """Mark every unread notice of the user read; how many."""
-    if acting_user is None or not getattr(acting_user, "is_authenticated", False):
-        raise Refused("请先登录", status=403)
+def do_mark_all_read(user: Any, *, acting_user: Any) -> int:
+    """Mark every unread notice of the user read (the user's own act alone); how many."""
+    if (
+        acting_user is None
+        or not getattr(acting_user, "is_authenticated", False)
+        or acting_user.pk != user.pk
+    ):
+        raise Refused("只能标记自己的通知", status=403)
     with transaction.atomic():
-        n = (
-            Notice.objects.visible_to(acting_user)
-            .unread()
-            .update(read_at=timezone.now())
-        )
+        n = Notice.objects.visible_to(acting_user).unread().update(read_at=timezone.now())
         if n:
             record(
                 actor=acting_user,
@@ -150,4 +150,3 @@ def do_mark_all_read(*, acting_user: Any) -> int:
                 changes={"count": [None, n]},
             )
         return n
-

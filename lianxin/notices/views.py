@@ -41,6 +41,6 @@ def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def notice_read_all(request: HttpRequest) -> HttpResponse:
-    n = services.do_mark_all_read(acting_user=request.user)
+    n = services.do_mark_all_read(request.user, acting_user=request.user)
     messages.success(request, f"已将{n}条通知标为已读" if n else "没有未读通知")
     return redirect("notices:notice_list")
