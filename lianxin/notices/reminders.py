@@ -43,7 +43,7 @@ def _rows(county_id: int, on: dt.date) -> list[dict[str, Any]]:
         Pairing.objects.serving(on).filter(county_id=county_id), on, cadence_for(county_id)
     )
     return list(
-        qs.exclude(plan_status=PlanStatus.DONE.value)
+        qs.exclude(plan_status=PlanStatus.DONE.value)  # type: ignore[misc]
         .order_by("household__number", "id")
         .values(
             "plan_status",

@@ -14,9 +14,7 @@ class DiaryForm(forms.Form):
     date = forms.DateField(
         label="日期", widget=DateInput, error_messages={"invalid": "请填写正确的日期"}
     )
-    text = forms.CharField(
-        label="正文", max_length=5000, widget=forms.Textarea(attrs={"rows": 10})
-    )
+    text = forms.CharField(label="正文", max_length=5000, widget=forms.Textarea(attrs={"rows": 10}))
     households = forms.MultipleChoiceField(
         label="相关户（可不选）", required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -26,8 +24,8 @@ class DiaryForm(forms.Form):
 
     def __init__(self, *args: Any, households=(), visits=(), **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["households"].choices = [(str(h.pk), h.number) for h in households]
-        self.fields["visits"].choices = [
+        self.fields["households"].choices = [(str(h.pk), h.number) for h in households]  # type: ignore[attr-defined]
+        self.fields["visits"].choices = [  # type: ignore[attr-defined]
             (str(v.pk), f"{v.occurred_on:%Y-%m-%d} {v.get_mode_display()}") for v in visits
         ]
 
@@ -41,6 +39,4 @@ class ReturnForm(forms.Form):
 
 
 class PublishForm(forms.Form):
-    consent_to_name = forms.BooleanField(
-        label="该户同意公开署名（已当面征得同意）", required=False
-    )
+    consent_to_name = forms.BooleanField(label="该户同意公开署名（已当面征得同意）", required=False)

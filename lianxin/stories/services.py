@@ -138,7 +138,7 @@ def do_edit_diary(
         diary.save(update_fields=[*after, "updated_at"])
         diary.visits.set(values["visits"])
         diary.households.set(values["households"])
-        changes = {
+        changes: dict[str, list[Any]] = {
             k: [str(before[k])[:100], str(after[k])[:100]] for k in after if before[k] != after[k]
         }
         if before_links != links:
@@ -277,9 +277,7 @@ def preview(story: Story, consent_to_name: bool | None = None) -> tuple[str, str
     return public_copy(story.title, story.text, households, named=named, about=about)
 
 
-def do_publish_story(
-    story: Story, *, acting_user: Any, consent_to_name: bool = False
-) -> Story:
+def do_publish_story(story: Story, *, acting_user: Any, consent_to_name: bool = False) -> Story:
     """Publish a submitted story on the public stories page: without the household's personal
     data, unless its consent to be named is recorded (by the cadre when submitting, or here
     by the reviewer, with who and when)."""

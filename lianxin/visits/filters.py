@@ -86,7 +86,7 @@ class VisitFilter(FilterSet):
         super().__init__(data, user=user)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", "结束日期不能早于起始日期")
         return data

@@ -12,12 +12,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from lianxin.core.models import today
 from lianxin.lib.idcard import compose
+from lianxin.notices.models import Notice
 from lianxin.pairing.services import do_pair
 from lianxin.people.choices import HardshipKind, Relation
 from lianxin.people.services import do_add_hardship, do_create_household, do_create_resident
-from lianxin.core.models import today
-from lianxin.notices.models import Notice
 from lianxin.stories.services import do_publish_story, do_submit_story, do_write_diary
 from lianxin.visits.services import Visited, do_record_visit
 from tests.pairing.runs_support import inline_runs  # noqa: F401
@@ -85,8 +85,12 @@ def add_households(world, n: int, start: int) -> None:
         )
         do_publish_story(do_submit_story(diary, acting_user=world.cadre_user), acting_user=None)
         Notice.objects.create(
-            county=world.county, user=world.city_admin, kind="story", day=today(),
-            title=f"通知{i}", ref=str(i),
+            county=world.county,
+            user=world.city_admin,
+            kind="story",
+            day=today(),
+            title=f"通知{i}",
+            ref=str(i),
         )
 
 

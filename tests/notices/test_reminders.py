@@ -40,11 +40,13 @@ def program(world, monkeypatch, settings):
     pair(world, world.household2, since=D(2025, 4, 1))
     visit(world, world.household2, D(2025, 5, 20))
     # The other township's household has the other unit's cadre, visited this month: done.
-    other = do_create_cadre(
-        unit=world.other_unit, staff_no="C0100", name="王明", acting_user=None
+    other = do_create_cadre(unit=world.other_unit, staff_no="C0100", name="王明", acting_user=None)
+    do_pair(
+        cadre=other, household=world.other_household, acting_user=None, valid_from=D(2025, 4, 1)
     )
-    do_pair(cadre=other, household=world.other_household, acting_user=None, valid_from=D(2025, 4, 1))
-    visit(world, world.other_household, D(2025, 6, 1), by=None, cadre=other, mode=VisitMode.IN_PERSON)
+    visit(
+        world, world.other_household, D(2025, 6, 1), by=None, cadre=other, mode=VisitMode.IN_PERSON
+    )
     return world
 
 
@@ -114,7 +116,7 @@ def test_it_lists_marks_read_and_counts_the_badge(program, login):
     do_send_visit_reminders(on=ON)
     client = login(w.cadre_user)
     page = client.get("/notices/").content.decode()
-    assert "走访提醒" in page and 'data-unread>1<' in page
+    assert "走访提醒" in page and "data-unread>1<" in page
     notice = Notice.objects.get(user=w.cadre_user)
     assert client.post(f"/notices/{notice.pk}/read/").status_code == 302
     notice.refresh_from_db()

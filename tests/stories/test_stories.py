@@ -28,7 +28,9 @@ from tests.factories import user
 from tests.visits.support import pair, visit
 
 DAY = dt.timedelta(days=1)
-TEXT = "第一次去罗选志家，他把连心卡丢在柴堆上。大坪村6组12号，电话13800001234。后来他孙女捡回来了。"
+TEXT = (
+    "第一次去罗选志家，他把连心卡丢在柴堆上。大坪村6组12号，电话13800001234。后来他孙女捡回来了。"
+)
 
 
 @pytest.fixture
@@ -61,9 +63,10 @@ def test_it_walks_a_story_from_diary_to_the_public_page_without_names(world, dia
     story = do_publish_story(story, acting_user=world.city_admin)
     assert story.status == StoryStatus.PUBLISHED and story.reviewer == world.city_admin
     public = Client()
-    page = public.get("/stories/").content.decode() + public.get(
-        f"/stories/{story.pk}/"
-    ).content.decode()
+    page = (
+        public.get("/stories/").content.decode()
+        + public.get(f"/stories/{story.pk}/").content.decode()
+    )
     assert "罗某某" in page and "文井江镇" in page and "电话打通了" in page
     for personal in ("罗选志", "大坪村", "6组12号", "13800001234", world.household.number):
         assert personal not in page, personal
@@ -160,7 +163,5 @@ def test_it_runs_the_pages_for_the_cadre_and_the_reviewer(world, login):
     assert "第一次进六组" in reviewer.get("/stories/review/").content.decode()
     refused = reviewer.post(f"/stories/review/{story.pk}/", {"action": "return", "comment": ""})
     assert refused.status_code == 400
-    assert (
-        reviewer.post(f"/stories/review/{story.pk}/", {"action": "publish"}).status_code == 302
-    )
+    assert reviewer.post(f"/stories/review/{story.pk}/", {"action": "publish"}).status_code == 302
     assert "第一次进六组" in Client().get("/stories/").content.decode()

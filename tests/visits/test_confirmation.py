@@ -21,9 +21,15 @@ from lianxin.visits.rates import KEYS, Level, rates_for
 from lianxin.visits.services import do_confirm_contact
 
 from .support import pair
-from .test_rates import TODAY, brute, days, frozen, group_of, random_program, serves  # noqa: F401
+from .test_rates import TODAY, days, group_of, random_program, serves
 
 D = dt.date
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    for where in ("services", "plan", "rates"):
+        monkeypatch.setattr(f"lianxin.visits.{where}.today", lambda: TODAY)
 
 
 @pytest.fixture

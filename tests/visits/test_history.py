@@ -27,7 +27,14 @@ def visits(world):
     }
 
 
-SEE_ALL = ("city_admin", "township_staff", "village_staff", "cadre_user", "info_group", "leader_user")
+SEE_ALL = (
+    "city_admin",
+    "township_staff",
+    "village_staff",
+    "cadre_user",
+    "info_group",
+    "leader_user",
+)
 SEE_NONE = ("outsider", "handler")
 
 
