@@ -186,6 +186,52 @@ PAGES: list[Page] = [
     Page("API 覆盖 干部", "/api/coverage/cadres", _COVERAGE.format(where="")),
     Page("API 覆盖 分区域", "/api/coverage/regions", _COVERAGE.format(where="")),
     Page("API 覆盖 单位", "/api/coverage/units", _COVERAGE.format(where="")),
+    # Issue 10: the visit history, notices and stories.
+    Page(
+        "走访记录",
+        "/visits/",
+        "SELECT id, occurred_on, mode, cadre_id FROM visits_visit WHERE county_id = :county"
+        " AND withdrawn_at IS NULL ORDER BY occurred_on DESC, id DESC LIMIT 50",
+        ("admin", "wenjing", "malin"),
+    ),
+    Page(
+        "走访记录 户",
+        "/visits/?household={household}",
+        "SELECT visit_id FROM visits_visithousehold WHERE household_id = :household"
+        " ORDER BY occurred_on DESC LIMIT 50",
+    ),
+    Page(
+        "API 走访记录",
+        "/api/visits",
+        "SELECT id, occurred_on, mode, cadre_id FROM visits_visit WHERE county_id = :county"
+        " AND withdrawn_at IS NULL ORDER BY occurred_on DESC, id DESC LIMIT 50",
+        ("admin", "malin"),
+    ),
+    Page(
+        "通知",
+        "/notices/",
+        "SELECT * FROM notices_notice ORDER BY day DESC, id DESC LIMIT 50",
+        ("admin", "wenjing", "malin"),
+    ),
+    Page(
+        "我的日记",
+        "/stories/diaries/",
+        "SELECT * FROM stories_diary ORDER BY date DESC, id DESC LIMIT 50",
+        ("malin",),
+    ),
+    Page(
+        "暖心故事审核",
+        "/stories/review/",
+        "SELECT * FROM stories_story WHERE status = 'submitted' ORDER BY submitted_at LIMIT 50",
+        ("admin",),
+    ),
+    Page(
+        "暖心故事（公开）",
+        "/stories/",
+        "SELECT * FROM stories_story WHERE status = 'published'"
+        " ORDER BY published_at DESC LIMIT 10",
+        ("admin",),
+    ),
     Page(
         "审计日志",
         "/audit/",

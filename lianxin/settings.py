@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "lianxin.transfer",
     "lianxin.cards",
     "lianxin.visits",
+    "lianxin.notices",
+    "lianxin.stories",
     "lianxin.demo",
     "lianxin.jobs",
     "huey.contrib.djhuey",
@@ -316,6 +318,18 @@ HUEY.update(
     },
 )
 LIANXIN_PAGE_SIZE = env_int("LIANXIN_PAGE_SIZE", 50)
+
+# E-mail (Django's mail settings), used for the copies of in-app notices (visit reminders):
+# sent only where a mail server is configured (LIANXIN_EMAIL_HOST) or LIANXIN_NOTICE_EMAIL=1.
+EMAIL_HOST = env("LIANXIN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("LIANXIN_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("LIANXIN_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env("LIANXIN_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("LIANXIN_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env("LIANXIN_EMAIL_FROM", "lianxin@localhost")
+# The hour (Asia/Shanghai) the morning visit reminders go out (lianxin.jobs.periodic).
+LIANXIN_REMINDER_HOUR = env_int("LIANXIN_REMINDER_HOUR", 7)
+LIANXIN_NOTICE_EMAIL = env_bool("LIANXIN_NOTICE_EMAIL", bool(env("LIANXIN_EMAIL_HOST")))
 # How many times a day one account may be told an ID number is registered outside its scope
 # (a duplicate refused on import or create); past it the account registers no residents for the
 # rest of the day, whatever the number (people/disclosure.py). Audited.
@@ -326,6 +340,8 @@ LIANXIN_OUTSIDE_SCOPE_ANSWERS_PER_DAY = env_int("LIANXIN_OUTSIDE_SCOPE_ANSWERS_P
 LIANXIN_CJK_FONT = env("LIANXIN_CJK_FONT")
 LIANXIN_PUBLIC_BASE_URL = env("LIANXIN_PUBLIC_BASE_URL").rstrip("/")
 LIANXIN_PUBLIC_RATE_PER_MINUTE = env_int("LIANXIN_PUBLIC_RATE_PER_MINUTE", 30)
+# The household's one-tap confirmation on that page (群众确认), per client and minute.
+LIANXIN_CONFIRM_RATE_PER_MINUTE = env_int("LIANXIN_CONFIRM_RATE_PER_MINUTE", 10)
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
 LIANXIN_PROXY_COUNT = env_int("LIANXIN_PROXY_COUNT", 0)
 

@@ -20,6 +20,8 @@ urlpatterns = [
     path("visits/", include("lianxin.visits.urls")),
     # The offline worker of the cadre's pages, from the root so that its scope is the site.
     path("sw.js", service_worker, name="service_worker"),
+    path("notices/", include("lianxin.notices.urls")),
+    path("stories/", include("lianxin.stories.urls")),
     path("api/", api.urls),
     path("", include("lianxin.cards.urls")),  # /cards/… and the public QR page /h/<token>
 ]

@@ -42,6 +42,12 @@ PAIRING_READERS = frozenset({Role.CITY_ADMIN, Role.LEADER})
 # Print 连心卡 for the households they see (which may issue missing QR tokens): every data role
 # but the read-only leader, since printing issues tokens, a change a reader does not make.
 CARD_PRINTERS = DATA_ROLES - {Role.LEADER}
+# Review cadres' stories (暖心故事: return with a comment, or publish): the organisation
+# department (the city administrator, county-wide) and a unit's own staff (its department
+# handlers, for the cadres of their unit) — the closest roles to "单位或组织部的工作人员".
+STORY_REVIEWERS = frozenset({Role.CITY_ADMIN, Role.HANDLER})
+# Keep a 干部日记 and put it forward as a story: the cadres themselves.
+DIARY_WRITERS = frozenset({Role.CADRE})
 
 
 class ProposalKind(models.TextChoices):

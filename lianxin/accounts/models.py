@@ -17,6 +17,7 @@ from .choices import (
     CARD_PRINTERS,
     COUNTY_WIDE,
     DATA_ROLES,
+    DIARY_WRITERS,
     ORG_WRITERS,
     PAIRING_MANAGERS,
     PAIRING_READERS,
@@ -25,6 +26,7 @@ from .choices import (
     REGISTRY_RULE_SETTERS,
     REGISTRY_WRITERS,
     SEPARATED_ADMINS,
+    STORY_REVIEWERS,
     UNIT_SCOPED,
     ProposalKind,
     ProposalStatus,
@@ -181,6 +183,17 @@ class User(CountyOwned, AbstractUser):
     def prints_cards(self) -> bool:
         """Print 连心卡 for the households the account sees (issuing missing QR tokens)."""
         return self.role in CARD_PRINTERS
+
+    @property
+    def writes_diary(self) -> bool:
+        """Keep a 干部日记 (their own; Diary.objects.visible_to) and put it forward as a story."""
+        return self.role in DIARY_WRITERS
+
+    @property
+    def reviews_stories(self) -> bool:
+        """Return or publish cadres' stories: county-wide (city admin) or their unit's (a
+        handler); which stories is Story.objects.writable_by."""
+        return self.role in STORY_REVIEWERS
 
     @property
     def reveals_sensitive(self) -> bool:

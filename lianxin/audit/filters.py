@@ -46,7 +46,8 @@ def _shown(field: Any, value: Any) -> Any:
     """A stored value as the log shows it: yes/no, a choice's Chinese name, lists joined."""
     if isinstance(value, bool):
         return "是" if value else "否"
-    choices = dict(field.flatchoices) if field is not None and field.choices else None
+    # A reverse relation (a visit's "households") is no field with choices.
+    choices = dict(field.flatchoices) if getattr(field, "choices", None) else None
     if choices and isinstance(value, str | int) and value in choices:
         return str(choices[value])
     if isinstance(value, list | tuple):

@@ -337,6 +337,8 @@ class Contact:
     cadre: Cadre | None
     cadre_phone: str
     office: Unit | None
+    # For the confirmation tap only; never shown on the page.
+    household_id: int | None = None
 
 
 def contact_for_token(token: str) -> Contact | None:
@@ -365,4 +367,5 @@ def contact_for_token(token: str) -> Contact | None:
         cadre=cadre,
         cadre_phone=unseal_field(cadre, "phone") if cadre else "",
         office=township_offices(household.county_id).get(household.township_id),
+        household_id=household.pk,
     )

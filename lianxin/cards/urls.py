@@ -14,4 +14,5 @@ urlpatterns = [
     path("cards/prints/<int:pk>/download/", views.print_download, name="print_download"),
     path("cards/households/<int:pk>/token/", views.token_change, name="token_change"),
     path("h/<str:token>", views.public, name="public"),
+    path("h/<str:token>/confirm", views.public_confirm, name="public_confirm"),
 ]

@@ -37,6 +37,7 @@ from lianxin.jobs.models import Job
 from lianxin.jobs.pages import tell_cancel
 from lianxin.org.models import Cadre, Unit
 from lianxin.people.models import Household
+from lianxin.visits.services import confirmed_this_month, do_confirm_contact
 
 from . import pdf, print_files, services
 from .selection import Selection, resolve
@@ -268,4 +269,37 @@ def public(request: HttpRequest, token: str) -> HttpResponse:
     contact = services.contact_for_token(token)
     if contact is None:
         return _public_headers(render(request, "cards/public_gone.html", status=404))
-    return _public_headers(render(request, "cards/public.html", {"contact": contact}))
+    context = {
+        "contact": contact,
+        "token": token,
+        "confirmed": contact.household_id is not None
+        and confirmed_this_month(contact.household_id),
+        "signed_in": request.user.is_authenticated,
+    }
+    return _public_headers(render(request, "cards/public.html", context))
+
+
+@never_cache
+@require_POST
+def public_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """One tap on the card's page: "本月联系干部来过了/联系过我" for the current month. Never
+    required, never a condition of the cadre's record; a second tap the same month changes
+    nothing. Rate-limited per client like the page, on its own counter; CSRF-checked."""
+    verdict = ratelimit.hit(
+        "card_confirm", client_ip(request), limit=settings.LIANXIN_CONFIRM_RATE_PER_MINUTE
+    )
+    if not verdict.allowed:
+        return _public_headers(
+            ratelimit.too_many(
+                request, verdict, message=PUBLIC_LIMITED, template="cards/public_limited.html"
+            )
+        )
+    try:
+        do_confirm_contact(token=token, acting_user=request.user)
+    except Refused as exc:
+        if exc.status == 404:
+            return _public_headers(render(request, "cards/public_gone.html", status=404))
+        contact = services.contact_for_token(token)
+        context = {"contact": contact, "token": token, "error": exc.message, "signed_in": True}
+        return _public_headers(render(request, "cards/public.html", context, status=exc.status))
+    return _public_headers(redirect(reverse("cards:public", args=[token]) + "#confirm"))

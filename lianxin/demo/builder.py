@@ -769,6 +769,13 @@ def build_pairings(county: County, bar: tqdm) -> None:
     do_apply_pairing_run(run, acting_user=None, effective_on=C.LAUNCH)
 
 
+def build_stories(county: County) -> None:
+    """A few diaries and stories of the demo cadre (lianxin.stories.demo), once paired."""
+    from lianxin.stories.demo import build_demo_stories
+
+    build_demo_stories(county)
+
+
 def build(
     *,
     scale: float,
@@ -825,6 +832,7 @@ def build(
     if pair:
         with bar("自动结对", "分区") as b:
             build_pairings(m.county, b)
+        build_stories(m.county)
     result.counts = counts(m.county)
     with transaction.atomic():
         record(

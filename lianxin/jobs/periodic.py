@@ -2,7 +2,7 @@
 on two workers at once, changes nothing the first run did not (the worker also takes a lock per
 task so two schedulers do not run one task at the same time).
 
-Later work (visit reminders, overdue scans, escalations, monthly roll-ups, classifier
+Later work (overdue scans, escalations, monthly roll-ups, classifier
 retraining) is added here, as a function of its app called from a task below."""
 
 from __future__ import annotations
@@ -66,3 +66,22 @@ def refresh_expired_cover() -> None:
     changed = refresh_expired()
     if changed:
         logger.info("refreshed covered days of %d households", changed)
+
+
+@periodic_task(crontab(minute="5"))
+@lock_task("lianxin.send_visit_reminders")
+def send_visit_reminders() -> None:
+    """The morning's visit reminders (lianxin.notices.reminders): each cadre's households due
+    or overdue, each unit's and area's staff their overdue pairings, e-mailed where configured.
+    Checked hourly and sent in the hour LIANXIN_REMINDER_HOUR of Asia/Shanghai, whatever the
+    queue's clock; a second run that day sends nothing new (one notice per user, kind, day)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from lianxin.notices.reminders import do_send_visit_reminders
+
+    if timezone.localtime().hour != settings.LIANXIN_REMINDER_HOUR:
+        return
+    sent = do_send_visit_reminders(acting_user=None)
+    if sent:
+        logger.info("sent %d visit reminders", sent)

@@ -20,7 +20,7 @@ from lianxin.core.models import today
 from lianxin.geo.filters import get_region_or_404
 from lianxin.people.models import Household
 
-from . import services
+from . import filters, services
 from .choices import HelpKind, VisitMode
 from .models import Visit, VisitHousehold, VisitMember, VisitNeed
 from .periods import PERIOD_HELP, parse_period
@@ -290,22 +290,16 @@ def visit_list(request, filters: Query[VisitFilters], paging: Query[PageParams])
 
 
 def filter_visits(qs: QuerySet[Visit], f: VisitFilters) -> QuerySet[Visit]:
-    """The history's filters, shared by the page list (when it comes) and the API."""
-    if not f.withdrawn:
-        qs = qs.filter(withdrawn_at__isnull=True)
-    if f.household:
-        qs = qs.filter(
-            pk__in=VisitHousehold.objects.filter(household_id=f.household).values("visit_id")
-        )
-    if f.cadre:
-        qs = qs.filter(cadre_id=f.cadre)
-    if f.from_:
-        qs = qs.filter(occurred_on__gte=f.from_)
-    if f.to:
-        qs = qs.filter(occurred_on__lte=f.to)
-    if f.mode:
-        qs = qs.filter(mode=f.mode)
-    return qs.order_by("-occurred_on", "-id")
+    """The history's filters, shared with the page list (visits.filters)."""
+    return filters.filter_visits(
+        qs,
+        household=f.household,
+        cadre=f.cadre,
+        start=f.from_,
+        end=f.to,
+        mode=f.mode,
+        withdrawn=f.withdrawn,
+    )
 
 
 @router.get("/{visit_id}", summary="走访详情", **documented(VisitOut, 404, 422))
@@ -380,8 +374,10 @@ class RateRowOut(Schema):
     talked: int = Field(description="有过交谈的结对户")
     visits: int = Field(description="走访次数")
     overdue: int = Field(description="逾期户数")
+    confirmed: int = Field(description="群众本人确认联系过的结对户")
     meeting_rate: RateFigureOut = Field(description="见面率")
     dialogue_rate: RateFigureOut = Field(description="对话率")
+    confirmation_rate: RateFigureOut = Field(description="群众确认率（只作参考）")
 
 
 class RateDefinitionsOut(Schema):
@@ -390,6 +386,7 @@ class RateDefinitionsOut(Schema):
     dialogue_rate: str
     visits: str
     overdue: str
+    confirmation_rate: str
 
 
 class RatePeriodOut(Schema):
@@ -433,14 +430,16 @@ def _rate_row(r: RateRow) -> dict[str, Any]:
         "talked": r.talked,
         "visits": r.visits,
         "overdue": r.overdue,
+        "confirmed": r.confirmed,
         "meeting_rate": _figure(r.meeting_rate),
         "dialogue_rate": _figure(r.dialogue_rate),
+        "confirmation_rate": _figure(r.confirmation_rate),
     }
 
 
 @rates_router.get(
     "",
-    summary="见面率、对话率、走访次数、逾期户数",
+    summary="见面率、对话率、走访次数、逾期户数、群众确认率",
     description="按期间（月、季度、年、日期范围）和层级（户、干部、单位、村、乡镇、县）统计，"
     "每个数字附口径。范围按当前账号的权限。",
     **documented(RatesOut, 400, 403, 404, 422),

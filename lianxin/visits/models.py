@@ -392,3 +392,47 @@ class VisitCadenceOverride(CountyOwned):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}每月{self.visits_per_month}次"
+
+
+class VisitConfirmationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A confirmation is seen exactly when its household is."""
+        if not user.is_authenticated or not user.sees_people:
+            return self.none()
+        return self.filter(county_id=user.county_id, household__in=_visible_households(user))
+
+
+class VisitConfirmation(CountyOwned):
+    """A household's own word, tapped on its 连心卡 page, that its cadre came or called this
+    month (本月联系干部来过了/联系过我). Never required, never a condition of a cadre's record:
+    it feeds only the separate 群众确认率 (rates.py)."""
+
+    household = models.ForeignKey(
+        "people.Household",
+        on_delete=models.PROTECT,
+        related_name="visit_confirmations",
+        verbose_name="户",
+    )
+    # The first day of the calendar month confirmed.
+    month = models.DateField("确认月份")
+    created_at = models.DateTimeField("确认时间", auto_now_add=True)
+
+    objects = VisitConfirmationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "群众确认"
+        verbose_name_plural = "群众确认"
+        ordering = ["-month", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "month"],
+                name="%(app_label)s_%(class)s_unique_month",
+                violation_error_message="该户本月已确认",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["county", "month", "household"], name="visits_confirm_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y年%m月}群众确认"

@@ -31,7 +31,13 @@ saved), not withdrawn, dated in the period:
 - 走访次数: visit records (any mode, 家中无人 included: an attempt is a visit; a yard meeting is
   one record however many households it covered);
 - 逾期户数: pairings serving on the period's last day (today, for the current period) whose
-  visit plan is overdue on that day.
+  visit plan is overdue on that day;
+- 群众确认率: households counted above that confirmed, themselves, on their 连心卡 page, a
+  contact in a month overlapping the period (VisitConfirmation) ÷ the same. It is the
+  household's word beside the cadre's record, never a condition of it: an unconfirmed visit
+  counts in every other figure as before. At the cadre and unit levels a household's
+  confirmation counts for each cadre (unit) that served it in the period — the household says
+  "my cadre came", not which one.
 
 A unit is the cadre's current unit (Cadre.unit); a village or township is the household's.
 Every figure is a GROUP BY in the database; nothing is tallied in Python.
@@ -43,7 +49,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 
 from lianxin.accounts.choices import Role
 from lianxin.core.errors import Refused
@@ -55,7 +73,7 @@ from lianxin.pairing.models import Pairing
 from lianxin.people.models import Household
 
 from .choices import IN_PERSON_MODES, REMOTE_MODES, PlanStatus
-from .models import VisitHousehold
+from .models import VisitConfirmation, VisitHousehold
 from .periods import Period
 from .plan import annotate_plan, cadence_for
 
@@ -97,6 +115,8 @@ DEFINITIONS = {
     "未接通的电话、家中无人不算",
     "visits": "走访次数 = 统计期内登记的走访记录数（含家中无人；一次院坝会计一次；已撤回的不计）",
     "overdue": "逾期户数 = 统计期最后一天（本期为今天）按走访计划已逾期的结对户",
+    "confirmation_rate": "群众确认率 = 统计期内（与统计期重叠的自然月）群众本人在连心卡页面确认“联系干部来过了/联系过我”的结对户 ÷ 结对户；"
+    "只作参考，不影响干部的走访记录",
 }
 MEETING = Q(met=True, mode__in=sorted(IN_PERSON_MODES))
 DIALOGUE = Q(met=True, mode__in=sorted(IN_PERSON_MODES | REMOTE_MODES))
@@ -139,6 +159,11 @@ class RateRow:
     talked: int = 0
     visits: int = 0
     overdue: int = 0
+    confirmed: int = 0
+
+    @property
+    def confirmation_rate(self) -> Figure:
+        return Figure(self.confirmed, self.households, DEFINITIONS["confirmation_rate"])
 
     @property
     def meeting_rate(self) -> Figure:
@@ -241,9 +266,23 @@ def rates_for(
         output_field=IntegerField(),
     )
 
+    # A confirmation names a calendar month: it counts in any period overlapping that month.
+    confirmed = Exists(
+        VisitConfirmation.objects.filter(
+            household_id=OuterRef("household_id"),
+            month__gte=period.start.replace(day=1),
+            month__lte=period.end,
+        )
+    )
+
     def figures(k: str | None) -> dict[Any, RateRow]:
         # Aggregate names differ from the columns they count (Django refuses "met" of "met").
-        paired = _grouped(pairings, k, n_households=Count("household_id", distinct=True))
+        paired = _grouped(
+            pairings,
+            k,
+            n_households=Count("household_id", distinct=True),
+            n_confirmed=Count("household_id", distinct=True, filter=Q(confirmed)),
+        )
         met = _grouped(
             rows,
             k,
@@ -265,6 +304,7 @@ def rates_for(
                 talked=n(met, g, "n_talked"),
                 visits=n(met, g, "n_visits"),
                 overdue=n(late, g, "n_overdue"),
+                confirmed=n(paired, g, "n_confirmed"),
             )
             for g in paired
         }

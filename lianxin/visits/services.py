@@ -36,6 +36,7 @@ from .models import (
     Visit,
     VisitCadence,
     VisitCadenceOverride,
+    VisitConfirmation,
     VisitHousehold,
     VisitMember,
     VisitNeed,
@@ -730,3 +731,58 @@ def do_show_contact_phones(*, acting_user: Any, cadre: Cadre, shown: int) -> Non
             changes={"field": [None, "phone"], "households": [None, shown]},
             reason="我联系的户",
         )
+# The household's own confirmation (群众确认)
+
+STAFF_CANNOT_CONFIRM = "群众确认须由群众本人在连心卡页面点击；工作人员登录时不能代为确认"
+
+
+class Confirmed(NamedTuple):
+    confirmation: VisitConfirmation
+    created: bool  # False: the month was confirmed already; nothing changed
+
+
+def do_confirm_contact(*, token: str, acting_user: Any, on: dt.date | None = None) -> Confirmed:
+    """Record that the household behind a live 连心卡 token says its cadre came or called this
+    month. The actor is whoever holds the card: anonymous. A signed-in account is refused —
+    a cadre tapping their own households' cards would confirm their own visits. A second tap
+    in the same month changes nothing. Unknown or revoked tokens: 404."""
+    from lianxin.pairing.models import CardToken
+
+    if acting_user is not None and getattr(acting_user, "is_authenticated", False):
+        raise Refused(STAFF_CANNOT_CONFIRM, status=403)
+    if not token or len(token) > 64:
+        raise Refused(NOT_FOUND, status=404)
+    card = (
+        CardToken.objects.filter(token=token, revoked_at__isnull=True)
+        .select_related("household")
+        .first()
+    )
+    if card is None:
+        raise Refused(NOT_FOUND, status=404)
+    month = (on or today()).replace(day=1)
+    household = card.household
+    with transaction.atomic():
+        existing = VisitConfirmation.objects.filter(household=household, month=month).first()
+        if existing is not None:
+            return Confirmed(existing, False)
+        try:
+            # Two taps racing: the unique (household, month) key lets one in.
+            with transaction.atomic():
+                row = VisitConfirmation.objects.create(
+                    county_id=household.county_id, household=household, month=month
+                )
+        except IntegrityError:
+            return Confirmed(VisitConfirmation.objects.get(household=household, month=month), False)
+        record(
+            actor=None,
+            action="群众确认联系",
+            target=row,
+            target_label=f"{household.number}户{month:%Y年%m月}",
+            changes={"month": [None, f"{month:%Y-%m}"]},
+        )
+        return Confirmed(row, True)
+
+
+def confirmed_this_month(household_id: int, on: dt.date | None = None) -> bool:
+    month = (on or today()).replace(day=1)
+    return VisitConfirmation.objects.filter(household_id=household_id, month=month).exists()

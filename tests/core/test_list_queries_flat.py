@@ -12,10 +12,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from lianxin.core.models import today
 from lianxin.lib.idcard import compose
+from lianxin.notices.models import Notice
 from lianxin.pairing.services import do_pair
 from lianxin.people.choices import HardshipKind, Relation
 from lianxin.people.services import do_add_hardship, do_create_household, do_create_resident
+from lianxin.stories.services import do_publish_story, do_submit_story, do_write_diary
+from lianxin.visits.services import Visited, do_record_visit
 from tests.pairing.runs_support import inline_runs  # noqa: F401
 
 PAGES = [
@@ -38,6 +42,12 @@ PAGES = [
     "/api/coverage/cadres",
     "/api/coverage/regions",
     "/api/coverage/units",
+    "/visits/",
+    "/visits/?mode=in_person",
+    "/api/visits",
+    "/stories/",
+    "/stories/review/",
+    "/notices/",
 ]
 AUDITOR_PAGES = ["/audit/", "/api/audit"]
 
@@ -59,6 +69,29 @@ def add_households(world, n: int, start: int) -> None:
         )
         do_add_hardship(household, kind=HardshipKind.SUBSISTENCE, acting_user=world.city_admin)
         do_pair(cadre=world.cadre, household=household, acting_user=world.city_admin)
+        # Each household with a visit, a diary and a published story (issue 10's pages).
+        v = do_record_visit(
+            acting_user=world.cadre_user,
+            households=[Visited(household)],
+            occurred_on=today(),
+            mode="in_person",
+        ).visit
+        diary = do_write_diary(
+            acting_user=world.cadre_user,
+            title=f"日记{i}",
+            text="走访记下的事。",
+            date=today(),
+            visits=[v],
+        )
+        do_publish_story(do_submit_story(diary, acting_user=world.cadre_user), acting_user=None)
+        Notice.objects.create(
+            county=world.county,
+            user=world.city_admin,
+            kind="story",
+            day=today(),
+            title=f"通知{i}",
+            ref=str(i),
+        )
 
 
 def queries(client, path: str) -> int:
@@ -76,6 +109,32 @@ def test_it_lists_3_or_30_rows_in_the_same_queries(world, login, path):
     few = queries(client, path)
     add_households(world, 27, start=9100)
     assert queries(client, path) == few, path
+
+
+# --- detail pages with a history section (issue 10) ------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["city_admin", "cadre_user"])
+def test_it_draws_the_household_and_cadre_pages_with_3_or_30_visits(world, login, persona):
+    from lianxin.pairing.services import do_pair as pair_
+
+    pair_(cadre=world.cadre, household=world.household, acting_user=None)
+    client = login(getattr(world, persona))
+
+    def add(n):
+        for _ in range(n):
+            do_record_visit(
+                acting_user=world.cadre_user,
+                households=[Visited(world.household)],
+                occurred_on=today(),
+                mode="phone",
+            )
+
+    paths = [f"/people/households/{world.household.pk}/", f"/org/cadres/{world.cadre.pk}/"]
+    add(3)
+    few = {p: queries(client, p) for p in paths}
+    add(27)
+    assert {p: queries(client, p) for p in paths} == few
 
 
 # --- the pairing run pages: a run's changes are its rows ------------------------------------

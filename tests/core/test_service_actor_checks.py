@@ -726,6 +726,126 @@ def _(w):
     )
 
 
+@case(
+    "visits.services.do_confirm_contact",
+    "outsider",
+    "cadre_user",
+    "township_staff",
+    "city_admin",
+)
+def _(w):
+    """The household confirms on its card's page, signed in as no one: any signed-in account
+    (a cadre tapping their own households' cards) is refused."""
+    from lianxin.cards.services import do_issue_token
+    from lianxin.visits import services as visits
+
+    pairing.do_pair(cadre=w.cadre, household=w.household, acting_user=None)
+    token = do_issue_token(w.household, acting_user=None).token
+    return lambda a: visits.do_confirm_contact(token=token, acting_user=a)
+
+
+# --- notices ----------------------------------------------------------------------------------
+
+
+@case("notices.reminders.do_send_visit_reminders", "city_admin", "cadre_user", "system_admin")
+def _(w):
+    from lianxin.notices.reminders import do_send_visit_reminders
+
+    return lambda a: do_send_visit_reminders(acting_user=a)
+
+
+def _notice(w):
+    from lianxin.notices.models import Notice
+
+    return Notice.objects.create(
+        county=w.county, user=w.cadre_user, kind="visits_due", day=today(), title="走访提醒"
+    )
+
+
+@case("notices.services.do_mark_read", "outsider", "township_staff", allowed="cadre_user")
+def _(w):
+    from lianxin.notices.services import do_mark_read
+
+    notice = _notice(w)
+    return lambda a: do_mark_read(notice, acting_user=a)
+
+
+@case("notices.services.do_mark_all_read", "outsider", "leader_user", allowed="cadre_user")
+def _(w):
+    from lianxin.notices.services import do_mark_all_read
+
+    _notice(w)
+    return lambda a: do_mark_all_read(w.cadre_user, acting_user=a)
+
+
+# --- stories ----------------------------------------------------------------------------------
+
+NOT_THE_DIARIST = ("outsider", "leader_user", "township_staff", "city_admin")
+
+
+def _diary(w):
+    from lianxin.stories.services import do_write_diary
+
+    pairing.do_pair(
+        cadre=w.cadre, household=w.household, acting_user=None, valid_from=today() - 10 * TOMORROW
+    )
+    return do_write_diary(
+        acting_user=w.cadre_user, title="第一次进六组", text="十一户人家。", date=today()
+    )
+
+
+@case("stories.services.do_write_diary", *NOT_THE_DIARIST, allowed="cadre_user")
+def _(w):
+    from lianxin.stories.services import do_write_diary
+
+    return lambda a: do_write_diary(acting_user=a, title="雨天", text="打了电话。", date=today())
+
+
+@case("stories.services.do_edit_diary", *NOT_THE_DIARIST, allowed="cadre_user")
+def _(w):
+    from lianxin.stories.services import do_edit_diary
+
+    diary = _diary(w)
+    return lambda a: do_edit_diary(
+        diary, acting_user=a, title="第一次进六组", text="十一户。", date=today()
+    )
+
+
+@case("stories.services.do_submit_story", *NOT_THE_DIARIST, allowed="cadre_user")
+def _(w):
+    from lianxin.stories.services import do_submit_story
+
+    diary = _diary(w)
+    return lambda a: do_submit_story(diary, acting_user=a)
+
+
+# Reviewers: the organisation department (city admin) and the unit's own staff; the civil
+# affairs bureau's handler reviews only its own cadres' stories (404 here).
+NOT_A_REVIEWER = ("outsider", "leader_user", "township_staff", "cadre_user", "handler")
+
+
+def _story(w):
+    from lianxin.stories.services import do_submit_story
+
+    return do_submit_story(_diary(w), acting_user=w.cadre_user)
+
+
+@case("stories.services.do_return_story", *NOT_A_REVIEWER, allowed="city_admin")
+def _(w):
+    from lianxin.stories.services import do_return_story
+
+    story = _story(w)
+    return lambda a: do_return_story(story, acting_user=a, comment="再补充一点")
+
+
+@case("stories.services.do_publish_story", *NOT_A_REVIEWER, allowed="city_admin")
+def _(w):
+    from lianxin.stories.services import do_publish_story
+
+    story = _story(w)
+    return lambda a: do_publish_story(story, acting_user=a)
+
+
 # --- the tests --------------------------------------------------------------------------------
 
 
