@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", include("lianxin.audit.urls")),
     path("transfer/", include("lianxin.transfer.urls")),
     path("pairing/", include("lianxin.pairing.urls")),
+    path("visits/", include("lianxin.visits.urls")),
     path("api/", api.urls),
     path("", include("lianxin.cards.urls")),  # /cards/… and the public QR page /h/<token>
 ]

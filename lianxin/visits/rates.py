@@ -173,8 +173,11 @@ def serving_in(qs: QuerySet[Pairing], period: Period) -> QuerySet[Pairing]:
     )
 
 
-def _scoped(qs: QuerySet, user: Any, county_id: int, region: Region | None) -> QuerySet:
-    """Pairings or visit rows in the user's scope (None: the server, the whole county)."""
+def _scoped(
+    qs: QuerySet, user: Any, county_id: int, region: Region | None, unit: Unit | None = None
+) -> QuerySet:
+    """Pairings or visit rows in the user's scope (None: the server, the whole county),
+    narrowed to a region's households and to a unit's cadres."""
     qs = qs.filter(county_id=county_id)
     if user is not None:
         if user.role == Role.CADRE:
@@ -183,6 +186,8 @@ def _scoped(qs: QuerySet, user: Any, county_id: int, region: Region | None) -> Q
             qs = qs.filter(household__in=Household.objects.visible_to(user))
     if region is not None:
         qs = qs.filter(region_q(region, "household__"))
+    if unit is not None:
+        qs = qs.filter(cadre__unit_id=unit.pk)
     return qs
 
 
@@ -210,11 +215,12 @@ def rates_for(
     level: str = Level.COUNTY,
     *,
     region: Region | None = None,
+    unit: Unit | None = None,
     county_id: int | None = None,
 ) -> Rates:
     """The figures of the period for each group of the level in the user's scope (narrowed to
-    `region`, already checked to be in scope), and for the whole scope. `user` None is the
-    server (benchmarks, jobs), which names the county."""
+    `region`'s households and `unit`'s cadres, both already checked to be in scope), and for
+    the whole scope. `user` None is the server (benchmarks, jobs), which names the county."""
     if level not in KEYS:
         raise Refused(f"无法识别的统计层级“{level}”，可选：{'、'.join(LEVELS)}", field="level")
     county = county_id if user is None else user.county_id
@@ -226,15 +232,17 @@ def rates_for(
     on = min(period.end, now)
     key = KEYS[level]
 
-    pairings = serving_in(_scoped(Pairing.objects.all(), user, county, region), period)
-    rows = _scoped(VisitHousehold.objects.all(), user, county, region).filter(
+    pairings = serving_in(_scoped(Pairing.objects.all(), user, county, region, unit), period)
+    rows = _scoped(VisitHousehold.objects.all(), user, county, region, unit).filter(
         pairing__isnull=False,
         withdrawn=False,
         occurred_on__gte=period.start,
         occurred_on__lte=period.end,
     )
     cadence = cadence_for(county)
-    planned = annotate_plan(_scoped(Pairing.objects.serving(on), user, county, region), on, cadence)
+    planned = annotate_plan(
+        _scoped(Pairing.objects.serving(on), user, county, region, unit), on, cadence
+    )
     overdue_one = Case(
         When(plan_status=PlanStatus.OVERDUE.value, then=Value(1)),
         default=Value(0),
@@ -270,7 +278,9 @@ def rates_for(
         }
 
     total = figures(None)[None]
-    scope_name = region.short_name if region is not None else "合计"
+    scope_name = (
+        unit.name if unit is not None else region.short_name if region is not None else "合计"
+    )
     total = RateRow(**{**total.__dict__, "name": scope_name})
     by_group = figures(key)
     names = _names(level, [g for g in by_group if g is not None])
