@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 
 from lianxin.api import api
@@ -20,6 +21,13 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("lianxin.cards.urls")),  # /cards/… and the public QR page /h/<token>
 ]
+
+if settings.LIANXIN_BENCH_VIEWS:
+    # bench/bench_visits.py's reference view: off unless LIANXIN_BENCH_VIEWS=1 (never set in
+    # production).
+    from lianxin.visits.bench_views import bare_visit
+
+    urlpatterns.append(path("bench/bare-visit", bare_visit))
 
 # Chinese error pages in the site's layout (lianxin/core/views.py).
 handler400 = "lianxin.core.views.bad_request"

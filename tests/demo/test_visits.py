@@ -3,7 +3,7 @@ row written in bulk, and the figures come out as the simulation intends."""
 
 import datetime as dt
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 
 from lianxin.audit.models import AuditEntry
 from lianxin.core.models import today
