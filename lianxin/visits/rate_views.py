@@ -44,7 +44,9 @@ def presets(on: dt.date) -> list[tuple[str, str]]:
     last six months up to today."""
     this = month_of(on)
     q = quarter(on.year, (on.month - 1) // 3 + 1)
-    start = previous_month(previous_month(previous_month(previous_month(previous_month(this)))))
+    start = this
+    for _ in range(5):
+        start = previous_month(start)
     half = date_range(start.start, on)
     return [
         ("本月", this.code),
