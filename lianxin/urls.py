@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from lianxin.api import api
 from lianxin.home import home
@@ -8,7 +8,7 @@ from lianxin.home import home
 # LOGIN_REDIRECT_URL use it).
 home_patterns = ([path("", home, name="home")], "core")
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include(home_patterns)),
     path("accounts/", include("lianxin.accounts.urls")),
     path("geo/", include("lianxin.geo.urls")),
@@ -27,7 +27,7 @@ if settings.LIANXIN_BENCH_VIEWS:
     # production).
     from lianxin.visits.bench_views import bare_visit
 
-    urlpatterns.append(path("bench/bare-visit", bare_visit))
+    urlpatterns += [path("bench/bare-visit", bare_visit)]
 
 # Chinese error pages in the site's layout (lianxin/core/views.py).
 handler400 = "lianxin.core.views.bad_request"

@@ -93,7 +93,7 @@ def _drill(level: str) -> tuple[str, str] | None:
 @login_required
 @require_GET
 def rates(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user: Any = request.user
     if not user.sees_people:
         raise PermissionDenied("当前账号不查看走访统计")
     params = request.GET
