@@ -87,6 +87,7 @@ KEYS = {
     Level.COUNTY: "county_id",
 }
 PEOPLE_LEVELS = frozenset({Level.CADRE, Level.UNIT})
+PLACE_LEVELS = frozenset(KEYS) - PEOPLE_LEVELS
 
 PAIRED = "结对户：统计期内至少有一天有结对干部（结对有效且干部在职）的户；按干部、单位统计时，每名干部（单位）联系过的户各计一次"
 DEFINITIONS = {
@@ -249,7 +250,7 @@ def rates_for(
         output_field=IntegerField(),
     )
 
-    def figures(k: str | None) -> dict[Any, RateRow]:
+    def counted(k: str | None) -> tuple[dict[Any, dict[str, int]], ...]:
         # Aggregate names differ from the columns they count (Django refuses "met" of "met").
         paired = _grouped(pairings, k, n_households=Count("household_id", distinct=True))
         met = _grouped(
@@ -260,10 +261,12 @@ def rates_for(
             n_visits=Count("visit_id", distinct=True),
         )
         late = _grouped(planned, k, n_overdue=Sum(overdue_one))
+        return paired, met, late
 
-        def n(found: dict[Any, dict[str, int]], g: Any, name: str) -> int:
-            return found.get(g, {}).get(name) or 0
+    def n(found: dict[Any, dict[str, int]], g: Any, name: str) -> int:
+        return found.get(g, {}).get(name) or 0
 
+    def figures(paired, met, late) -> dict[Any, RateRow]:
         return {
             g: RateRow(
                 id=g,
@@ -277,12 +280,32 @@ def rates_for(
             for g in paired
         }
 
-    total = figures(None)[None]
+    grouped = counted(key)
+    by_group = figures(*grouped)
+    if level in PLACE_LEVELS:
+        # A household lies in one place, and so does each pairing: the scope's households, met,
+        # talked and overdue are the sums of its places' (half the queries at the county's
+        # size). Only the visits are counted again: a yard meeting may span two villages.
+        paired, met, late = grouped
+
+        def added(found: dict[Any, dict[str, int]], name: str) -> int:
+            return sum(n(found, g, name) for g in found)
+
+        total = RateRow(
+            id=None,
+            name="",
+            households=added(paired, "n_households"),
+            met=added(met, "n_met"),
+            talked=added(met, "n_talked"),
+            visits=rows.aggregate(n=Count("visit_id", distinct=True))["n"] or 0,
+            overdue=added(late, "n_overdue"),
+        )
+    else:
+        total = figures(*counted(None))[None]
     scope_name = (
         unit.name if unit is not None else region.short_name if region is not None else "合计"
     )
     total = RateRow(**{**total.__dict__, "name": scope_name})
-    by_group = figures(key)
     names = _names(level, [g for g in by_group if g is not None])
     listed = sorted(
         (
