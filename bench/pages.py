@@ -12,7 +12,12 @@ cadre. The references take `:county`, `:township` and the placeholders' values a
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+# The rates page's periods: this month, and its 近六个月 (six calendar months up to today).
+_TODAY = dt.date.today()
+_HALF = dt.date(_TODAY.year - (_TODAY.month <= 5), (_TODAY.month - 6) % 12 + 1, 1)
 
 # Values the paths and the references use, each one query on the built demo.
 PLACES = {
@@ -40,6 +45,9 @@ PLACES = {
     # The last page of the county's household list (50 a page), and its offset.
     "deep_page": "SELECT (COUNT(*) + 49) / 50 FROM people_household",
     "deep_offset": "SELECT ((COUNT(*) + 49) / 50 - 1) * 50 FROM people_household",
+    "month_start": f"SELECT '{_TODAY.replace(day=1)}'",
+    "half_start": f"SELECT '{_HALF}'",
+    "half_year": f"SELECT '{_HALF}..{_TODAY}'",
 }
 
 # Reference queries, shared where pages fetch the same rows.
@@ -66,6 +74,24 @@ LEFT JOIN pairing_pairing p ON p.household_id = h.id AND p.valid_from <= :today
   AND (p.valid_to IS NULL OR p.valid_to >= :today)
 WHERE h.county_id = :county {where}
 """
+
+# The rates page (lianxin.visits.rates): households met, talked to, and visit records by group
+# in the period (the pairings' count, the page's denominator, is its own GROUP BY on top).
+_RATES = """
+SELECT {column},
+  COUNT(DISTINCT CASE WHEN vh.met AND vh.mode IN ('in_person', 'meeting', 'met_elsewhere')
+        THEN vh.household_id END),
+  COUNT(DISTINCT CASE WHEN vh.met THEN vh.household_id END),
+  COUNT(DISTINCT vh.visit_id)
+FROM visits_visithousehold vh JOIN people_household h ON h.id = vh.household_id
+WHERE vh.county_id = :county AND vh.pairing_id IS NOT NULL AND NOT vh.withdrawn
+  AND vh.occurred_on >= :{start} AND vh.occurred_on <= :today {where}
+GROUP BY {column}
+"""
+
+
+def _rates(column: str = "h.township_id", where: str = "", start: str = "month_start") -> str:
+    return _RATES.format(column=column, where=where, start=start)
 
 
 # 我联系的户: the cadre's households today, each with its head and its last visit.
@@ -232,6 +258,26 @@ PAGES: list[Page] = [
         " ORDER BY published_at DESC LIMIT 10",
         ("admin",),
     ),
+    Page("走访统计 按乡镇 本月", "/visits/rates/", _rates(), ("admin",)),
+    Page(
+        "走访统计 按乡镇 近六个月",
+        "/visits/rates/?period={half_year}",
+        _rates(start="half_start"),
+        ("admin",),
+    ),
+    Page(
+        "走访统计 文井江镇 按村",
+        "/visits/rates/?level=village&region={wenjing}",
+        _rates("h.village_id", "AND h.township_id = :wenjing"),
+    ),
+    Page(
+        "走访统计 大坪村 按干部",
+        "/visits/rates/?level=cadre&region={daping}",
+        _rates("vh.cadre_id", "AND h.village_id = :daping"),
+    ),
+    Page("走访统计 按单位", "/visits/rates/?level=unit", _rates("vh.cadre_id"), ("admin",)),
+    Page("走访统计 干部本人", "/visits/rates/", _rates("vh.cadre_id"), ("malin",)),
+    Page("API 走访统计 按乡镇", "/api/rates?level=township", _rates(), ("admin",)),
     Page(
         "审计日志",
         "/audit/",

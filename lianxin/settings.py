@@ -127,6 +127,10 @@ if env_bool("LIANXIN_QUERY_COUNT_HEADER", False):
     # bench/bench_pages.py reads each answer's query count; outermost, so it counts them all.
     MIDDLEWARE.insert(0, "lianxin.core.middleware.QueryCountMiddleware")
 
+# bench/bench_visits.py's reference: a bare view inserting a visit row (lianxin/visits/
+# bench_views.py) at /bench/bare-visit. For the benchmark only; production never sets it.
+LIANXIN_BENCH_VIEWS = env_bool("LIANXIN_BENCH_VIEWS", False)
+
 ROOT_URLCONF = "lianxin.urls"
 WSGI_APPLICATION = "lianxin.wsgi.application"
 

@@ -1,4 +1,5 @@
-from django.urls import include, path
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, include, path
 
 from lianxin.api import api
 from lianxin.home import home
@@ -8,7 +9,7 @@ from lianxin.visits.views import service_worker
 # LOGIN_REDIRECT_URL use it).
 home_patterns = ([path("", home, name="home")], "core")
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include(home_patterns)),
     path("accounts/", include("lianxin.accounts.urls")),
     path("geo/", include("lianxin.geo.urls")),
@@ -25,6 +26,13 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("lianxin.cards.urls")),  # /cards/… and the public QR page /h/<token>
 ]
+
+if settings.LIANXIN_BENCH_VIEWS:
+    # bench/bench_visits.py's reference view: off unless LIANXIN_BENCH_VIEWS=1 (never set in
+    # production).
+    from lianxin.visits.bench_views import bare_visit
+
+    urlpatterns += [path("bench/bare-visit", bare_visit)]
 
 # Chinese error pages in the site's layout (lianxin/core/views.py).
 handler400 = "lianxin.core.views.bad_request"

@@ -54,6 +54,12 @@ CHANGE_LABELS: dict[str, str] = {
     "units": "单位",
     "villages": "村（社区）",
     "zones": "责任片区",
+    # the demo's visits (lianxin.demo.visits)
+    "period": "统计期间",
+    "visits": "走访记录",
+    "visit_households": "走访户次",
+    "visit_needs": "走访中反映的诉求",
+    "confirmations": "群众确认",
     # regions
     "summary": "摘要",
     "code": "区划代码",

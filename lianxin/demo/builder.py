@@ -55,6 +55,7 @@ from lianxin.transfer.importers import WRITE_BATCH_SIZE, import_people
 
 from . import catalogue as C
 from . import people as P
+from . import visits as V
 
 CADRES_AT_SCALE_1 = 6_100
 MIN_CADRES_PER_UNIT = 2
@@ -693,6 +694,7 @@ def counts(county: County | None) -> dict[str, int]:
         "accounts": User.objects.filter(
             county=county, username__in=[a.username for a in C.ACCOUNTS]
         ).count(),
+        **V.visit_counts(county),
     }
 
 
@@ -710,6 +712,7 @@ COUNT_LABELS = {
     "hardship_households": "困难群众户",
     "enterprises": "企业",
     "accounts": "演示账号",
+    **V.VISIT_COUNT_LABELS,
 }
 
 
@@ -776,6 +779,16 @@ def build_stories(county: County) -> None:
     build_demo_stories(county)
 
 
+def build_visits(county: County, seed: int, bar: tqdm) -> dict[str, int]:
+    """Six months of visits up to today for the paired households (lianxin.demo.visits)."""
+
+    def progress(done: int, total: int) -> None:
+        bar.total, bar.n = total, done
+        bar.refresh()
+
+    return V.build_visits(county, seed, on_progress=progress)
+
+
 def build(
     *,
     scale: float,
@@ -832,6 +845,8 @@ def build(
     if pair:
         with bar("自动结对", "分区") as b:
             build_pairings(m.county, b)
+        with bar("走访记录", "干部·月") as b:
+            build_visits(m.county, seed, b)
         build_stories(m.county)
     result.counts = counts(m.county)
     with transaction.atomic():

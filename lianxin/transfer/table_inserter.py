@@ -32,8 +32,13 @@ class Inserter:
             + ", ".join(["%s"] * len(columns))
             + ")"
         )
-        # Dates need the backend's adapter (SQLite stores text); DateTimeField is a DateField.
-        self.dates = [i for i, f in enumerate(self.given) if isinstance(f, models.DateField)]
+        # Dates and times need the backend's adapter (SQLite stores text); DateTimeField is a
+        # DateField.
+        self.dates = [
+            i
+            for i, f in enumerate(self.given)
+            if isinstance(f, models.DateField | models.TimeField)
+        ]
 
     def insert(self, rows: list[tuple]) -> None:
         if not rows:

@@ -105,6 +105,7 @@ KEYS = {
     Level.COUNTY: "county_id",
 }
 PEOPLE_LEVELS = frozenset({Level.CADRE, Level.UNIT})
+PLACE_LEVELS = frozenset(KEYS) - PEOPLE_LEVELS
 
 PAIRED = "结对户：统计期内至少有一天有结对干部（结对有效且干部在职）的户；按干部、单位统计时，每名干部（单位）联系过的户各计一次"
 DEFINITIONS = {
@@ -198,8 +199,11 @@ def serving_in(qs: QuerySet[Pairing], period: Period) -> QuerySet[Pairing]:
     )
 
 
-def _scoped(qs: QuerySet, user: Any, county_id: int, region: Region | None) -> QuerySet:
-    """Pairings or visit rows in the user's scope (None: the server, the whole county)."""
+def _scoped(
+    qs: QuerySet, user: Any, county_id: int, region: Region | None, unit: Unit | None = None
+) -> QuerySet:
+    """Pairings or visit rows in the user's scope (None: the server, the whole county),
+    narrowed to a region's households and to a unit's cadres."""
     qs = qs.filter(county_id=county_id)
     if user is not None:
         if user.role == Role.CADRE:
@@ -208,6 +212,8 @@ def _scoped(qs: QuerySet, user: Any, county_id: int, region: Region | None) -> Q
             qs = qs.filter(household__in=Household.objects.visible_to(user))
     if region is not None:
         qs = qs.filter(region_q(region, "household__"))
+    if unit is not None:
+        qs = qs.filter(cadre__unit_id=unit.pk)
     return qs
 
 
@@ -235,11 +241,12 @@ def rates_for(
     level: str = Level.COUNTY,
     *,
     region: Region | None = None,
+    unit: Unit | None = None,
     county_id: int | None = None,
 ) -> Rates:
     """The figures of the period for each group of the level in the user's scope (narrowed to
-    `region`, already checked to be in scope), and for the whole scope. `user` None is the
-    server (benchmarks, jobs), which names the county."""
+    `region`'s households and `unit`'s cadres, both already checked to be in scope), and for
+    the whole scope. `user` None is the server (benchmarks, jobs), which names the county."""
     if level not in KEYS:
         raise Refused(f"无法识别的统计层级“{level}”，可选：{'、'.join(LEVELS)}", field="level")
     county = county_id if user is None else user.county_id
@@ -251,15 +258,17 @@ def rates_for(
     on = min(period.end, now)
     key = KEYS[level]
 
-    pairings = serving_in(_scoped(Pairing.objects.all(), user, county, region), period)
-    rows = _scoped(VisitHousehold.objects.all(), user, county, region).filter(
+    pairings = serving_in(_scoped(Pairing.objects.all(), user, county, region, unit), period)
+    rows = _scoped(VisitHousehold.objects.all(), user, county, region, unit).filter(
         pairing__isnull=False,
         withdrawn=False,
         occurred_on__gte=period.start,
         occurred_on__lte=period.end,
     )
     cadence = cadence_for(county)
-    planned = annotate_plan(_scoped(Pairing.objects.serving(on), user, county, region), on, cadence)
+    planned = annotate_plan(
+        _scoped(Pairing.objects.serving(on), user, county, region, unit), on, cadence
+    )
     overdue_one = Case(
         When(plan_status=PlanStatus.OVERDUE.value, then=Value(1)),
         default=Value(0),
@@ -275,7 +284,7 @@ def rates_for(
         )
     )
 
-    def figures(k: str | None) -> dict[Any, RateRow]:
+    def counted(k: str | None) -> tuple[dict[Any, dict[str, int]], ...]:
         # Aggregate names differ from the columns they count (Django refuses "met" of "met").
         paired = _grouped(
             pairings,
@@ -291,10 +300,12 @@ def rates_for(
             n_visits=Count("visit_id", distinct=True),
         )
         late = _grouped(planned, k, n_overdue=Sum(overdue_one))
+        return paired, met, late
 
-        def n(found: dict[Any, dict[str, int]], g: Any, name: str) -> int:
-            return found.get(g, {}).get(name) or 0
+    def n(found: dict[Any, dict[str, int]], g: Any, name: str) -> int:
+        return found.get(g, {}).get(name) or 0
 
+    def figures(paired, met, late) -> dict[Any, RateRow]:
         return {
             g: RateRow(
                 id=g,
@@ -309,10 +320,33 @@ def rates_for(
             for g in paired
         }
 
-    total = figures(None)[None]
-    scope_name = region.short_name if region is not None else "合计"
+    grouped = counted(key)
+    by_group = figures(*grouped)
+    if level in PLACE_LEVELS:
+        # A household lies in one place, and so does each pairing: the scope's households, met,
+        # talked and overdue are the sums of its places' (half the queries at the county's
+        # size). Only the visits are counted again: a yard meeting may span two villages.
+        paired, met, late = grouped
+
+        def added(found: dict[Any, dict[str, int]], name: str) -> int:
+            return sum(n(found, g, name) for g in found)
+
+        total = RateRow(
+            id=None,
+            name="",
+            households=added(paired, "n_households"),
+            met=added(met, "n_met"),
+            talked=added(met, "n_talked"),
+            visits=rows.aggregate(n=Count("visit_id", distinct=True))["n"] or 0,
+            overdue=added(late, "n_overdue"),
+            confirmed=added(paired, "n_confirmed"),
+        )
+    else:
+        total = figures(*counted(None))[None]
+    scope_name = (
+        unit.name if unit is not None else region.short_name if region is not None else "合计"
+    )
     total = RateRow(**{**total.__dict__, "name": scope_name})
-    by_group = figures(key)
     names = _names(level, [g for g in by_group if g is not None])
     listed = sorted(
         (

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import pages, views
+from .rate_urls import rate_urlpatterns
 
 app_name = "visits"
 urlpatterns = [
@@ -10,3 +11,4 @@ urlpatterns = [
     path("<int:visit_id>/edit/", views.visit_edit, name="edit"),
     path("<int:visit_id>/photos/", views.photo_add, name="photo_add"),
 ]
+urlpatterns += rate_urlpatterns
