@@ -731,6 +731,8 @@ def do_show_contact_phones(*, acting_user: Any, cadre: Cadre, shown: int) -> Non
             changes={"field": [None, "phone"], "households": [None, shown]},
             reason="我联系的户",
         )
+
+
 # The household's own confirmation (群众确认)
 
 STAFF_CANNOT_CONFIRM = "群众确认须由群众本人在连心卡页面点击；工作人员登录时不能代为确认"
