@@ -13,6 +13,17 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _close_queue_connection():
+    # A periodic task's lock (huey's lock_task) opens the queue's own connection; on PostgreSQL
+    # one left open keeps the test database busy and its teardown fails ("being accessed by
+    # other users"). The queue reconnects when next used.
+    yield
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.storage.close()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs ~0.25 s per account; tests make dozens.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

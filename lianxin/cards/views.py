@@ -246,9 +246,11 @@ def token_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _public_headers(response: HttpResponse) -> HttpResponse:
-    # Search engines must not list these pages, and the token must not leak through Referer.
+    # Search engines must not list these pages, and the token must not leak through Referer to
+    # another site. "same-origin", not "no-referrer": under no-referrer a browser sends the
+    # confirmation form's POST with `Origin: null`, which the CSRF check refuses (403).
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

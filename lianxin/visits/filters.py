@@ -44,7 +44,13 @@ def filter_visits(
 
 
 class DateInput(forms.DateInput):
+    """A date picker. Its value is written ISO (2025-03-01): the one format <input type=date>
+    reads; the locale's first (2025/03/01) shows as an empty field."""
+
     input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class VisitFilter(FilterSet):

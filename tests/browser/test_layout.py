@@ -36,8 +36,8 @@ MEASURE = """() => {
     clipped: [...document.querySelectorAll('.table-wrap')]
       .filter(w => w.scrollWidth > w.clientWidth + 1)
       .map(w => (w.querySelector('th') || w).textContent.trim().slice(0, 20)),
-    header: bar.getBoundingClientRect().height,
-    compact: bar.classList.contains('compact'),
+    header: bar ? bar.getBoundingClientRect().height : 0,
+    compact: !!bar && bar.classList.contains('compact'),
     button: !!button && button.offsetParent !== null,
   };
 }"""
@@ -50,13 +50,15 @@ def world():
     return w
 
 
-def _check(page, url, viewport):
+def _check(page, url, viewport, *, signed_in=True):
+    """No sideways scrolling, no clipped table, a one-line header; on a phone a signed-in
+    page's menu folds behind its button (a public page has no menu)."""
     m = page.evaluate(MEASURE)
     where = (url, viewport["width"])
     assert m["overflow"] <= 1, (*where, "scrolls sideways", m["overflow"])
     assert not m["clipped"], (*where, "clips a table", m["clipped"])
     assert m["header"] <= 64, (*where, "header on more than one line", m["header"])
-    if viewport["width"] < 768:
+    if signed_in and viewport["width"] < 768:
         assert m["compact"] and m["button"], (*where, "no menu button on a phone")
 
 
@@ -140,3 +142,110 @@ def test_it_wraps_the_header_on_a_phone_without_a_script(world, browser, live_se
         assert box["x"] + box["width"] <= NARROW[0]["width"] + 1
     assert page.get_by_role("button", name="退出").is_visible()
     context.close()
+
+
+# --- issue 10's pages: visit history, notices, diaries and stories, the public card ------------
+
+LONG = "老人说腿脚不好，想问问慢病补助怎么办；孙女在县城读书，周末才回来。" * 3
+
+
+@pytest.fixture
+def program(world):
+    """The world with what issue 10's pages show: a visit with long text and a need, the
+    morning's notices, a diary put forward (waiting for review), a published story, a card."""
+    from lianxin.cards.services import do_issue_token
+    from lianxin.core.models import today
+    from lianxin.notices.reminders import do_send_visit_reminders
+    from lianxin.stories.services import do_publish_story, do_submit_story, do_write_diary
+    from lianxin.visits.services import Need, Visited, do_record_visit
+
+    do_pair(cadre=world.cadre, household=world.household2, acting_user=None)
+    malin = world.cadre_user
+    world.visit = do_record_visit(
+        acting_user=malin,
+        households=[Visited(world.household, met=True)],
+        occurred_on=today(),
+        mode="in_person",
+        heard=LONG,
+        notes=LONG,
+        help_kind="policy",
+        help_text=LONG,
+        needs=[Need(world.household, "慢病补助申请表" + LONG)],
+    ).visit
+    do_send_visit_reminders()
+    published = do_write_diary(
+        acting_user=malin, title="一张捡回来的连心卡", text=LONG, date=today()
+    )
+    do_publish_story(do_submit_story(published, acting_user=malin), acting_user=world.city_admin)
+    world.diary = do_write_diary(
+        acting_user=malin,
+        title="院坝会上大家说的事情" * 3,
+        text=LONG,
+        date=today(),
+        visits=[world.visit],
+        households=[world.household],
+    )
+    world.story = do_submit_story(world.diary, acting_user=malin)
+    world.published = published.story
+    world.card = do_issue_token(world.household, acting_user=None).token
+    return world
+
+
+def _targets(page, url, selector):
+    """Every visible tap target the selector names (if the page has any) is at least 44 px high."""
+    boxes = page.eval_on_selector_all(
+        selector,
+        "els => els.filter(e => e.offsetParent)"
+        ".map(e => [e.textContent.trim().slice(0, 12), e.getBoundingClientRect().height])",
+    )
+    low = [b for b in boxes if b[1] < 44]
+    assert not low, (url, "tap targets under 44 px", low)
+
+
+# The buttons and choices of the cadre's pages (links inside tables are read on a desk too).
+CADRE_TARGETS = "main button, main .button, main fieldset.choices label, main .actions a"
+
+
+def _open(page, url, viewport, *, signed_in=True, targets=None):
+    response = page.goto(url)
+    assert response is not None and response.status == 200, (url, response and response.status)
+    _check(page, url, viewport, signed_in=signed_in)
+    if targets and viewport["width"] < 768:
+        _targets(page, url, targets)
+
+
+@pytest.mark.parametrize("viewport", [*NARROW, WIDE], ids=["360", "390", "wide"])
+def test_it_lays_out_the_visit_notice_and_story_pages(program, open_page, viewport):
+    page = signed_in(open_page, "malin", viewport)
+    for url in (
+        reverse("visits:visit_list"),
+        reverse("visits:visit_detail", args=[program.visit.pk]),
+        reverse("notices:notice_list"),
+        reverse("stories:diary_list"),
+        reverse("stories:diary_new"),
+        reverse("stories:diary_detail", args=[program.diary.pk]),
+    ):
+        _open(page, url, viewport, targets=CADRE_TARGETS)
+    assert page.locator("[data-story-status]").inner_text() == "待审核"
+
+    reviewer = signed_in(open_page, "city", viewport)
+    for url in (
+        reverse("visits:visit_list"),
+        reverse("visits:visit_detail", args=[program.visit.pk]),
+        reverse("stories:review_list"),
+        reverse("stories:review_detail", args=[program.story.pk]),
+    ):
+        _open(reviewer, url, viewport)
+    assert reviewer.locator("[data-publish]").is_visible()
+
+    public = open_page(viewport)
+    for url in (
+        reverse("stories:public_list"),
+        reverse("stories:public_detail", args=[program.published.pk]),
+    ):
+        _open(public, url, viewport, signed_in=False)
+    card = reverse("cards:public", args=[program.card])
+    _open(public, card, viewport, signed_in=False, targets="[data-confirm-tap], a.call")
+    public.locator("[data-confirm-tap]").click()
+    public.locator("[data-confirmed]").wait_for()
+    _check(public, card + " (confirmed)", viewport, signed_in=False)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
+from lianxin.notices.reminders import do_send_visit_reminders
 from lianxin.pairing.services import do_pair
 from lianxin.visits.models import Visit, VisitHousehold
 from tests.browser.conftest import menu
@@ -145,9 +146,25 @@ def _targets(page, selector):
 
 @pytest.mark.parametrize("viewport", [NARROW[0], WIDE], ids=["360", "wide"])
 def test_it_lays_out_the_phone_pages(world, open_page, viewport):
+    do_send_visit_reminders()  # malin's households are due: the header shows 通知 with a count
     page = signed_in(open_page, "malin", viewport)
     _check(page, "/", viewport)
-    _targets(page, "[data-record], [data-call], .tile")
+    _targets(page, "[data-record], [data-call], .tile, .foot a")
+    # The plan's status and the unread count are two looks, not one class overriding the other.
+    status = page.locator("[data-plan-row] .badge").first
+    unread = page.locator("[data-notices] [data-unread]")
+    assert unread.inner_text() == "1"
+    assert status.evaluate("e => getComputedStyle(e).backgroundColor") != unread.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    if viewport["width"] < 768:
+        # The header's menu, opened, with 走访, 日记 and 通知: each a thumb's target.
+        menu(page)
+        _targets(page, ".nav a, .who a, .who button")
+        for name in ("走访", "日记"):
+            assert page.locator(".nav a", has_text=name).is_visible()
+        assert unread.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 1
     form = reverse("visits:new", args=[world.household.pk])
     page.goto(form)
     _check(page, form, viewport)

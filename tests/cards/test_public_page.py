@@ -40,6 +40,9 @@ def test_it_shows_the_current_cadre_and_the_township_without_login(cards_world, 
         assert expected in page, expected
     assert '<meta name="robots" content="noindex, nofollow">' in page
     assert response["X-Robots-Tag"] == "noindex, nofollow"
+    # The token goes to no other site; the page's own form keeps its Origin (not "null").
+    assert response["Referrer-Policy"] == "same-origin"
+    assert '<meta name="referrer" content="same-origin">' in page
     assert "no-store" in response["Cache-Control"]
     assert "<link" not in page and "<script" not in page  # no external assets
 
