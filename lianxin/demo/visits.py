@@ -488,12 +488,52 @@ def already_built(county: County) -> bool:
     return Visit.objects.filter(county=county, author__isnull=True).exists()
 
 
+# Share of the households met in person in a month that tap 本月联系干部来过了 on their card.
+CONFIRMING = 0.3
+
+
 def add_household_confirmations(county: County, seed: int, period: Period) -> int:
-    """Hook for households' monthly confirmations (本月联系干部来过了, issue 10 point 5): the
-    model is another change's. When it lands, fill it here from the households met in person
-    in each month of `period` (a share of them, drawn from `seed`), in bulk like the visits,
-    and return how many were made. Called once the visits are written."""
-    return 0
+    """Households' monthly confirmations (本月联系干部来过了, issue 10 point 5): about
+    CONFIRMING of the households met in person in each month of `period`, drawn from `seed`
+    (the same households each build), tapped a day after the month's first such visit and never
+    in the future. Written in bulk; returns how many. Called once the visits are written."""
+    from django.db.models import Min
+    from django.db.models.functions import TruncMonth
+    from django.utils import timezone
+
+    from lianxin.visits.models import VisitConfirmation
+    from lianxin.visits.rates import MEETING
+
+    met = (
+        VisitHousehold.objects.filter(
+            county=county,
+            withdrawn=False,
+            occurred_on__gte=period.start,
+            occurred_on__lte=period.end,
+        )
+        .filter(MEETING)
+        .annotate(month=TruncMonth("occurred_on"))
+        .order_by()
+        .values_list("household_id", "month")
+        .annotate(first=Min("occurred_on"))
+    )
+    now = timezone.localtime()
+    zone = timezone.get_current_timezone()
+    rows: list[tuple] = []
+    insert = Inserter(VisitConfirmation, ("county_id", "household_id", "month", "created_at"))
+    made = 0
+    for household_id, month, first in met.iterator(chunk_size=BATCH):
+        month = month.date() if isinstance(month, dt.datetime) else month
+        if random.Random(f"{seed}:confirm:{household_id}:{month:%Y%m}").random() >= CONFIRMING:
+            continue
+        at = dt.datetime.combine(first + dt.timedelta(days=1), dt.time(19, 30), zone)
+        rows.append((county.pk, household_id, month, min(at, now)))
+        if len(rows) >= BATCH:
+            insert.insert(rows)
+            made += len(rows)
+            rows = []
+    insert.insert(rows)
+    return made + len(rows)
 
 
 def build_visits(

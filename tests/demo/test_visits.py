@@ -4,6 +4,7 @@ row written in bulk, and the figures come out as the simulation intends."""
 import datetime as dt
 
 from django.db.models import Count, F
+from django.utils import timezone
 
 from lianxin.audit.models import AuditEntry
 from lianxin.core.models import today
@@ -12,7 +13,7 @@ from lianxin.geo.models import County
 from lianxin.org.models import Cadre
 from lianxin.pairing.models import Pairing
 from lianxin.visits.choices import VisitMode
-from lianxin.visits.models import Visit, VisitHousehold, VisitNeed
+from lianxin.visits.models import Visit, VisitConfirmation, VisitHousehold, VisitNeed
 from lianxin.visits.periods import month_of, previous_month
 from lianxin.visits.rates import Level, rates_for
 
@@ -112,7 +113,32 @@ def test_it_writes_the_visits_once_with_their_audit_row(demo):
     assert Visit.objects.count() == before
     entry = AuditEntry.objects.get(action=V.VISITS_ACTION)
     assert entry.changes["visits"][1] == before
-    assert entry.changes["confirmations"][1] == 0  # the hook, until confirmations exist
+    assert entry.changes["confirmations"][1] == VisitConfirmation.objects.count() > 0
+
+
+def test_it_confirms_only_months_the_household_was_met_in_person(demo):
+    from lianxin.visits.rates import MEETING
+
+    confirmations = VisitConfirmation.objects.filter(county=_county())
+    assert confirmations.exists()
+    assert not confirmations.filter(created_at__gt=timezone.now()).exists()
+    assert not confirmations.exclude(month__day=1).exists()
+    for c in confirmations.order_by("?")[:50]:
+        month_end = (c.month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        assert (
+            VisitHousehold.objects.filter(
+                household_id=c.household_id,
+                withdrawn=False,
+                occurred_on__gte=c.month,
+                occurred_on__lte=month_end,
+            )
+            .filter(MEETING)
+            .exists()
+        )
+    # About V.CONFIRMING of the households met in person in the last full month tapped.
+    month = _last_full_month()
+    figures = rates_for(None, month, Level.COUNTY, county_id=_county().pk).total
+    assert 0.15 * figures.met <= figures.confirmed <= 0.45 * figures.met
 
 
 def test_it_plans_the_same_visits_from_the_same_seed():
