@@ -105,11 +105,17 @@ def free_port() -> int:
 
 
 def serve(db: str, scale: float) -> tuple[subprocess.Popen, str]:
+    return serve_with(env_for(db, scale))
+
+
+def serve_with(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """gunicorn with the production settings on a free port, once it answers (bench_visits
+    serves its own database through this too)."""
     port = free_port()
     server = subprocess.Popen(
         [*GUNICORN, "-b", f"127.0.0.1:{port}", "--error-logfile", "/dev/null"],
         cwd=ROOT,
-        env=env_for(db, scale),
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -124,6 +130,7 @@ def serve(db: str, scale: float) -> tuple[subprocess.Popen, str]:
 
 
 def sign_in(base: str, username: str) -> requests.Session:
+    """A session signed in through the real log-in form, its CSRF token ready for posts."""
     session = requests.Session()
     session.get(f"{base}/accounts/login/")
     answer = session.post(
@@ -134,6 +141,9 @@ def sign_in(base: str, username: str) -> requests.Session:
     )
     if answer.status_code != 302:
         raise SystemExit(f"{username} could not sign in ({answer.status_code})")
+    session.headers.update(
+        {"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": base + "/"}
+    )
     return session
 
 

@@ -41,7 +41,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.bench_pages import GUNICORN, PASSWORD, free_port  # noqa: E402
+from bench.bench_pages import serve_with, sign_in  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "visits"
 PY = sys.executable
@@ -144,39 +144,7 @@ def build(db: str, clients: int) -> list[dict]:
 
 
 def serve(db: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [*GUNICORN, "-b", f"127.0.0.1:{port}", "--error-logfile", "/dev/null"],
-        cwd=ROOT,
-        env=env_for(db),
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            requests.get(f"{base}/accounts/login/", timeout=30)
-            return server, base
-        except requests.RequestException:
-            time.sleep(0.5)
-    server.kill()
-    raise SystemExit("gunicorn did not answer within two minutes")
-
-
-def sign_in(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    session.get(f"{base}/accounts/login/")
-    answer = session.post(
-        f"{base}/accounts/login/",
-        data={"username": username, "password": PASSWORD},
-        headers={"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": base},
-        allow_redirects=False,
-    )
-    if answer.status_code != 302:
-        raise SystemExit(f"{username} could not sign in ({answer.status_code})")
-    session.headers.update(
-        {"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": base + "/"}
-    )
-    return session
+    return serve_with(env_for(db))
 
 
 def plan(client: dict, n: int, replays: float, seed: int) -> list[tuple[str, bytes, bool]]:

@@ -12,10 +12,13 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from lianxin.core.forms import DATE_INPUT
+
 from . import labels
 from .models import AuditEntry
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# ISO values (core.forms.DATE_INPUT): the locale's 2026/12/03 shows as an empty date picker.
+DATE = DATE_INPUT
 
 
 def visible_entries(user: Any) -> QuerySet[AuditEntry]:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from lianxin.visits.filters import DateInput
+from lianxin.core.forms import DATE_INPUT
 
 from .models import Diary, Story
 
@@ -12,7 +12,7 @@ from .models import Diary, Story
 class DiaryForm(forms.Form):
     title = forms.CharField(label="标题", max_length=Diary._meta.get_field("title").max_length)
     date = forms.DateField(
-        label="日期", widget=DateInput, error_messages={"invalid": "请填写正确的日期"}
+        label="日期", widget=DATE_INPUT, error_messages={"invalid": "请填写正确的日期"}
     )
     text = forms.CharField(label="正文", max_length=5000, widget=forms.Textarea(attrs={"rows": 10}))
     households = forms.MultipleChoiceField(

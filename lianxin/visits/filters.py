@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from lianxin.core.forms import DATE_INPUT
 from lianxin.org.filters import YES_NO, FilterSet
 
 from .choices import VisitMode
@@ -43,16 +44,6 @@ def filter_visits(
     return qs.order_by("-occurred_on", "-id")
 
 
-class DateInput(forms.DateInput):
-    """A date picker. Its value is written ISO (2025-03-01): the one format <input type=date>
-    reads; the locale's first (2025/03/01) shows as an empty field."""
-
-    input_type = "date"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
 class VisitFilter(FilterSet):
     """The page's filters, as GET parameters named like the API's."""
 
@@ -63,13 +54,13 @@ class VisitFilter(FilterSet):
     start = forms.DateField(
         label="起始日期",
         required=False,
-        widget=DateInput,
+        widget=DATE_INPUT,
         error_messages={"invalid": "请填写正确的日期，如 2025-03-01"},
     )
     end = forms.DateField(
         label="结束日期",
         required=False,
-        widget=DateInput,
+        widget=DATE_INPUT,
         error_messages={"invalid": "请填写正确的日期，如 2025-03-31"},
     )
     mode = forms.ChoiceField(

@@ -115,3 +115,10 @@ def test_it_does_not_grow_queries_with_rows(world, login, entry_at, django_asser
         entry_at(dt.datetime(2025, 1, 1, tzinfo=UTC) + dt.timedelta(hours=i), target=world.cadre)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(URL)
+
+
+def test_it_keeps_the_chosen_dates_in_its_date_pickers(world, login):
+    """<input type=date> reads only ISO values: the locale's 2026/12/01 showed an empty field."""
+    page = login(world.audit_admin).get(URL, {"date_from": "2026-12-01", "date_to": "2026-12-03"})
+    html = page.content.decode()
+    assert 'value="2026-12-01"' in html and 'value="2026-12-03"' in html

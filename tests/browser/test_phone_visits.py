@@ -158,11 +158,11 @@ def test_it_lays_out_the_phone_pages(world, open_page, viewport):
         "e => getComputedStyle(e).backgroundColor"
     )
     if viewport["width"] < 768:
-        # The header's menu, opened, with 走访, 日记 and 通知: each a thumb's target.
+        # The header's menu, opened, with 走访, 走访统计, 日记 and 通知: each a thumb's target.
         menu(page)
         _targets(page, ".nav a, .who a, .who button")
-        for name in ("走访", "日记"):
-            assert page.locator(".nav a", has_text=name).is_visible()
+        for name in ("走访", "走访统计", "日记"):
+            assert page.locator(".nav").get_by_role("link", name=name, exact=True).is_visible()
         assert unread.is_visible()
         assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 1
     form = reverse("visits:new", args=[world.household.pk])
