@@ -155,8 +155,8 @@ if _db_url:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # PostgreSQL's JIT compiles a query whose estimated cost is high (a county's coverage
         # tally over 231,000 households): some 200 ms of compiling for a query that runs in
-        # 80 ms. Our queries are short; JIT only ever added time (bench/README.md). A server
-        # setting, or an `options` in DATABASE_URL, still wins.
+        # 80 ms. Our queries are short; JIT only ever added time (bench/README.md). This
+        # overrides the server's own setting; an `options` in DATABASE_URL naming jit is kept.
         _options = DATABASES["default"].setdefault("OPTIONS", {})
         if "jit" not in str(_options.get("options", "")):
             _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
