@@ -68,6 +68,19 @@ def refresh_expired_cover() -> None:
         logger.info("refreshed covered days of %d households", changed)
 
 
+@periodic_task(crontab(minute="2"))
+@lock_task("lianxin.keep_up_rollups")
+def keep_up_rollups() -> None:
+    """The rates' roll-up (lianxin.visits.rollup.keep_up): each county's overdue pairings of the
+    new day, and a rebuild of any county left stale by a wide change. Hourly, so the day
+    boundary in Asia/Shanghai is caught; until it has run the rates count from the records."""
+    from lianxin.visits.rollup import keep_up
+
+    counts = keep_up()
+    if any(counts.values()):
+        logger.info("rates roll-up: %s", counts)
+
+
 @periodic_task(crontab(minute="5"))
 @lock_task("lianxin.send_visit_reminders")
 def send_visit_reminders() -> None:

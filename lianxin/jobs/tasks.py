@@ -19,6 +19,25 @@ def run_job(job_id: int) -> None:
         connection.close()
 
 
+@task(retries=0)
+def rebuild_rollup(county_id: int) -> None:
+    """Rebuild a county's rates roll-up after a change too wide to mend in place
+    (lianxin.visits.rollup.invalidate). One at a time per county: a second request while one
+    runs is dropped, and the hourly keep_up_rollups catches what the running one missed."""
+    from huey.exceptions import TaskLockedException
+
+    from lianxin.visits import rollup
+
+    close_old_connections()
+    try:
+        with HUEY.lock_task(f"lianxin.rebuild_rollup.{county_id}"):
+            rollup.rebuild(county_id)
+    except TaskLockedException:
+        pass
+    finally:
+        connection.close()
+
+
 @HUEY.on_startup()
 def _at_start() -> None:
     """A worker starting after a crash: end what its predecessor left running, and hand the

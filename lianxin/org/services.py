@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from lianxin.audit.services import diff, record, snapshot
 from lianxin.core.access import check_actor, check_in_scope
@@ -205,6 +206,9 @@ def do_transfer_cadre(
         )
         cadre.unit, cadre.post = unit, new_post
         cadre.save(update_fields=["unit", "post", "updated_at"])
+        from lianxin.visits import rollup
+
+        rollup.cadre_moved(cadre)
         record(actor=acting_user, action="干部调动", target=cadre, changes=changes)
         return cadre
 
@@ -277,6 +281,17 @@ def do_cadre_leaves(cadre: Cadre, *, left_on: dt.date, acting_user: Any, reason:
         from lianxin.pairing.cover import refresh_cadre
 
         refresh_cadre(cadre.pk)
+        from lianxin.pairing.models import Pairing
+        from lianxin.visits import rollup
+
+        reached = Pairing.objects.filter(cadre=cadre).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=left_on)
+        )
+        rollup.touch(
+            cadre.county_id,
+            households=list(reached.values_list("household_id", flat=True)),
+            since=left_on,
+        )
         record(
             actor=acting_user,
             action="干部退出",

@@ -752,7 +752,12 @@ def apply_changes(
         for h, c in new
     ]
     Pairing.objects.bulk_create(rows, batch_size=BATCH)
-    refresh_cover([h for h, _, _ in ended] + [h for h, _ in new])
+    touched = [h for h, _, _ in ended] + [h for h, _ in new]
+    refresh_cover(touched)
+    from lianxin.visits import rollup
+
+    # A run changes thousands of households at once: touch marks the county for a rebuild.
+    rollup.touch(run.county_id, households=touched, since=day)
     return {"new": len(rows), "ended": ended_count}
 
 

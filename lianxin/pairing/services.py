@@ -39,6 +39,13 @@ def handover_last_day(current: Pairing, new_from: dt.date) -> dt.date:
     return max(new_from - dt.timedelta(days=1), current.valid_from)
 
 
+def _mend_rates(county_id: int, household_ids: list[int], since: dt.date | None) -> None:
+    """The rates' roll-up of these households, in the pairing change's transaction."""
+    from lianxin.visits import rollup
+
+    rollup.touch(county_id, households=household_ids, since=since)
+
+
 def do_pair(
     *,
     cadre: Cadre,
@@ -75,6 +82,11 @@ def do_pair(
             valid_from=valid_from,
         )
         refresh_cover([household.pk])
+        _mend_rates(
+            household.county_id,
+            [household.pk],
+            min(valid_from, current.valid_to) if current and current.valid_to else valid_from,
+        )
         record(
             actor=acting_user,
             action="结对",
@@ -96,6 +108,7 @@ def do_end_pairing(pairing: Pairing, *, valid_to: dt.date, acting_user: Any) -> 
         pairing.valid_to = valid_to
         pairing.save(update_fields=["valid_to"])
         refresh_cover([pairing.household_id])
+        _mend_rates(pairing.county_id, [pairing.household_id], valid_to)
         record(
             actor=acting_user,
             action="结束结对",

@@ -190,6 +190,7 @@ def do_update_household(
     with refuse_conflicts():
         household = Household.objects.select_for_update().get(pk=household.pk)
         before = snapshot(household, HOUSEHOLD_FIELDS)
+        old_village = household.village_id
         if address is not None:
             household.address = address
         if region is not None and region.pk != household.region_id:
@@ -199,8 +200,21 @@ def do_update_household(
         if not changes:
             return household
         household.save(update_fields=["address", "township", "village", "region", "updated_at"])
+        if household.village_id != old_village:
+            from lianxin.visits import rollup
+
+            # The rates count a household in its current place: its rows and its visits' tallies.
+            rollup.touch_visit_rows(household.county_id, [household.pk], None)
         record(actor=acting_user, action="修改户信息", target=household, changes=changes)
         return household
+
+
+def _mend_plan(household: Household, since: dt.date) -> None:
+    """A hardship may change the visits the plan owes (a county's per-hardship cadence): the
+    overdue days the rates' roll-up holds for the household."""
+    from lianxin.visits import rollup
+
+    rollup.touch(household.county_id, households=[household.pk], since=since)
 
 
 def do_add_hardship(
@@ -230,6 +244,7 @@ def do_add_hardship(
             note=note,
             valid_from=valid_from or today(),
         )
+        _mend_plan(household, hardship.valid_from)
         record(
             actor=acting_user,
             action="登记困难类型",
@@ -251,6 +266,7 @@ def do_end_hardship(
             raise Refused("终止日期不能早于起始日期", field="valid_to")
         hardship.valid_to = valid_to
         hardship.save(update_fields=["valid_to"])
+        _mend_plan(hardship.household, valid_to)
         record(
             actor=acting_user,
             action="结束困难类型",

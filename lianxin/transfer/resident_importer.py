@@ -463,6 +463,15 @@ class ResidentImporter(RowImporter):
                 have.add(kind)
                 hardships.append((county_id, household_id, kind, since))
         self.insert_hardships.insert(hardships)
+        moved = [h.pk for h in changed_households.values() if h.pk is not None]
+        existing_ids = {h["id"] for h in households.values()}
+        helped = sorted({h for _, h, _, _ in hardships if h in existing_ids})
+        if moved or helped:
+            from lianxin.visits import rollup
+
+            # Moved households' rows and tallies, and the plans of those given a hardship.
+            rollup.touch_visit_rows(county_id, moved, None)
+            rollup.touch(county_id, households=helped, since=since)
 
         created: list[tuple] = []
         updated: list[Resident] = []

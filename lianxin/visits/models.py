@@ -436,3 +436,221 @@ class VisitConfirmation(CountyOwned):
 
     def __str__(self) -> str:
         return f"{self.month:%Y年%m月}群众确认"
+
+
+# ---------------------------------------------------------------------------------------------
+# The rates' roll-up (rollup.py): derived rows, kept equal to the records by the services that
+# change them and rebuilt by a job; the rates read them instead of millions of visit rows. No
+# one writes them but rollup.py, and nothing reads them but the rates (and their recount test).
+
+
+class ContactMonths(CountyOwned):
+    """One household's months of pairing and contact in a calendar year and the year before, as
+    24-bit masks (bit 0 January of the year before … bit 23 December of the year): for all its
+    cadres together (a place's figures) or, in CadreContactMonths, for one cadre's."""
+
+    # Led by the covering indexes below: no index of its own (each one slows the rebuild).
+    county = models.ForeignKey(
+        "geo.County", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    year = models.PositiveSmallIntegerField("年度")
+    household = models.ForeignKey(
+        "people.Household", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # Copies of the household's place, kept by rollup.touch when it moves.
+    township = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    village = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    paired = models.PositiveIntegerField("结对月份", default=0)
+    met = models.PositiveIntegerField("见面月份", default=0)
+    talked = models.PositiveIntegerField("对话月份", default=0)
+    confirmed = models.PositiveIntegerField("群众确认月份", default=0)
+
+    class Meta:
+        verbose_name = "户联系月份"
+        verbose_name_plural = "户联系月份"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "year"], name="%(app_label)s_%(class)s_unique_year"
+            )
+        ]
+        indexes = [
+            # Covering: a county's (or township's) figures by place read this index alone.
+            models.Index(
+                fields=[
+                    "county",
+                    "year",
+                    "township",
+                    "village",
+                    "paired",
+                    "met",
+                    "talked",
+                    "confirmed",
+                ],
+                name="visits_contact_place",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"户{self.household_id} {self.year}"
+
+
+class CadreContactMonths(CountyOwned):
+    """The same months for one cadre and one household they served: a person's (or a unit's)
+    figures count each household for each cadre, met only by their own visits."""
+
+    # Led by the covering indexes below: no index of its own (each one slows the rebuild).
+    county = models.ForeignKey(
+        "geo.County", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    year = models.PositiveSmallIntegerField("年度")
+    cadre = models.ForeignKey(
+        "org.Cadre", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # The cadre's current unit, as the rates group them (Cadre.unit), kept by rollup.touch.
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+", db_index=False)
+    household = models.ForeignKey(
+        "people.Household", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    township = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    village = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    paired = models.PositiveIntegerField("结对月份", default=0)
+    met = models.PositiveIntegerField("见面月份", default=0)
+    talked = models.PositiveIntegerField("对话月份", default=0)
+    confirmed = models.PositiveIntegerField("群众确认月份", default=0)
+
+    class Meta:
+        verbose_name = "干部联系月份"
+        verbose_name_plural = "干部联系月份"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cadre", "household", "year"], name="%(app_label)s_%(class)s_unique_year"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["household", "year"], name="visits_cadre_contact_hh"),
+            models.Index(
+                fields=["county", "year", "unit", "household", "paired", "met", "talked"],
+                name="visits_cadre_contact_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"干部{self.cadre_id} 户{self.household_id} {self.year}"
+
+
+class VisitTally(CountyOwned):
+    """Visit records of one cadre in one month touching one village, one township, or the county
+    (region null): 走访次数 counts a yard meeting once per place it reached, and once in all."""
+
+    # Led by the covering indexes below: no index of its own (each one slows the rebuild).
+    county = models.ForeignKey(
+        "geo.County", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Scope(models.TextChoices):
+        VILLAGE = "village", "村（社区）"
+        TOWNSHIP = "township", "乡镇（街道）"
+        COUNTY = "county", "县（市、区）"
+
+    month = models.DateField("月份")
+    cadre = models.ForeignKey(
+        "org.Cadre", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+", db_index=False)
+    scope = models.CharField("范围", max_length=8, choices=Scope.choices)
+    region = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="+", null=True, db_index=False
+    )
+    # The village's township (the township itself on its own rows): a township's villages.
+    township = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="+", null=True, db_index=False
+    )
+    visits = models.PositiveIntegerField("走访次数")
+
+    class Meta:
+        verbose_name = "走访次数汇总"
+        verbose_name_plural = "走访次数汇总"
+        indexes = [
+            models.Index(
+                fields=["county", "scope", "month", "township", "region"], name="visits_tally_place"
+            ),
+            models.Index(fields=["cadre", "month"], name="visits_tally_cadre"),
+        ]
+
+    def __str__(self) -> str:
+        return f"干部{self.cadre_id} {self.month:%Y-%m} {self.scope} {self.visits}"
+
+
+class OverdueDay(CountyOwned):
+    """A pairing whose visit plan was overdue on a day: today's, and each month's last day
+    (the overdue count of a past month)."""
+
+    # Led by the covering indexes below: no index of its own (each one slows the rebuild).
+    county = models.ForeignKey(
+        "geo.County", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    day = models.DateField("日期")
+    pairing = models.ForeignKey(
+        "pairing.Pairing", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    cadre = models.ForeignKey(
+        "org.Cadre", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+", db_index=False)
+    household = models.ForeignKey(
+        "people.Household", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    township = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    village = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Meta:
+        verbose_name = "逾期结对"
+        verbose_name_plural = "逾期结对"
+        indexes = [
+            models.Index(
+                fields=["county", "day", "township", "village"], name="visits_overdue_day"
+            ),
+            models.Index(fields=["household", "day"], name="visits_overdue_household"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} 结对{self.pairing_id}"
+
+
+class RollupState(models.Model):
+    """Whether a county's roll-up may be read: built for which years and days, and not made
+    stale since (a change too wide to mend in place bumps the generation; a rebuild that
+    started before it does not mark the roll-up fresh)."""
+
+    county = models.OneToOneField("geo.County", on_delete=models.CASCADE, related_name="+")
+    generation = models.PositiveIntegerField(default=0)
+    fresh = models.BooleanField(default=False)
+    first_year = models.PositiveSmallIntegerField(null=True)
+    last_year = models.PositiveSmallIntegerField(null=True)
+    # The days OverdueDay holds, ISO dates.
+    days = models.JSONField(default=list)
+    built_at = models.DateTimeField(null=True)
+    stale_since = models.DateTimeField(null=True)
+    stale_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "走访统计汇总状态"
+        verbose_name_plural = "走访统计汇总状态"
+
+    def __str__(self) -> str:
+        return f"{self.county_id} {'fresh' if self.fresh else 'stale'}"

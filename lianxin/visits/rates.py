@@ -40,7 +40,10 @@ saved), not withdrawn, dated in the period:
   "my cadre came", not which one.
 
 A unit is the cadre's current unit (Cadre.unit); a village or township is the household's.
-Every figure is a GROUP BY in the database; nothing is tallied in Python.
+Every figure is a GROUP BY in the database; nothing is tallied in Python. Where the county's
+roll-up answers (whole months, a county-wide or area user), the GROUP BY runs on it (rollup.py:
+months of contact as bit masks, kept equal to these records) instead of on the records; the
+answer says which (Rates.source), and the tests check both give the same figures.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ from lianxin.org.models import Cadre, Unit
 from lianxin.pairing.models import Pairing
 from lianxin.people.models import Household
 
+from . import rollup
 from .choices import IN_PERSON_MODES, REMOTE_MODES, PlanStatus
 from .models import VisitConfirmation, VisitHousehold
 from .periods import Period
@@ -183,6 +187,8 @@ class Rates:
     total: RateRow
     rows: list[RateRow] = field(default_factory=list)
     definitions: dict[str, str] = field(default_factory=lambda: dict(DEFINITIONS))
+    # "rollup" when read from the stored roll-up (rollup.py), "records" when counted directly.
+    source: str = "records"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,6 +264,106 @@ def rates_for(
     on = min(period.end, now)
     key = KEYS[level]
 
+    rolled = _rollup_plan(user, county, period, on, level, region)
+    if rolled is not None:
+        year, mask, where = rolled
+        unit_id = unit.pk if unit is not None else None
+
+        def counted(k: str | None) -> tuple[dict[Any, dict[str, int]], ...]:
+            return rollup.counted(
+                county, period, year, mask, on, level if k else None, where, unit_id
+            )
+
+        def visits_in_all() -> int:
+            return rollup.visits(county, period, None, where, unit_id).get(None, 0)
+
+    else:
+        counted, visits_in_all = _live(user, county, period, on, region, unit)
+
+    def n(found: dict[Any, dict[str, int]], g: Any, name: str) -> int:
+        return found.get(g, {}).get(name) or 0
+
+    def figures(paired, met, late) -> dict[Any, RateRow]:
+        return {
+            g: RateRow(
+                id=g,
+                name="",
+                households=n(paired, g, "n_households"),
+                met=n(met, g, "n_met"),
+                talked=n(met, g, "n_talked"),
+                visits=n(met, g, "n_visits"),
+                overdue=n(late, g, "n_overdue"),
+                confirmed=n(paired, g, "n_confirmed"),
+            )
+            for g in paired
+        }
+
+    grouped = counted(key)
+    by_group = figures(*grouped)
+    if level in PLACE_LEVELS:
+        # A household lies in one place, and so does each pairing: the scope's households, met,
+        # talked and overdue are the sums of its places' (half the queries at the county's
+        # size). Only the visits are counted again: a yard meeting may span two villages.
+        paired, met, late = grouped
+
+        def added(found: dict[Any, dict[str, int]], name: str) -> int:
+            return sum(n(found, g, name) for g in found)
+
+        total = RateRow(
+            id=None,
+            name="",
+            households=added(paired, "n_households"),
+            met=added(met, "n_met"),
+            talked=added(met, "n_talked"),
+            visits=visits_in_all(),
+            overdue=added(late, "n_overdue"),
+            confirmed=added(paired, "n_confirmed"),
+        )
+    else:
+        total = figures(*counted(None))[None]
+    scope_name = (
+        unit.name if unit is not None else region.short_name if region is not None else "合计"
+    )
+    total = RateRow(**{**total.__dict__, "name": scope_name})
+    names = _names(level, [g for g in by_group if g is not None])
+    listed = sorted(
+        (
+            RateRow(**{**r.__dict__, "name": names.get(r.id, "") if r.id is not None else ""})
+            for r in by_group.values()
+        ),
+        key=lambda r: (r.name, r.id or 0),
+    )
+    return Rates(
+        period=period,
+        level=level,
+        on=on,
+        total=total,
+        rows=listed,
+        source="rollup" if rolled is not None else "records",
+    )
+
+
+def _rollup_plan(
+    user: Any, county_id: int, period: Period, on: dt.date, level: str, region: Region | None
+) -> tuple[int, int, Region | None] | None:
+    """(year, mask, region) when the roll-up answers these figures for this user; None when
+    they are counted from the records: a cadre's own (a few rows), a handler's zone (villages
+    of several townships), a group, a period not of whole months, or a roll-up not fresh."""
+    if user is not None:
+        if user.role == Role.CADRE or not (user.is_county_wide or user.is_region_scoped):
+            return None
+        if region is None and user.region_id:
+            region = user.region
+    if not rollup.answers(region) or (level == Level.HOUSEHOLD and region is None):
+        return None
+    found = rollup.readable(county_id, period, on)
+    return None if found is None else (found[0], found[1], region)
+
+
+def _live(
+    user: Any, county: int, period: Period, on: dt.date, region: Region | None, unit: Unit | None
+):
+    """rates_for's counts straight from the records: pairings, visit rows and the plan."""
     pairings = serving_in(_scoped(Pairing.objects.all(), user, county, region, unit), period)
     rows = _scoped(VisitHousehold.objects.all(), user, county, region, unit).filter(
         pairing__isnull=False,
@@ -302,57 +408,7 @@ def rates_for(
         late = _grouped(planned, k, n_overdue=Sum(overdue_one))
         return paired, met, late
 
-    def n(found: dict[Any, dict[str, int]], g: Any, name: str) -> int:
-        return found.get(g, {}).get(name) or 0
+    def visits_in_all() -> int:
+        return rows.aggregate(n=Count("visit_id", distinct=True))["n"] or 0
 
-    def figures(paired, met, late) -> dict[Any, RateRow]:
-        return {
-            g: RateRow(
-                id=g,
-                name="",
-                households=n(paired, g, "n_households"),
-                met=n(met, g, "n_met"),
-                talked=n(met, g, "n_talked"),
-                visits=n(met, g, "n_visits"),
-                overdue=n(late, g, "n_overdue"),
-                confirmed=n(paired, g, "n_confirmed"),
-            )
-            for g in paired
-        }
-
-    grouped = counted(key)
-    by_group = figures(*grouped)
-    if level in PLACE_LEVELS:
-        # A household lies in one place, and so does each pairing: the scope's households, met,
-        # talked and overdue are the sums of its places' (half the queries at the county's
-        # size). Only the visits are counted again: a yard meeting may span two villages.
-        paired, met, late = grouped
-
-        def added(found: dict[Any, dict[str, int]], name: str) -> int:
-            return sum(n(found, g, name) for g in found)
-
-        total = RateRow(
-            id=None,
-            name="",
-            households=added(paired, "n_households"),
-            met=added(met, "n_met"),
-            talked=added(met, "n_talked"),
-            visits=rows.aggregate(n=Count("visit_id", distinct=True))["n"] or 0,
-            overdue=added(late, "n_overdue"),
-            confirmed=added(paired, "n_confirmed"),
-        )
-    else:
-        total = figures(*counted(None))[None]
-    scope_name = (
-        unit.name if unit is not None else region.short_name if region is not None else "合计"
-    )
-    total = RateRow(**{**total.__dict__, "name": scope_name})
-    names = _names(level, [g for g in by_group if g is not None])
-    listed = sorted(
-        (
-            RateRow(**{**r.__dict__, "name": names.get(r.id, "") if r.id is not None else ""})
-            for r in by_group.values()
-        ),
-        key=lambda r: (r.name, r.id or 0),
-    )
-    return Rates(period=period, level=level, on=on, total=total, rows=listed)
+    return counted, visits_in_all

@@ -29,6 +29,7 @@ from lianxin.pairing.models import Pairing
 from lianxin.people.choices import HardshipKind
 from lianxin.people.models import Household, Resident
 
+from . import rollup
 from .choices import MULTI_HOUSEHOLD_MODES, HelpKind, VisitMode
 from .models import (
     EDIT_WINDOW,
@@ -387,6 +388,12 @@ def do_record_visit(
                 raise
             return _replay(existing, request_hash, acting_user)
         _write_rows(visit, households, serving, needs_clean)
+        rollup.touch(
+            visit.county_id,
+            households=[e.household.pk for e in households],
+            since=occurred_on,
+            cadre_months=[(cadre.pk, occurred_on)],
+        )
         record(
             actor=acting_user,
             action="登记走访",
@@ -518,6 +525,12 @@ def do_edit_visit(
         if rows_change:
             visit.households.all().delete()
             _write_rows(visit, entries, serving, [])
+            rollup.touch(
+                visit.county_id,
+                households=[e.household.pk for e in (*before_entries, *entries)],
+                since=min(day, before["occurred_on"]),
+                cadre_months=[(cadre.pk, day), (cadre.pk, before["occurred_on"])],
+            )
         if needs_change:
             visit.needs.all().delete()
             _write_needs(visit, needs_clean)
@@ -565,6 +578,12 @@ def do_withdraw_visit(
         visit.version += 1
         visit.save(update_fields=["withdrawn_at", "withdraw_reason", "version", "updated_at"])
         visit.households.update(withdrawn=True)
+        rollup.touch(
+            visit.county_id,
+            households=list(visit.households.values_list("household_id", flat=True)),
+            since=visit.occurred_on,
+            cadre_months=[(visit.cadre_id, visit.occurred_on)],
+        )
         record(
             actor=acting_user,
             action="撤回走访",
@@ -695,6 +714,8 @@ def do_set_cadence(
                 )
                 for k, n in sorted(overrides.items())
             )
+        # Every pairing's plan, hence every overdue day, may change.
+        rollup.invalidate(county_id, "走访频次变更")
         record(
             actor=acting_user,
             action="设置走访频次",
@@ -775,6 +796,7 @@ def do_confirm_contact(*, token: str, acting_user: Any, on: dt.date | None = Non
                 )
         except IntegrityError:
             return Confirmed(VisitConfirmation.objects.get(household=household, month=month), False)
+        rollup.touch(household.county_id, households=[household.pk], since=month)
         record(
             actor=None,
             action="群众确认联系",
