@@ -322,6 +322,12 @@ HUEY.update(
     },
 )
 LIANXIN_PAGE_SIZE = env_int("LIANXIN_PAGE_SIZE", 50)
+# The most rows the long lists count (the visit history: core.paging.bounded_count); past it
+# they say "超过 10,000 条" and ask to narrow the list. 200 pages of 50, more than anyone pages
+# through; few enough that counting them costs milliseconds (the county's visits: 10,001
+# entries of the (county, day) index) where counting all 1.14 million took SQLite a second per
+# page view. Under it the totals stay exact: a township's month, a cadre's year, a household.
+LIANXIN_COUNT_CAP = env_int("LIANXIN_COUNT_CAP", 10_000)
 
 # E-mail (Django's mail settings), used for the copies of in-app notices (visit reminders):
 # sent only where a mail server is configured (LIANXIN_EMAIL_HOST) or LIANXIN_NOTICE_EMAIL=1.

@@ -16,7 +16,7 @@ from pydantic import ConfigDict
 
 from lianxin.core.errors import Refused
 from lianxin.core.fields import INT64
-from lianxin.core.paging import rows_at
+from lianxin.core.paging import bounded_count, rows_at
 
 # For schemas only ever answered, never read: a field with a default is still always in the
 # answer, so the document lists it as required (pydantic leaves it optional by default).
@@ -75,13 +75,18 @@ class PageParams(Schema):
     offset: int = Field(0, ge=0, le=INT64[1], description="跳过的条数")
 
 
-def page_of(qs: QuerySet, params: PageParams) -> dict[str, Any]:
+def page_of(qs: QuerySet, params: PageParams, *, cap: int | None = None) -> dict[str, Any]:
     """{count, items}: the honest total and one slice, in two queries plus prefetches (one
-    more past core.paging.DEEP_FROM, however deep)."""
-    return {
-        "count": qs.count(),
-        "items": rows_at(qs, params.offset, params.offset + params.limit),
-    }
+    more past core.paging.DEEP_FROM, however deep).
+
+    With `cap` (a list too long to count on every request), {count, count_capped, items}: the
+    total counted up to `cap` (core.paging.bounded_count); count_capped true says there are
+    more than `count` rows. The slice is the same either way, at any offset."""
+    stop = params.offset + params.limit
+    if cap is None:
+        return {"count": qs.count(), "items": rows_at(qs, params.offset, stop)}
+    count, capped = bounded_count(qs, cap)
+    return {"count": count, "count_capped": capped, "items": rows_at(qs, params.offset, stop)}
 
 
 # ---------------------------------------------------------------------------------------------

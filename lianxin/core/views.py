@@ -9,14 +9,20 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from lianxin.core.paging import DeepPaginator
+from lianxin.core.paging import BoundedPaginator, DeepPaginator
 
 logger = logging.getLogger(__name__)
 
 
-def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None):
-    """A page of rows with an honest total; bad page numbers fall back to the nearest page."""
-    paginator = DeepPaginator(queryset, per_page or settings.LIANXIN_PAGE_SIZE)
+def paginate(
+    request: HttpRequest, queryset: Any, per_page: int | None = None, *, cap: int | None = None
+):
+    """A page of rows with an honest total; bad page numbers fall back to the nearest page.
+    With `cap`, the total is counted only up to it (core.paging.BoundedPaginator)."""
+    size = per_page or settings.LIANXIN_PAGE_SIZE
+    paginator = (
+        DeepPaginator(queryset, size) if cap is None else BoundedPaginator(queryset, size, cap=cap)
+    )
     return paginator.get_page(request.GET.get("page"))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from ninja import Field, Header, Query, Router, Schema, Status
 
@@ -134,7 +135,12 @@ class VisitOut(Schema):
 
 
 class VisitPage(Schema):
-    count: int
+    count: int = Field(
+        description="符合条件的走访条数，最多计到上限（默认 10,000 条，见 count_capped）"
+    )
+    count_capped: bool = Field(
+        description="true：符合条件的超过 count 条，没有全部计数；请用日期等条件缩小范围"
+    )
     items: list[VisitOut]
 
 
@@ -285,8 +291,9 @@ def visit_create(
 )
 def visit_list(request, filters: Query[VisitFilters], paging: Query[PageParams]):
     qs = filter_visits(Visit.objects.visible_to(request.user), filters)
-    page = page_of(visit_rows(qs, request.user), paging)
-    return {"count": page["count"], "items": [visit_out(v, request.user) for v in page["items"]]}
+    # The county's history is a million rows: counted up to the cap on every request.
+    page = page_of(visit_rows(qs, request.user), paging, cap=settings.LIANXIN_COUNT_CAP)
+    return {**page, "items": [visit_out(v, request.user) for v in page["items"]]}
 
 
 def filter_visits(qs: QuerySet[Visit], f: VisitFilters) -> QuerySet[Visit]:
