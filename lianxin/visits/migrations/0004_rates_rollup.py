@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
         ('org', '0004_dated_indexes'),
         ('pairing', '0006_dated_indexes'),
         ('people', '0011_household_number_keys'),
-        ('visits', '0002_confirmation'),
+        ('visits', '0003_vh_household_visit'),
     ]
 
     operations = [
