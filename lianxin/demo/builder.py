@@ -789,6 +789,18 @@ def build_visits(county: County, seed: int, bar: tqdm) -> dict[str, int]:
     return V.build_visits(county, seed, on_progress=progress)
 
 
+def build_rollup(county: County, bar: tqdm) -> None:
+    """The rates' roll-up of what was just built (lianxin.visits.rollup): the demo's visits
+    were written in bulk, past the services that keep it."""
+    from lianxin.visits.rollup import rebuild
+
+    def progress(done: int, total: int) -> None:
+        bar.total, bar.n = total, done
+        bar.refresh()
+
+    rebuild(county.pk, progress=progress)
+
+
 def build(
     *,
     scale: float,
@@ -848,6 +860,8 @@ def build(
         with bar("走访记录", "干部·月") as b:
             build_visits(m.county, seed, b)
         build_stories(m.county)
+        with bar("走访统计汇总", "步") as b:
+            build_rollup(m.county, b)
     result.counts = counts(m.county)
     with transaction.atomic():
         record(

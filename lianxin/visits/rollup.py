@@ -72,6 +72,11 @@ TOUCH_LIMIT = 2_000
 # index serves (a township would join each visit row to its household).
 Where = tuple[str, Any]
 CHUNK = 20_000
+# What is kept: rows for this year and last (their masks reach back to January of the year
+# before last), and the overdue pairings of the last twelve months' ends. Older periods are
+# counted from the records, as are all when a county is new.
+YEARS_KEPT = 2
+DAYS_KEPT = 12
 CADRE_CHUNK = 500
 
 
@@ -454,9 +459,9 @@ def _queue_rebuild(county_id: int) -> None:
 
 
 def _days(first_year: int, on: dt.date) -> list[dt.date]:
-    """The days OverdueDay keeps: each month's last day from January of the year before the
-    first, up to last month, and `on`."""
-    start = month_index(dt.date(first_year - 1, 1, 1))
+    """The days OverdueDay keeps: the last day of each of the DAYS_KEPT months before `on`'s
+    (from January of the year before the first year kept, if later), and `on`."""
+    start = max(month_index(dt.date(first_year - 1, 1, 1)), month_index(on) - DAYS_KEPT)
     return [_month_end(i) for i in range(start, month_index(on))] + [on]
 
 
@@ -481,7 +486,7 @@ def rebuild(
     state, _ = RollupState.objects.get_or_create(county_id=county_id)
     generation = state.generation
     earliest = Pairing.objects.filter(county_id=county_id).aggregate(d=Min("valid_from"))["d"]
-    first_year = min(earliest.year, on.year) if earliest else on.year
+    first_year = max(min(earliest.year, on.year) if earliest else on.year, on.year - YEARS_KEPT + 1)
     years = range(first_year, on.year + 1)
     days = _days(first_year, on)
     chunks = _chunks(county_id)
