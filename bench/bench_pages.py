@@ -75,6 +75,10 @@ def build(db: str, scale: float, rebuild: bool) -> None:
     marker = folder / "demo-built"
     if marker.exists() and not rebuild:
         print(f"[{db}] reusing the scale-{scale:g} demo in {folder}", flush=True)
+        # Built by an earlier version: its schema and the rates' roll-up brought up to date.
+        env = env_for(db, scale)
+        for step in (["migrate", "--no-input", "-v", "0"], ["rates_rollup", "--keep-up"]):
+            subprocess.run([PY, "manage.py", *step], cwd=ROOT, env=env, check=True)
         return
     folder.mkdir(parents=True, exist_ok=True)
     env = env_for(db, scale)

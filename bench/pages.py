@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 # The rates page's periods: this month, and its 近六个月 (six calendar months up to today).
-_TODAY = dt.date.today()
+# The app's today (Asia/Shanghai), not the machine's: from 16:00 UTC they differ.
+_TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 _HALF = dt.date(_TODAY.year - (_TODAY.month <= 5), (_TODAY.month - 6) % 12 + 1, 1)
 
 # Values the paths and the references use, each one query on the built demo.

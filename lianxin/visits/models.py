@@ -558,13 +558,77 @@ class CadreContactMonths(CountyOwned):
         indexes = [
             models.Index(fields=["household", "year"], name="visits_cadre_contact_hh"),
             models.Index(
-                fields=["county", "year", "unit", "household", "paired", "met", "talked"],
-                name="visits_cadre_contact_unit",
+                fields=[
+                    "county",
+                    "year",
+                    "cadre",
+                    "township",
+                    "village",
+                    "paired",
+                    "met",
+                    "talked",
+                    "confirmed",
+                ],
+                name="visits_cadre_contact_cadre",
             ),
         ]
 
     def __str__(self) -> str:
         return f"干部{self.cadre_id} 户{self.household_id} {self.year}"
+
+
+class UnitContactMonths(CountyOwned):
+    """The same months for one unit (its cadres' pairings and visits together, each cadre in
+    their current unit) and one household: a unit counts a household once however many of its
+    cadres served it."""
+
+    # Led by the covering index below: no index of its own (each one slows the rebuild).
+    county = models.ForeignKey(
+        "geo.County", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+", db_index=False)
+    household = models.ForeignKey(
+        "people.Household", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    township = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    village = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    paired = models.PositiveIntegerField("结对月份", default=0)
+    met = models.PositiveIntegerField("见面月份", default=0)
+    talked = models.PositiveIntegerField("对话月份", default=0)
+    confirmed = models.PositiveIntegerField("群众确认月份", default=0)
+
+    class Meta:
+        verbose_name = "单位联系月份"
+        verbose_name_plural = "单位联系月份"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "year", "unit"], name="%(app_label)s_%(class)s_unique_year"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=[
+                    "county",
+                    "year",
+                    "unit",
+                    "township",
+                    "village",
+                    "paired",
+                    "met",
+                    "talked",
+                    "confirmed",
+                ],
+                name="visits_unit_contact",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"单位{self.unit_id} 户{self.household_id} {self.year}"
 
 
 class VisitTally(CountyOwned):

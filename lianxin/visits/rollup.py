@@ -56,6 +56,7 @@ from .models import (
     ContactMonths,
     OverdueDay,
     RollupState,
+    UnitContactMonths,
     VisitConfirmation,
     VisitHousehold,
     VisitTally,
@@ -84,6 +85,7 @@ _MASKS = ("paired", "met", "talked", "confirmed")
 _PLACE = ("township_id", "village_id")
 PLACE_COLUMNS: tuple[str, ...] = ("county_id", "year", "household_id", *_PLACE, *_MASKS)
 PEOPLE_COLUMNS = ("county_id", "year", "cadre_id", "unit_id", "household_id", *_PLACE, *_MASKS)
+UNIT_COLUMNS = ("county_id", "year", "unit_id", "household_id", *_PLACE, *_MASKS)
 OVERDUE_COLUMNS = ("county_id", "day", "pairing_id", "household_id", "cadre_id", "unit_id", *_PLACE)
 TALLY_COLUMNS: tuple[str, ...] = (
     "county_id",
@@ -98,6 +100,7 @@ TALLY_COLUMNS += ("visits",)
 COLUMNS: dict[Any, tuple[str, ...]] = {
     ContactMonths: PLACE_COLUMNS,
     CadreContactMonths: PEOPLE_COLUMNS,
+    UnitContactMonths: UNIT_COLUMNS,
     OverdueDay: OVERDUE_COLUMNS,
     VisitTally: TALLY_COLUMNS,
 }
@@ -174,6 +177,15 @@ def _of(where: Where, rel: str = "") -> Q:
 def readable(county_id: int, period: Period, on: dt.date) -> tuple[int, int] | None:
     """(year, mask) when the county's roll-up answers the period with overdue taken on `on`."""
     found = period_mask(period)
+    if found is None and period.start.day == 1 and period.end == on == today():
+        # Up to today (近六个月): the same as up to the month's end — no visit or confirmation
+        # is dated ahead — unless a pairing begins later this month, which the masks count.
+        month_end = month_of(on).end
+        ahead = Pairing.objects.filter(
+            county_id=county_id, valid_from__gt=on, valid_from__lte=month_end
+        )
+        if not ahead.exists():
+            found = period_mask(Period(period.start, month_end, period.label))
     if found is None:
         return None
     state = RollupState.objects.filter(county_id=county_id, fresh=True).first()
@@ -188,11 +200,13 @@ def readable(county_id: int, period: Period, on: dt.date) -> tuple[int, int] | N
 # Writing: the rows of some households, recomputed from the records
 
 
-def _contacts(county_id: int, where: Where, years: range) -> tuple[list[tuple], list[tuple]]:
-    """The rows of `where`'s households for `years` (PLACE_COLUMNS, PEOPLE_COLUMNS), computed
-    from pairings, visits and confirmations."""
+def _contacts(
+    county_id: int, where: Where, years: range
+) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The rows of `where`'s households for `years` (PLACE_COLUMNS, PEOPLE_COLUMNS,
+    UNIT_COLUMNS), computed from pairings, visits and confirmations."""
     if not years:
-        return [], []
+        return [], [], []
     first_day, last_day = dt.date(years[0] - 1, 1, 1), dt.date(years[-1], 12, 31)
     last_month = month_index(last_day)
     places = dict(
@@ -278,12 +292,31 @@ def _contacts(county_id: int, where: Where, years: range) -> tuple[list[tuple], 
         for (cadre, household, year), masks in people.items()
         if household in places
     ]
-    return place_rows, people_rows
+    by_unit: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (cadre, household, year), masks in people.items():
+        merged = by_unit[units[cadre], household, year]
+        for i, bits in enumerate(masks):
+            merged[i] |= bits
+    unit_rows = [
+        (
+            county_id,
+            year,
+            unit,
+            household,
+            *places[household],
+            *masks,
+            confirmed.get((household, year), 0),
+        )
+        for (unit, household, year), masks in by_unit.items()
+        if household in places
+    ]
+    return place_rows, people_rows, unit_rows
 
 
 def _write_contacts(county_id: int, where: Where, years: range) -> None:
-    place_rows, people_rows = _contacts(county_id, where, years)
-    for model, rows in ((ContactMonths, place_rows), (CadreContactMonths, people_rows)):
+    place_rows, people_rows, unit_rows = _contacts(county_id, where, years)
+    written = ((ContactMonths, place_rows), (CadreContactMonths, people_rows))
+    for model, rows in (*written, (UnitContactMonths, unit_rows)):
         _replace(model, _of(where, "household") & Q(county_id=county_id, year__in=years), rows)
 
 
@@ -433,11 +466,13 @@ def touch_visit_rows(county_id: int, household_ids: Iterable[int], since: dt.dat
 
 def cadre_moved(cadre: Cadre) -> None:
     """After a cadre's unit changed: the unit copies on their rows (the rates group a cadre by
-    their current unit)."""
+    their current unit), and the unit rows of their households, recounted."""
     for model in (CadreContactMonths, VisitTally, OverdueDay):
         model.objects.filter(cadre_id=cadre.pk).exclude(unit_id=cadre.unit_id).update(
             unit_id=cadre.unit_id
         )
+    served = CadreContactMonths.objects.filter(cadre_id=cadre.pk).values_list("household_id")
+    touch(cadre.county_id, households=[h for (h,) in served])
 
 
 def invalidate(county_id: int, reason: str) -> None:
@@ -493,7 +528,7 @@ def rebuild(
     steps = len(chunks) * 2 + 1
     with transaction.atomic():
         # Rows of years and days no longer kept.
-        for model in (ContactMonths, CadreContactMonths):
+        for model in (ContactMonths, CadreContactMonths, UnitContactMonths):
             model.objects.filter(county_id=county_id).exclude(year__in=years).delete()
         OverdueDay.objects.filter(county_id=county_id).exclude(day__in=days).delete()
     done = 0
@@ -583,12 +618,13 @@ def drift(county_id: int) -> dict[str, int]:
     state = RollupState.objects.get(county_id=county_id)
     assert state.first_year is not None and state.last_year is not None
     years = range(state.first_year, state.last_year + 1)
-    place_rows, people_rows = _contacts(county_id, ("county", None), years)
+    place_rows, people_rows, unit_rows = _contacts(county_id, ("county", None), years)
     since = dt.date(state.first_year - 1, 1, 1)
     days = [dt.date.fromisoformat(d) for d in state.days]
     recounted: dict[str, tuple[Any, list[tuple]]] = {
         "places": (ContactMonths, place_rows),
         "people": (CadreContactMonths, people_rows),
+        "units": (UnitContactMonths, unit_rows),
         "visits": (VisitTally, _tallies(county_id, Q(occurred_on__gte=since))),
         "overdue": (
             OverdueDay,
@@ -656,9 +692,15 @@ def counted(
         "tm": F("talked").bitand(mask),
         "cm": F("confirmed").bitand(mask),
     }
-    by_person = level in ("cadre", "unit") or unit_id is not None
-    if by_person:
+    # A cadre's own figures; a unit's (or any, narrowed to a unit) count each household once
+    # for the unit; a place's once for all.
+    if level == "cadre":
         rows: Any = CadreContactMonths.objects.filter(county_id=county_id, year=year)
+        if unit_id is not None:
+            rows = rows.filter(unit_id=unit_id)
+        keys = PEOPLE_KEYS
+    elif level == "unit" or unit_id is not None:
+        rows = UnitContactMonths.objects.filter(county_id=county_id, year=year)
         if unit_id is not None:
             rows = rows.filter(unit_id=unit_id)
         keys = PEOPLE_KEYS
@@ -667,23 +709,13 @@ def counted(
         keys = PLACE_KEYS
     rows = rows.filter(_region_q(region)).alias(**masks)
     key = keys[level] if level is not None else None
-    if by_person and level != "cadre":
-        # A household served by two cadres of one unit counts once for the unit.
-        def n(q: Q) -> Count:
-            return Count("household_id", distinct=True, filter=q)
-    else:
-
-        def n(q: Q) -> Sum:  # type: ignore[misc]
-            return Sum(_one(q))
-
-    both = _grouped(
-        rows,
-        key,
-        n_households=n(Q(pm__gt=0)),
-        n_confirmed=n(Q(pm__gt=0, cm__gt=0)),
-        n_met=n(Q(mm__gt=0)),
-        n_talked=n(Q(tm__gt=0)),
-    )
+    figures = {
+        "n_households": Q(pm__gt=0),
+        "n_confirmed": Q(pm__gt=0, cm__gt=0),
+        "n_met": Q(mm__gt=0),
+        "n_talked": Q(tm__gt=0),
+    }
+    both = _grouped(rows, key, **{name: Sum(_one(q)) for name, q in figures.items()})
     paired = {
         g: {"n_households": r["n_households"], "n_confirmed": r["n_confirmed"]}
         for g, r in both.items()

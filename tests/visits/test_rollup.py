@@ -109,7 +109,13 @@ def from_rollup(world, periods=PERIODS):
 
 
 def assert_same(world, periods=PERIODS):
-    assert rollup.drift(world.county.pk) == {"places": 0, "people": 0, "visits": 0, "overdue": 0}
+    assert rollup.drift(world.county.pk) == {
+        "places": 0,
+        "people": 0,
+        "visits": 0,
+        "overdue": 0,
+        "units": 0,
+    }
     expected, got = from_records(world, periods), from_rollup(world, periods)
     for key, value in expected.items():
         assert got[key] == value, key
@@ -272,3 +278,17 @@ def test_it_reads_whole_months_as_one_mask(world):
     assert rollup.period_mask(date_range(D(2025, 1, 2), D(2025, 1, 31))) is None
     assert rollup.period_mask(date_range(D(2023, 12, 1), D(2025, 1, 31))) is None
     assert VisitHousehold.objects.count() == 0
+
+
+def test_it_answers_up_to_today_unless_a_pairing_begins_later_this_month(world, frozen):
+    pair(world, world.household, since=D(2025, 1, 1))
+    visit(world, world.household, D(2025, 6, 3))
+    rollup.rebuild(world.county.pk, on=TODAY)
+    to_today = date_range(D(2025, 1, 1), TODAY)
+    assert rates_for(world.city_admin, to_today).source == "rollup"
+    assert_same(world, [to_today])
+    # A handover dated ahead, within this month: the month's masks would count it already.
+    do_pair(
+        cadre=world.leader, household=world.household2, acting_user=None, valid_from=D(2025, 6, 25)
+    )
+    assert rates_for(world.city_admin, to_today).source == "records"
