@@ -779,26 +779,17 @@ def build_stories(county: County) -> None:
     build_demo_stories(county)
 
 
+def _shown_on(bar: tqdm):
+    def progress(done: int, total: int) -> None:
+        bar.total, bar.n = total, done
+        bar.refresh()
+
+    return progress
+
+
 def build_visits(county: County, seed: int, bar: tqdm) -> dict[str, int]:
     """Six months of visits up to today for the paired households (lianxin.demo.visits)."""
-
-    def progress(done: int, total: int) -> None:
-        bar.total, bar.n = total, done
-        bar.refresh()
-
-    return V.build_visits(county, seed, on_progress=progress)
-
-
-def build_rollup(county: County, bar: tqdm) -> None:
-    """The rates' roll-up of what was just built (lianxin.visits.rollup): the demo's visits
-    were written in bulk, past the services that keep it."""
-    from lianxin.visits.rollup import rebuild
-
-    def progress(done: int, total: int) -> None:
-        bar.total, bar.n = total, done
-        bar.refresh()
-
-    rebuild(county.pk, progress=progress)
+    return V.build_visits(county, seed, on_progress=_shown_on(bar))
 
 
 def build(
@@ -861,7 +852,7 @@ def build(
             build_visits(m.county, seed, b)
         build_stories(m.county)
         with bar("走访统计汇总", "步") as b:
-            build_rollup(m.county, b)
+            V.build_rollup(m.county, on_progress=_shown_on(b))
     result.counts = counts(m.county)
     with transaction.atomic():
         record(

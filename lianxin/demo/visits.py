@@ -21,6 +21,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -600,3 +601,11 @@ def visit_counts(county: County) -> dict[str, int]:
 
 
 VISIT_COUNT_LABELS = {"visits": "走访记录", "visit_needs": "走访中反映的诉求"}
+
+
+def build_rollup(county: Any, on_progress: Callable[[int, int], Any] | None = None) -> None:
+    """The rates' roll-up of what was just built (lianxin.visits.rollup): the demo's visits
+    were written in bulk, past the services that keep it."""
+    from lianxin.visits.rollup import rebuild
+
+    rebuild(county.pk, progress=on_progress)
