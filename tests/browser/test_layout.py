@@ -249,3 +249,22 @@ def test_it_lays_out_the_visit_notice_and_story_pages(program, open_page, viewpo
     public.locator("[data-confirm-tap]").click()
     public.locator("[data-confirmed]").wait_for()
     _check(public, card + " (confirmed)", viewport, signed_in=False)
+
+
+@pytest.mark.parametrize("viewport", [*NARROW, WIDE], ids=["360", "390", "wide"])
+def test_it_lays_out_the_pager_of_a_list_past_its_count_cap(program, open_page, viewport, settings):
+    """The history's pager past LIANXIN_COUNT_CAP says so in a longer line: it must wrap, not
+    push the page sideways."""
+    from lianxin.core.models import today
+    from lianxin.visits.services import Visited, do_record_visit
+
+    do_record_visit(
+        acting_user=program.cadre_user,
+        households=[Visited(program.household2, met=True)],
+        occurred_on=today(),
+        mode="phone",
+    )
+    settings.LIANXIN_COUNT_CAP = 1
+    page = signed_in(open_page, "city", viewport)
+    _open(page, reverse("visits:visit_list"), viewport)
+    assert "超过 1 条，请用日期等条件缩小范围" in page.locator(".pager").inner_text()
