@@ -463,21 +463,21 @@ class VisitConfirmation(CountyOwned):
 # one writes them but rollup.py, and nothing reads them but the rates (and their recount test).
 
 
-class ContactMonths(CountyOwned):
-    """One household's months of pairing and contact in a calendar year and the year before, as
-    24-bit masks (bit 0 January of the year before … bit 23 December of the year): for all its
-    cadres together (a place's figures) or, in CadreContactMonths, for one cadre's."""
+class _Rolled(models.Model):
+    """What every roll-up row has: its county (led by the covering indexes: no index of its
+    own, each one slows the rebuild)."""
 
-    # Led by the covering indexes below: no index of its own (each one slows the rebuild).
     county = models.ForeignKey(
         "geo.County", on_delete=models.CASCADE, related_name="+", db_index=False
     )
 
-    year = models.PositiveSmallIntegerField("年度")
-    household = models.ForeignKey(
-        "people.Household", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    # Copies of the household's place, kept by rollup.touch when it moves.
+    class Meta:
+        abstract = True
+
+
+class _Months(_Rolled):
+    """A household's place (kept by rollup.touch when it moves) and its months as masks."""
+
     township = models.ForeignKey(
         "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
     )
@@ -488,6 +488,20 @@ class ContactMonths(CountyOwned):
     met = models.PositiveIntegerField("见面月份", default=0)
     talked = models.PositiveIntegerField("对话月份", default=0)
     confirmed = models.PositiveIntegerField("群众确认月份", default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ContactMonths(_Months):
+    """One household's months of pairing and contact in a calendar year and the year before, as
+    24-bit masks (bit 0 January of the year before … bit 23 December of the year): for all its
+    cadres together (a place's figures) or, in CadreContactMonths, for one cadre's."""
+
+    year = models.PositiveSmallIntegerField("年度")
+    household = models.ForeignKey(
+        "people.Household", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = "户联系月份"
@@ -518,14 +532,9 @@ class ContactMonths(CountyOwned):
         return f"户{self.household_id} {self.year}"
 
 
-class CadreContactMonths(CountyOwned):
+class CadreContactMonths(_Months):
     """The same months for one cadre and one household they served: a person's (or a unit's)
     figures count each household for each cadre, met only by their own visits."""
-
-    # Led by the covering indexes below: no index of its own (each one slows the rebuild).
-    county = models.ForeignKey(
-        "geo.County", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
 
     year = models.PositiveSmallIntegerField("年度")
     cadre = models.ForeignKey(
@@ -536,16 +545,6 @@ class CadreContactMonths(CountyOwned):
     household = models.ForeignKey(
         "people.Household", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    township = models.ForeignKey(
-        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    village = models.ForeignKey(
-        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    paired = models.PositiveIntegerField("结对月份", default=0)
-    met = models.PositiveIntegerField("见面月份", default=0)
-    talked = models.PositiveIntegerField("对话月份", default=0)
-    confirmed = models.PositiveIntegerField("群众确认月份", default=0)
 
     class Meta:
         verbose_name = "干部联系月份"
@@ -577,30 +576,16 @@ class CadreContactMonths(CountyOwned):
         return f"干部{self.cadre_id} 户{self.household_id} {self.year}"
 
 
-class UnitContactMonths(CountyOwned):
+class UnitContactMonths(_Months):
     """The same months for one unit (its cadres' pairings and visits together, each cadre in
     their current unit) and one household: a unit counts a household once however many of its
     cadres served it."""
 
-    # Led by the covering index below: no index of its own (each one slows the rebuild).
-    county = models.ForeignKey(
-        "geo.County", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
     year = models.PositiveSmallIntegerField("年度")
     unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+", db_index=False)
     household = models.ForeignKey(
         "people.Household", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    township = models.ForeignKey(
-        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    village = models.ForeignKey(
-        "geo.Region", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    paired = models.PositiveIntegerField("结对月份", default=0)
-    met = models.PositiveIntegerField("见面月份", default=0)
-    talked = models.PositiveIntegerField("对话月份", default=0)
-    confirmed = models.PositiveIntegerField("群众确认月份", default=0)
 
     class Meta:
         verbose_name = "单位联系月份"
@@ -631,14 +616,9 @@ class UnitContactMonths(CountyOwned):
         return f"单位{self.unit_id} 户{self.household_id} {self.year}"
 
 
-class VisitTally(CountyOwned):
+class VisitTally(_Rolled):
     """Visit records of one cadre in one month touching one village, one township, or the county
     (region null): 走访次数 counts a yard meeting once per place it reached, and once in all."""
-
-    # Led by the covering indexes below: no index of its own (each one slows the rebuild).
-    county = models.ForeignKey(
-        "geo.County", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
 
     class Scope(models.TextChoices):
         VILLAGE = "village", "村（社区）"
@@ -674,14 +654,9 @@ class VisitTally(CountyOwned):
         return f"干部{self.cadre_id} {self.month:%Y-%m} {self.scope} {self.visits}"
 
 
-class OverdueDay(CountyOwned):
+class OverdueDay(_Rolled):
     """A pairing whose visit plan was overdue on a day: today's, and each month's last day
     (the overdue count of a past month)."""
-
-    # Led by the covering indexes below: no index of its own (each one slows the rebuild).
-    county = models.ForeignKey(
-        "geo.County", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
 
     day = models.DateField("日期")
     pairing = models.ForeignKey(

@@ -80,6 +80,7 @@ from .choices import IN_PERSON_MODES, REMOTE_MODES, PlanStatus
 from .models import VisitConfirmation, VisitHousehold
 from .periods import Period
 from .plan import annotate_plan, cadence_for
+from .rollup import grouped as _grouped
 
 
 class Level:
@@ -221,12 +222,6 @@ def _scoped(
     if unit is not None:
         qs = qs.filter(cadre__unit_id=unit.pk)
     return qs
-
-
-def _grouped(qs: QuerySet, key: str | None, **aggregates: Any) -> dict[Any, dict[str, int]]:
-    if key is None:
-        return {None: qs.aggregate(**aggregates)}
-    return {row.pop("key"): row for row in qs.order_by().values(key=F(key)).annotate(**aggregates)}
 
 
 def _names(level: str, ids: list[int]) -> dict[int, str]:

@@ -668,7 +668,8 @@ PLACE_KEYS = {
 PEOPLE_KEYS = PLACE_KEYS | {"cadre": "cadre_id", "unit": "unit_id"}
 
 
-def _grouped(qs: Any, key: str | None, **aggregates: Any) -> dict[Any, dict[str, int]]:
+def grouped(qs: Any, key: str | None, **aggregates: Any) -> dict[Any, dict[str, int]]:
+    """The aggregates by the `key` column's groups, or over all when `key` is None."""
     if key is None:
         return {None: qs.aggregate(**aggregates)}
     return {row.pop("key"): row for row in qs.order_by().values(key=F(key)).annotate(**aggregates)}
@@ -715,7 +716,7 @@ def counted(
         "n_met": Q(mm__gt=0),
         "n_talked": Q(tm__gt=0),
     }
-    both = _grouped(rows, key, **{name: Sum(_one(q)) for name, q in figures.items()})
+    both = grouped(rows, key, **{name: Sum(_one(q)) for name, q in figures.items()})
     paired = {
         g: {"n_households": r["n_households"], "n_confirmed": r["n_confirmed"]}
         for g, r in both.items()
@@ -727,7 +728,7 @@ def counted(
     overdue = OverdueDay.objects.filter(_region_q(region), county_id=county_id, day=on)
     if unit_id is not None:
         overdue = overdue.filter(unit_id=unit_id)
-    late = _grouped(overdue, PEOPLE_KEYS[level] if level else None, n_overdue=Count("id"))
+    late = grouped(overdue, PEOPLE_KEYS[level] if level else None, n_overdue=Count("id"))
     return paired, met, late
 
 
@@ -782,5 +783,5 @@ def visits(
         key = PEOPLE_KEYS[level]
     elif level == "county":
         key = "county_id"
-    found = _grouped(tallies, key, n=Sum("visits"))
+    found = grouped(tallies, key, n=Sum("visits"))
     return {g: r["n"] or 0 for g, r in found.items()}
